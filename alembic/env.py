@@ -1,0 +1,49 @@
+"""Alembic environment: SQLModel's metadata, and the URL and engine of hpi_app.db."""
+
+from __future__ import annotations
+
+from logging.config import fileConfig
+
+from sqlmodel import SQLModel
+
+import hpi_app.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from alembic import context
+from hpi_app import db
+
+config = context.config
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_offline() -> None:
+    """Emit SQL to stdout instead of applying it."""
+    context.configure(
+        url=db.current_url(),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Apply migrations over a connection of the app's engine."""
+    with db.get_engine().connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

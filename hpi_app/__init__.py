@@ -1,0 +1,1 @@
+"""HPI: a self-hosted human-in-the-loop task service."""

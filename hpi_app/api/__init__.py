@@ -1,0 +1,1 @@
+"""The REST door: the HPI API over the domain core."""

@@ -1,0 +1,48 @@
+"""The FastAPI application serving the HPI API under ``/api/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from hpi_app.api import errors
+from hpi_app.api.limits import BodyLimitMiddleware
+from hpi_app.api.routes import files, tasks
+
+API_PREFIX = "/api/v1"
+
+
+def create_api() -> FastAPI:
+    """Build the API application (the Reflex app mounts itself beneath it)."""
+    api = FastAPI(
+        title="HPI API",
+        version="1.0.0",
+        description=(
+            "Human-in-the-loop tasks: create a task, let a person complete it, get the answer by "
+            "long-poll, poll or push. Authenticate with `Authorization: Bearer htk_...`."
+        ),
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    errors.install(api)
+    api.add_middleware(BodyLimitMiddleware)
+    v1 = APIRouter(prefix=API_PREFIX)
+    v1.include_router(tasks.router)
+    v1.include_router(files.router)
+
+    @v1.get("/health", tags=["meta"], summary="Liveness")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    api.include_router(v1)
+
+    @api.api_route(
+        "/api/{path:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
+        include_in_schema=False,
+    )
+    async def unknown_api_path(path: str, request: Request) -> JSONResponse:
+        return errors.error_response(404, f"No API route {request.method} /api/{path}.", "not_found")
+
+    return api

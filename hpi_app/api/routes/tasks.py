@@ -1,0 +1,201 @@
+"""``/api/v1/tasks``: create, list, get, wait, cancel."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Header, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hpi_app.api.deps import BaseUrl, CanCreate, CanRead
+from hpi_app.config import settings
+from hpi_app.core import tasks as core
+from hpi_app.core.errors import InvalidInput
+from hpi_app.core.events import TERMINAL_STATUSES, bus
+from hpi_app.core.idempotency import IdempotencyRequest
+from hpi_app.models import utcnow
+from hpi_app.schemas import CancelRequest, ErrorBody, TaskCreate, TaskCreated, TaskList, TaskPublic
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+# A waiter re-reads the store this often even without an event (a safety net, not the mechanism).
+WAIT_RECHECK_SECONDS = 30.0
+
+_errors = {
+    400: {"model": ErrorBody, "description": "Invalid input; `details` names each bad field"},
+    401: {"model": ErrorBody, "description": "Missing, invalid, revoked or expired token"},
+    403: {"model": ErrorBody, "description": "The token lacks the scope this route needs"},
+    404: {"model": ErrorBody, "description": "No such task in this organisation"},
+}
+
+
+async def _json_body(request: Request) -> object:
+    raw = await request.body()
+    return json.loads(raw) if raw.strip() else {}
+
+
+def _idempotency(key: str | None, scope: str, body: object) -> IdempotencyRequest | None:
+    return IdempotencyRequest.build(key, scope, body) if key is not None else None
+
+
+def _answer(outcome: core.Outcome) -> JSONResponse:
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TaskCreated,
+    responses={
+        **_errors,
+        409: {
+            "model": ErrorBody,
+            "description": "task_id taken, or Idempotency-Key reused with another body",
+        },
+        413: {"model": ErrorBody},
+    },
+    summary="Create a task",
+)
+async def create_task(
+    body: TaskCreate,
+    request: Request,
+    principal: CanCreate,
+    base: BaseUrl,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """Create a task; the same ``Idempotency-Key`` and body within 24 h replays the first answer."""
+    req = _idempotency(idempotency_key, "POST /api/v1/tasks", await _json_body(request))
+    outcome = await run_in_threadpool(
+        core.create_task, principal, body, base_url=base, idempotency_request=req
+    )
+    return _answer(outcome)
+
+
+@router.get("", response_model=TaskList, responses=_errors, summary="List tasks")
+async def list_tasks(
+    principal: CanRead,
+    base: BaseUrl,
+    status: Annotated[
+        str | None, Query(description="pending, completed, cancelled, expired, done; comma-separated")
+    ] = None,
+    search: Annotated[str | None, Query(max_length=200, description="Substring of the title")] = None,
+    sort: Literal["newest", "oldest"] = "newest",
+    assignee: Annotated[str | None, Query(description="A member id, email, or 'me'")] = None,
+    unassigned: bool = False,
+    limit: Annotated[int, Query(ge=1, le=core.MAX_LIST_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict:
+    """Tasks of the token's organisation, filtered and paged."""
+    assignee_id = None
+    if assignee:
+        assignee_id = await run_in_threadpool(core.resolve_member, principal.org_id, assignee, principal)
+        assignee_id = assignee_id or assignee
+    flt = core.TaskFilter(
+        statuses=core.parse_statuses(status),
+        search=search or None,
+        sort=sort,
+        assignee_id=assignee_id,
+        unassigned=unassigned,
+        limit=limit,
+        offset=offset,
+    )
+    rows, total = await run_in_threadpool(core.list_tasks, principal.org_id, flt)
+    return {
+        "tasks": [core.to_public(task, base) for task in rows],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/{task_id}", response_model=TaskPublic, responses=_errors, summary="Get a task")
+async def get_task(task_id: str, principal: CanRead, base: BaseUrl) -> dict:
+    """One task, with ``data`` once it is completed."""
+    task = await run_in_threadpool(core.get_task, principal.org_id, task_id)
+    return core.to_public(task, base)
+
+
+def _parse_timeout(raw: str | None) -> float:
+    if raw is None or raw == "":
+        return float(settings.wait_default_timeout)
+    limit = settings.wait_max_timeout
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0 or value > limit:
+        raise InvalidInput(
+            f"timeout must be a number of seconds from 0 to {limit}.",
+            details=[{"field": "timeout", "message": f"must be between 0 and {limit}"}],
+        )
+    return value
+
+
+@router.get(
+    "/{task_id}/wait",
+    response_model=TaskPublic,
+    responses={
+        **_errors,
+        408: {"description": "Still pending after `timeout` seconds: `{task_id, status, timed_out: true}`"},
+    },
+    summary="Wait for a task to finish (long-poll)",
+)
+async def wait_task(
+    task_id: str,
+    principal: CanRead,
+    base: BaseUrl,
+    timeout: Annotated[
+        str | None, Query(description="Seconds to hold the request, 0 to 300 (default 300)")
+    ] = None,
+) -> JSONResponse:
+    """Answer as soon as the task is completed, cancelled or expired; 408 after ``timeout``."""
+    seconds = _parse_timeout(timeout)
+    deadline = time.monotonic() + seconds
+    with bus.task_waiter(task_id) as waiter:
+        task = await run_in_threadpool(core.get_task, principal.org_id, task_id)
+        while task.status not in TERMINAL_STATUSES:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            pause = min(remaining, WAIT_RECHECK_SECONDS)
+            if task.expires_at is not None:
+                until_expiry = (task.expires_at - utcnow()).total_seconds() + 0.01
+                pause = min(pause, max(until_expiry, 0.0))
+            await waiter.wait(pause)
+            task = await run_in_threadpool(core.get_task, principal.org_id, task_id)
+    if task.status in TERMINAL_STATUSES:
+        return JSONResponse(core.to_public(task, base))
+    return JSONResponse(
+        {
+            "task_id": task.id,
+            "status": task.status,
+            "timed_out": True,
+            "error": f"The task is still {task.status} after {seconds:g} seconds.",
+            "code": "wait_timeout",
+        },
+        status_code=408,
+    )
+
+
+@router.post(
+    "/{task_id}/cancel",
+    responses={**_errors, 409: {"model": ErrorBody, "description": "The task is not pending"}},
+    summary="Cancel a pending task",
+)
+async def cancel_task(
+    task_id: str,
+    request: Request,
+    principal: CanCreate,
+    body: Annotated[CancelRequest | None, Body()] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> JSONResponse:
+    """Cancel a pending task; 409 when it is already completed, cancelled or expired."""
+    req = _idempotency(idempotency_key, f"POST /api/v1/tasks/{task_id}/cancel", await _json_body(request))
+    reason = body.reason if body else None
+    outcome = await run_in_threadpool(core.cancel_task, principal, task_id, reason, idempotency_request=req)
+    return _answer(outcome)

@@ -1,0 +1,171 @@
+"""The operator's command line: ``python -m hpi_app <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import timedelta
+
+from hpi_app.config import ROOT, settings
+from hpi_app.core.errors import DomainError
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from hpi_app.migrations import migrate
+
+    migrate()
+    print("Database is up to date.", file=sys.stderr)
+    return 0
+
+
+def _user_create(args: argparse.Namespace) -> int:
+    from hpi_app.core.accounts import count_users, create_user
+
+    first = count_users() == 0
+    user = create_user(
+        args.email,
+        args.password,
+        role="admin" if (args.admin or first) else "member",
+        org_name=args.org if (args.org and first) else None,
+        name=args.name or "",
+        org_id=_org_id_by_name(args.org) if (args.org and not first) else None,
+    )
+    note = " (the first user is always an admin)" if first and not args.admin else ""
+    print(f"Created {user.role} {user.email}{note}.", file=sys.stderr)
+    return 0
+
+
+def _org_id_by_name(name: str) -> str:
+    from sqlmodel import select
+
+    from hpi_app.core.errors import NotFound
+    from hpi_app.db import session_scope
+    from hpi_app.models import Organisation
+
+    with session_scope() as session:
+        org = session.exec(select(Organisation).where(Organisation.name == name)).first()
+    if org is None:
+        raise NotFound(f"No organisation named {name!r}.")
+    return org.id
+
+
+def _token_create(args: argparse.Namespace) -> int:
+    from hpi_app.core.accounts import get_user_by_email
+    from hpi_app.core.errors import NotFound
+    from hpi_app.core.tokens import create_token
+    from hpi_app.models import utcnow
+
+    user = get_user_by_email(args.email)
+    if user is None:
+        raise NotFound(f"No user with the email {args.email}. Create one with `user create`.")
+    expires = utcnow() + timedelta(days=args.expires_days) if args.expires_days else None
+    raw, token = create_token(user.id, args.name, args.scopes, expires_at=expires)
+    print(raw)
+    print(f"Token {token.prefix}… for {user.email} with {', '.join(token.scopes)}.", file=sys.stderr)
+    return 0
+
+
+def _token_revoke(args: argparse.Namespace) -> int:
+    from hpi_app.core.tokens import revoke_token
+
+    token = revoke_token(prefix=args.prefix)
+    print(f"Revoked token {token.prefix}… ({token.name}).", file=sys.stderr)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    """Start the app in production mode on one port and say where it is once it answers."""
+    port = args.port or settings.port
+    cmd = [
+        sys.executable,
+        "-m",
+        "reflex",
+        "run",
+        "--env",
+        "prod",
+        "--single-port",
+        "--backend-port",
+        str(port),
+        "--backend-host",
+        args.host,
+        "--loglevel",
+        "warning",
+    ]
+    print(
+        f"==> Starting HPI on port {port} (the first start builds the web app; this takes a while)",
+        flush=True,
+    )
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy())
+    url = f"http://localhost:{port}"
+    try:
+        if _wait_until_up(f"{url}/api/v1/health", proc):
+            print(f"==> HPI is running at {url}  (API reference: {url}/api/v1/docs)", flush=True)
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+        try:
+            return proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            return 130
+
+
+def _wait_until_up(url: str, proc: subprocess.Popen, limit: float = 600.0) -> bool:
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m hpi_app``."""
+    parser = argparse.ArgumentParser(prog="python -m hpi_app", description="Operate an HPI instance.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
+
+    serve = sub.add_parser("serve", help="start the app in production mode on one port")
+    serve.add_argument("--port", type=int, default=None, help="port (default: $PORT or 8000)")
+    serve.add_argument("--host", default="0.0.0.0", help="interface to listen on")
+    serve.set_defaults(func=_serve)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="action", required=True)
+    create = user.add_parser("create", help="create a user (the first one also creates the organisation)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--admin", action="store_true", help="make the user an admin")
+    create.add_argument("--org", help="organisation name")
+    create.add_argument("--name", help="display name")
+    create.set_defaults(func=_user_create)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
+    tcreate = token.add_parser("create", help="create a token; prints only the raw token on stdout")
+    tcreate.add_argument("--email", required=True, help="the user the token acts as")
+    tcreate.add_argument("--name", required=True, help="a name to recognise the token by")
+    tcreate.add_argument("--scopes", default="tasks:create,tasks:read", help="comma-separated scopes")
+    tcreate.add_argument("--expires-days", type=int, default=None, help="expire after this many days")
+    tcreate.set_defaults(func=_token_create)
+    trevoke = token.add_parser("revoke", help="revoke a token by its prefix (e.g. htk_1a2b3c4d)")
+    trevoke.add_argument("prefix")
+    trevoke.set_defaults(func=_token_revoke)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; errors are printed for a person, with a non-zero exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1

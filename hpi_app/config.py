@@ -1,0 +1,87 @@
+"""Every setting of HPI, read once from the environment.
+
+Nothing else in the project calls ``os.environ``: import ``settings`` from here.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        msg = f"{name} must be an integer, got {raw!r}"
+        raise ValueError(msg) from None
+
+
+def _str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings of one HPI process."""
+
+    data_dir: Path
+    db_url: str
+    redis_url: str
+    public_url: str
+    port: int
+    admin_email: str
+    admin_password: str
+    admin_org: str
+    smtp_url: str
+    nats_url: str
+    max_body_bytes: int
+    max_upload_bytes: int
+    wait_max_timeout: int
+    wait_default_timeout: int
+    idempotency_ttl_seconds: int
+    cors_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def files_dir(self) -> Path:
+        """Folder holding uploaded files, one sub-folder per organisation."""
+        return self.data_dir / "files"
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment.
+
+    Returns:
+        The settings; defaults suit one machine with an embedded SQLite store.
+    """
+    data_dir = Path(_str("HPI_DATA_DIR") or ROOT / "data").resolve()
+    db_url = _str("REFLEX_DB_URL") or f"sqlite:///{data_dir / 'hpi.db'}"
+    port = _int("PORT", 8000)
+    cors = tuple(o.strip() for o in _str("HPI_CORS_ORIGINS").split(",") if o.strip())
+    return Settings(
+        data_dir=data_dir,
+        db_url=db_url,
+        redis_url=_str("REFLEX_REDIS_URL"),
+        public_url=_str("HPI_PUBLIC_URL").rstrip("/"),
+        port=port,
+        admin_email=_str("HPI_ADMIN_EMAIL"),
+        admin_password=os.environ.get("HPI_ADMIN_PASSWORD", ""),
+        admin_org=_str("HPI_ADMIN_ORG", "Default"),
+        smtp_url=_str("HPI_SMTP_URL"),
+        nats_url=_str("HPI_NATS_URL", "nats://127.0.0.1:4222"),
+        max_body_bytes=_int("HPI_MAX_BODY_BYTES", 1024 * 1024),
+        max_upload_bytes=_int("HPI_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        wait_max_timeout=_int("HPI_WAIT_MAX_TIMEOUT", 300),
+        wait_default_timeout=_int("HPI_WAIT_DEFAULT_TIMEOUT", 300),
+        idempotency_ttl_seconds=_int("HPI_IDEMPOTENCY_TTL", 24 * 3600),
+        cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
+    )
+
+
+settings = load_settings()

@@ -1,0 +1,164 @@
+"""The event bus: state changes are published here after they commit.
+
+Watchers (``/wait`` long-polls, event streams, dashboards, the delivery worker) react
+to the bus and read the store. Publishing is thread-safe: the core runs in worker
+threads while watchers await on event loops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import asdict, dataclass
+
+TERMINAL_STATUSES = frozenset({"completed", "cancelled", "expired"})
+
+
+@dataclass(frozen=True)
+class TaskChanged:
+    """A committed change to one task.
+
+    Attributes:
+        kind: ``task.created``, ``task.opened``, ``task.completed``, ``task.cancelled``, ``task.expired``.
+        org_id: The task's organisation.
+        task_id: The task.
+        status: The task's status after the change.
+        event_id: The id of the timeline row recording it (orders the org's stream).
+    """
+
+    kind: str
+    org_id: str
+    task_id: str
+    status: str
+    event_id: int | None = None
+
+    @property
+    def terminal(self) -> bool:
+        """Whether the task reached a final state."""
+        return self.status in TERMINAL_STATUSES
+
+    def to_dict(self) -> dict:
+        """The event as plain JSON-able data."""
+        return asdict(self)
+
+
+class _Waiter:
+    """One awaiting party for one task's terminal change."""
+
+    __slots__ = ("future", "loop")
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.future: asyncio.Future[TaskChanged] = self.loop.create_future()
+
+    def deliver(self, event: TaskChanged) -> None:
+        self.loop.call_soon_threadsafe(_resolve, self.future, event)
+
+    async def wait(self, timeout: float | None) -> TaskChanged | None:
+        """The terminal event, or None after ``timeout`` seconds."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.future), timeout)
+        except TimeoutError:
+            return None
+
+
+def _resolve(future: asyncio.Future, event: TaskChanged) -> None:
+    if not future.done():
+        future.set_result(event)
+
+
+class Subscription:
+    """A stream of the events of one organisation (or of all, for workers)."""
+
+    def __init__(self, org_id: str | None, maxsize: int = 10_000) -> None:
+        self.org_id = org_id
+        self.loop = asyncio.get_running_loop()
+        self.queue: asyncio.Queue[TaskChanged] = asyncio.Queue(maxsize)
+        self.overflowed = False
+
+    def deliver(self, event: TaskChanged) -> None:
+        self.loop.call_soon_threadsafe(self._put, event)
+
+    def _put(self, event: TaskChanged) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A consumer this far behind re-reads the store instead.
+            self.overflowed = True
+
+    async def get(self, timeout: float | None = None) -> TaskChanged | None:
+        """The next event, or None after ``timeout`` seconds."""
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def __aiter__(self) -> AsyncIterator[TaskChanged]:
+        return self
+
+    async def __anext__(self) -> TaskChanged:
+        return await self.queue.get()
+
+
+class EventBus:
+    """An in-process publish/subscribe hub for task changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiters: dict[str, set[_Waiter]] = {}
+        self._subscriptions: set[Subscription] = set()
+
+    def publish(self, event: TaskChanged) -> None:
+        """Announce a committed change to every watcher (callable from any thread)."""
+        self.dispatch(event)
+
+    def dispatch(self, event: TaskChanged) -> None:
+        """Hand ``event`` to the watchers in this process."""
+        with self._lock:
+            waiters = list(self._waiters.get(event.task_id, ())) if event.terminal else []
+            subs = [s for s in self._subscriptions if s.org_id in (None, event.org_id)]
+        for waiter in waiters:
+            waiter.deliver(event)
+        for sub in subs:
+            sub.deliver(event)
+
+    @contextmanager
+    def task_waiter(self, task_id: str) -> Iterator[_Waiter]:
+        """Register interest in ``task_id`` reaching a final state.
+
+        Register before reading the store, so a change that commits in between is not missed.
+        """
+        waiter = _Waiter()
+        with self._lock:
+            self._waiters.setdefault(task_id, set()).add(waiter)
+        try:
+            yield waiter
+        finally:
+            with self._lock:
+                group = self._waiters.get(task_id)
+                if group is not None:
+                    group.discard(waiter)
+                    if not group:
+                        del self._waiters[task_id]
+
+    @asynccontextmanager
+    async def subscribe(self, org_id: str | None) -> AsyncIterator[Subscription]:
+        """Receive every change of ``org_id`` (``None``: of every organisation)."""
+        sub = Subscription(org_id)
+        with self._lock:
+            self._subscriptions.add(sub)
+        try:
+            yield sub
+        finally:
+            with self._lock:
+                self._subscriptions.discard(sub)
+
+    def waiter_count(self) -> int:
+        """How many task waiters are registered (for tests and metrics)."""
+        with self._lock:
+            return sum(len(g) for g in self._waiters.values())
+
+
+bus = EventBus()

@@ -1,0 +1,127 @@
+"""Uploaded files: stored under the data folder, isolated per organisation."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import mimetypes
+import re
+import uuid
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlmodel import select
+
+from hpi_app.config import settings
+from hpi_app.core.errors import InvalidInput, NotFound, TooLarge
+from hpi_app.db import session_scope
+from hpi_app.models import StoredFile, Task
+
+_FOLDER = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-]+")
+# Types a browser could run as a page of ours; they are only ever served as downloads.
+_ACTIVE_TYPES = (
+    "text/html",
+    "image/svg+xml",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "text/javascript",
+    "application/javascript",
+)
+CHUNK = 1024 * 1024
+
+
+def safe_name(name: str) -> str:
+    """A file name reduced to safe characters (keeps the extension)."""
+    base = Path(name or "file").name
+    cleaned = _UNSAFE.sub("_", base).strip("._") or "file"
+    return cleaned[:120]
+
+
+def _path_for(org_id: str, key: str) -> Path:
+    return settings.files_dir / org_id / key
+
+
+def save_upload(
+    org_id: str,
+    user_id: str | None,
+    filename: str,
+    content_type: str | None,
+    stream: BinaryIO,
+    *,
+    folder: str | None = None,
+) -> StoredFile:
+    """Store an uploaded file, refusing one over the size limit.
+
+    Returns:
+        The stored file's record; its ``key`` names it in URLs.
+    """
+    folder = (folder or "uploads").strip()
+    if not _FOLDER.match(folder):
+        raise InvalidInput(
+            "The folder name may use letters, digits, '-' and '_' (up to 64 characters).",
+            details=[{"field": "folder", "message": "invalid folder name"}],
+        )
+    name = safe_name(filename)
+    key = f"{folder}/{uuid.uuid4().hex}/{name}"
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if not ctype or ctype == "application/octet-stream":
+        ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    path = _path_for(org_id, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    size = 0
+    try:
+        with path.open("wb") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > settings.max_upload_bytes:
+                    limit_mb = settings.max_upload_bytes / (1024 * 1024)
+                    raise TooLarge(f"The file is larger than the {limit_mb:g} MiB limit.")
+                out.write(chunk)
+        record = StoredFile(
+            key=key, org_id=org_id, name=name, size=size, content_type=ctype, created_by=user_id
+        )
+        with session_scope(write=True) as session:
+            session.add(record)
+            session.commit()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        _remove_empty_parent(path)
+        raise
+    return record
+
+
+def _remove_empty_parent(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
+
+
+def find_file(key: str) -> StoredFile:
+    """A stored file by key, whatever its organisation (the caller checks access)."""
+    with session_scope() as session:
+        record = session.get(StoredFile, key)
+    if record is None or not _path_for(record.org_id, record.key).is_file():
+        raise NotFound("No such file.", code="file_not_found")
+    return record
+
+
+def file_path(record: StoredFile) -> Path:
+    """Where a stored file's bytes are."""
+    return _path_for(record.org_id, record.key)
+
+
+def is_active_type(content_type: str) -> bool:
+    """Whether a browser could run this type as a page (so it must be a download)."""
+    return content_type in _ACTIVE_TYPES
+
+
+def link_grants_file(link_id: str, record: StoredFile) -> bool:
+    """Whether the task behind ``link_id`` uses the file (in its spec, payload or data)."""
+    with session_scope() as session:
+        task = session.exec(select(Task).where(Task.link_id == link_id)).first()
+    if task is None or task.org_id != record.org_id:
+        return False
+    needle = f"/api/v1/files/{record.key}"
+    haystack = json.dumps([task.steps, task.payload, task.data, task.instructions_mdsvex])
+    return needle in haystack or record.key in haystack

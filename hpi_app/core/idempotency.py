@@ -1,0 +1,94 @@
+"""``Idempotency-Key``: the same key and body replay the first answer; another body is refused."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, delete, select
+
+from hpi_app.config import settings
+from hpi_app.core.errors import Conflict, InvalidInput
+from hpi_app.models import IdempotencyKey, utcnow
+
+MAX_KEY_LENGTH = 255
+
+
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    """A request made with an ``Idempotency-Key``.
+
+    Attributes:
+        key: The client's key.
+        scope: What the key applies to (method and path), so one key can't replay another route.
+        request_hash: A digest of the request body.
+    """
+
+    key: str
+    scope: str
+    request_hash: str
+
+    @classmethod
+    def build(cls, key: str, scope: str, body: Any) -> IdempotencyRequest:
+        """Check the key and digest the (parsed) body canonically."""
+        key = key.strip()
+        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+            raise InvalidInput(
+                f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} printable characters.",
+                details=[{"field": "Idempotency-Key", "message": "invalid key"}],
+            )
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+        return cls(key, scope, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def find_replay(session: Session, org_id: str, req: IdempotencyRequest) -> tuple[int, dict] | None:
+    """The stored answer for this key, if a live one exists.
+
+    Raises:
+        Conflict: The key was used with a different body.
+    """
+    cutoff = utcnow() - timedelta(seconds=settings.idempotency_ttl_seconds)
+    row = session.exec(
+        select(IdempotencyKey).where(
+            IdempotencyKey.org_id == org_id,
+            IdempotencyKey.scope == req.scope,
+            IdempotencyKey.key == req.key,
+        )
+    ).first()
+    if row is None:
+        return None
+    if row.created_at < cutoff:
+        session.delete(row)
+        session.flush()
+        return None
+    if row.request_hash != req.request_hash:
+        raise Conflict(
+            "This Idempotency-Key was already used with a different request body. "
+            "Use a new key for a new request.",
+            code="idempotency_conflict",
+        )
+    return row.status_code, row.response
+
+
+def record(session: Session, org_id: str, req: IdempotencyRequest, status_code: int, response: dict) -> None:
+    """Store the first answer, in the caller's transaction."""
+    session.add(
+        IdempotencyKey(
+            org_id=org_id,
+            scope=req.scope,
+            key=req.key,
+            request_hash=req.request_hash,
+            status_code=status_code,
+            response=response,
+        )
+    )
+
+
+def purge_expired(session: Session) -> int:
+    """Delete keys older than the replay window."""
+    cutoff = utcnow() - timedelta(seconds=settings.idempotency_ttl_seconds)
+    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
+    return result.rowcount or 0

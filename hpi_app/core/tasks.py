@@ -1,0 +1,502 @@
+"""Tasks: create, read, list, complete, cancel and expire. Every rule about tasks lives here."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, func, or_, select
+
+from hpi_app.core import idempotency
+from hpi_app.core.deliveries import enqueue_for_task, generate_webhook_secret
+from hpi_app.core.errors import Conflict, InvalidInput, NotFound
+from hpi_app.core.events import TaskChanged, bus
+from hpi_app.core.idempotency import IdempotencyRequest
+from hpi_app.core.principal import Principal
+from hpi_app.db import session_scope
+from hpi_app.models import Submission, Task, TaskEvent, User, iso, utcnow
+from hpi_app.schemas import TaskCreate
+from hpi_app.spec import SubmissionError, load_steps, validate_submission
+
+STATUSES = ("pending", "completed", "cancelled", "expired")
+DONE_STATUSES = ("completed", "cancelled", "expired")
+MAX_LIST_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An answer the API sends as it is: a status code and a JSON body."""
+
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def task_url(base_url: str, link_id: str) -> str:
+    """The link a person opens to work on a task."""
+    return f"{base_url.rstrip('/')}/t/{link_id}"
+
+
+def to_public(task: Task, base_url: str) -> dict[str, Any]:
+    """The task object of the API (HPI's field names)."""
+    finished = task.completed_at or task.cancelled_at or task.expired_at
+    duration_ms = int((finished - task.created_at).total_seconds() * 1000) if finished else None
+    return {
+        "task_id": task.id,
+        "org_id": task.org_id,
+        "title": task.title,
+        "instructions_mdsvex": task.instructions_mdsvex,
+        "steps": task.steps,
+        "status": task.status,
+        "created_at": iso(task.created_at),
+        "completed_at": iso(task.completed_at),
+        "completed_by": task.completed_by,
+        "data": task.data,
+        "payload": task.payload,
+        "metadata": task.meta,
+        "cancelled_at": iso(task.cancelled_at),
+        "cancel_reason": task.cancel_reason,
+        "assignee_id": task.assignee_id,
+        "assignee_type": task.assignee_type,
+        "created_by": task.created_by,
+        "correlation_key": task.correlation_key,
+        "link_id": task.link_id,
+        "url": task_url(base_url, task.link_id),
+        "requires_otp": task.requires_otp,
+        "duration_ms": duration_ms,
+        "expires_at": iso(task.expires_at),
+        "expired_at": iso(task.expired_at),
+    }
+
+
+def _resolve_assignee(session: Session, principal: Principal, body: TaskCreate) -> dict[str, Any]:
+    assignee: dict[str, Any] = {
+        "assignee_name": body.assignee_name,
+        "assignee_phone": body.assignee_phone,
+        "assignee_email": body.assignee_email,
+        "requires_otp": False,
+    }
+    if body.assignee_member_id:
+        member_id = principal.user_id if body.assignee_member_id == "me" else body.assignee_member_id
+        member = session.get(User, member_id)
+        if member is None or member.org_id != principal.org_id:
+            raise InvalidInput(
+                "The assignee is not a member of this organisation.",
+                details=[{"field": "assignee_member_id", "message": "no member with this id"}],
+            )
+        assignee.update(assignee_id=member.id, assignee_type="member", assignee_email=member.email)
+    elif body.assignee_email:
+        member = session.exec(
+            select(User).where(User.email == body.assignee_email, User.org_id == principal.org_id)
+        ).first()
+        if member is not None:
+            assignee.update(assignee_id=member.id, assignee_type="member")
+        else:
+            assignee.update(assignee_type="external", requires_otp=True)
+    return assignee
+
+
+def _record(
+    session: Session, task: Task, kind: str, actor: str | None, detail: dict | None = None
+) -> TaskEvent:
+    event = TaskEvent(org_id=task.org_id, task_id=task.id, kind=kind, actor=actor, detail=detail)
+    session.add(event)
+    enqueue_for_task(session, task, kind)
+    return event
+
+
+def _publish(task: Task, kind: str, event: TaskEvent) -> None:
+    bus.publish(TaskChanged(f"task.{kind}", task.org_id, task.id, task.status, event.id))
+
+
+def create_task(
+    principal: Principal,
+    body: TaskCreate,
+    *,
+    base_url: str,
+    idempotency_request: IdempotencyRequest | None = None,
+) -> Outcome:
+    """Create a task from a validated body.
+
+    Args:
+        principal: The token's identity; the task belongs to its organisation.
+        body: The validated create body.
+        base_url: The public base URL the task's link is built on.
+        idempotency_request: The request's ``Idempotency-Key``, if it sent one.
+
+    Returns:
+        201 and the created task's summary, or the first answer replayed for a repeated key.
+    """
+    with session_scope(write=True) as session:
+        if idempotency_request is not None:
+            replay = idempotency.find_replay(session, principal.org_id, idempotency_request)
+            if replay is not None:
+                return Outcome(*replay, replayed=True)
+        task_id = body.task_id or str(uuid.uuid4())
+        if session.get(Task, task_id) is not None:
+            raise _task_id_taken(task_id)
+        now = utcnow()
+        sinks, secrets_out = _prepare_sinks(body)
+        task = Task(
+            id=task_id,
+            org_id=principal.org_id,
+            title=body.title,
+            instructions_mdsvex=body.instructions_mdsvex,
+            steps=[step.model_dump(mode="json", exclude_none=True) for step in body.steps],
+            created_at=now,
+            created_by=principal.user_id,
+            payload=body.payload,
+            meta=body.metadata,
+            sinks=sinks or None,
+            correlation_key=body.corr_id,
+            link_id=secrets.token_urlsafe(24),
+            expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
+            **_resolve_assignee(session, principal, body),
+        )
+        session.add(task)
+        event = _record(session, task, "created", principal.user_id)
+        answer: dict[str, Any] = {
+            "task_id": task.id,
+            "link_id": task.link_id,
+            "url": task_url(base_url, task.link_id),
+            "requires_otp": task.requires_otp,
+            "created_at": iso(task.created_at),
+            "expires_at": iso(task.expires_at),
+        }
+        if secrets_out:
+            answer["webhook_secrets"] = secrets_out
+        if idempotency_request is not None:
+            idempotency.record(session, principal.org_id, idempotency_request, 201, answer)
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return _after_create_race(session, principal, task_id, idempotency_request)
+    _publish(task, "created", event)
+    return Outcome(201, answer)
+
+
+def _task_id_taken(task_id: str) -> Conflict:
+    return Conflict(
+        f"A task with id {task_id} already exists. Choose another task_id or leave it out.",
+        code="task_exists",
+        details=[{"field": "task_id", "message": "already exists"}],
+    )
+
+
+def _after_create_race(
+    session: Session, principal: Principal, task_id: str, req: IdempotencyRequest | None
+) -> Outcome:
+    # A concurrent request won: replay its answer if it carried the same key.
+    if req is not None:
+        replay = idempotency.find_replay(session, principal.org_id, req)
+        if replay is not None:
+            return Outcome(*replay, replayed=True)
+    if session.get(Task, task_id) is not None:
+        raise _task_id_taken(task_id)
+    raise Conflict("The task could not be created because of a concurrent change; retry.")
+
+
+def _prepare_sinks(body: TaskCreate) -> tuple[list[dict], list[dict]]:
+    sinks, generated = [], []
+    for index, sink in enumerate(body.sinks):
+        data = sink.model_dump(mode="json", exclude_none=True)
+        if data["type"] == "webhook" and not data.get("secret"):
+            data["secret"] = generate_webhook_secret()
+            generated.append({"sink": index, "url": data["url"], "secret": data["secret"]})
+        sinks.append(data)
+    return sinks, generated
+
+
+def _load(session: Session, org_id: str | None, task_id: str) -> Task:
+    task = session.get(Task, task_id) if _is_uuid(task_id) else None
+    if task is None or (org_id is not None and task.org_id != org_id):
+        raise NotFound(f"No task with id {task_id}.", code="task_not_found")
+    return task
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def get_task(org_id: str, task_id: str) -> Task:
+    """A task of ``org_id``; a task past its expiry is expired first."""
+    with session_scope() as session:
+        task = _load(session, org_id, task_id)
+    if _is_overdue(task):
+        expire_task(task.id)
+        with session_scope() as session:
+            task = _load(session, org_id, task_id)
+    return task
+
+
+def get_task_by_link(link_id: str) -> Task:
+    """The task behind a link, expired first if it is overdue."""
+    if not link_id or len(link_id) > 64:
+        raise NotFound("This link does not exist.", code="link_not_found")
+    with session_scope() as session:
+        task = session.exec(select(Task).where(Task.link_id == link_id)).first()
+    if task is None:
+        raise NotFound("This link does not exist.", code="link_not_found")
+    if _is_overdue(task):
+        expire_task(task.id)
+        return get_task(task.org_id, task.id)
+    return task
+
+
+def _is_overdue(task: Task, now: datetime | None = None) -> bool:
+    return task.status == "pending" and task.expires_at is not None and task.expires_at <= (now or utcnow())
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What ``list_tasks`` selects.
+
+    Attributes:
+        statuses: Statuses to include (empty: all).
+        search: A case-insensitive substring of the title.
+        sort: ``newest`` or ``oldest``.
+        assignee_id: Only tasks assigned to this member.
+        unassigned: Only tasks with no assignee.
+        limit: Page size, 1 to 200.
+        offset: Rows to skip.
+    """
+
+    statuses: tuple[str, ...] = ()
+    search: str | None = None
+    sort: str = "newest"
+    assignee_id: str | None = None
+    unassigned: bool = False
+    limit: int = 50
+    offset: int = 0
+
+
+def parse_statuses(raw: str | None) -> tuple[str, ...]:
+    """Read ``status=pending`` or ``status=completed,cancelled`` (``done`` = every final state)."""
+    if not raw:
+        return ()
+    out: list[str] = []
+    for part in (p.strip() for p in raw.split(",")):
+        if part == "done":
+            out.extend(DONE_STATUSES)
+        elif part in STATUSES:
+            out.append(part)
+        else:
+            raise InvalidInput(
+                f"Unknown status '{part}'.",
+                details=[{"field": "status", "message": f"must be one of: {', '.join(STATUSES)}, done"}],
+            )
+    return tuple(dict.fromkeys(out))
+
+
+def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:
+    """A page of an organisation's tasks and the total that match."""
+    conditions = [Task.org_id == org_id]
+    if flt.statuses:
+        conditions.append(Task.status.in_(flt.statuses))
+    if flt.search:
+        conditions.append(func.lower(Task.title).contains(flt.search.lower(), autoescape=True))
+    if flt.assignee_id:
+        conditions.append(Task.assignee_id == flt.assignee_id)
+    if flt.unassigned:
+        conditions.append(Task.assignee_id.is_(None))
+    order = Task.created_at.desc() if flt.sort == "newest" else Task.created_at.asc()
+    with session_scope() as session:
+        total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+        rows = session.exec(
+            select(Task).where(*conditions).order_by(order, Task.id).offset(flt.offset).limit(flt.limit)
+        ).all()
+    return list(rows), total
+
+
+def count_by_status(org_id: str) -> dict[str, int]:
+    """How many tasks of the organisation are in each status."""
+    with session_scope() as session:
+        rows = session.exec(
+            select(Task.status, func.count()).where(Task.org_id == org_id).group_by(Task.status)
+        ).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update(dict(rows))
+    return counts
+
+
+def resolve_member(org_id: str, ref: str, principal: Principal | None = None) -> str | None:
+    """A member id from an id, an email, or ``me``; None when no such member exists."""
+    if ref == "me":
+        return principal.user_id if principal else None
+    with session_scope() as session:
+        member = session.exec(
+            select(User).where(User.org_id == org_id, or_(User.id == ref, User.email == ref.lower()))
+        ).first()
+    return member.id if member else None
+
+
+_REFUSALS = {
+    "completed": ("This task has already been completed.", "task_completed"),
+    "cancelled": ("This task was cancelled.", "task_cancelled"),
+    "expired": ("This task has expired.", "task_expired"),
+}
+
+
+def _not_pending(task: Task) -> Conflict:
+    message, code = _REFUSALS.get(task.status, ("This task is not pending.", "task_not_pending"))
+    return Conflict(message, code=code, extra={"status": task.status, "task_id": task.id})
+
+
+def complete_task(
+    task_id: str,
+    data: Any,
+    *,
+    org_id: str | None = None,
+    actor: str | None = None,
+) -> Task:
+    """Accept a submission: validate ``data`` against the spec and finish the task.
+
+    Exactly one of several concurrent submissions wins; the others get a Conflict and
+    change nothing.
+
+    Args:
+        task_id: The task.
+        data: The submitted answers, keyed by field name.
+        org_id: When given, the task must belong to this organisation.
+        actor: Who submitted (a member id or an email), for the timeline.
+
+    Returns:
+        The completed task.
+    """
+    with session_scope() as session:
+        task = _load(session, org_id, task_id)
+    if _is_overdue(task):
+        expire_task(task.id)
+        raise _not_pending(get_task(task.org_id, task.id))
+    if task.status != "pending":
+        raise _not_pending(task)
+    try:
+        cleaned = validate_submission(load_steps(task.steps), data)
+    except SubmissionError as exc:
+        raise InvalidInput(
+            "Some answers need attention.", code="invalid_submission", details=exc.details
+        ) from None
+    now = utcnow()
+    with session_scope(write=True) as session:
+        won = session.execute(
+            update(Task)
+            .where(Task.id == task.id, Task.status == "pending")
+            .where(or_(Task.expires_at.is_(None), Task.expires_at > now))
+            .values(status="completed", completed_at=now, completed_by=actor, data=cleaned)
+        ).rowcount
+        if won != 1:
+            session.rollback()
+            current = _load(session, None, task.id)
+            if _is_overdue(current, now):
+                expire_task(current.id)
+                current = _load(session, None, task.id)
+            raise _not_pending(current)
+        session.add(Submission(task_id=task.id, data=cleaned, submitted_by=actor, submitted_at=now))
+        task = _load(session, None, task.id)
+        event = _record(session, task, "completed", actor)
+        session.commit()
+    _publish(task, "completed", event)
+    return task
+
+
+def cancel_task(
+    principal: Principal,
+    task_id: str,
+    reason: str | None,
+    *,
+    idempotency_request: IdempotencyRequest | None = None,
+) -> Outcome:
+    """Cancel a pending task of the principal's organisation.
+
+    Returns:
+        200 ``{task_id, status: "cancelled"}``, or the first answer replayed for a repeated key.
+
+    Raises:
+        Conflict: The task is no longer pending.
+    """
+    now = utcnow()
+    with session_scope(write=True) as session:
+        if idempotency_request is not None:
+            replay = idempotency.find_replay(session, principal.org_id, idempotency_request)
+            if replay is not None:
+                return Outcome(*replay, replayed=True)
+        task = _load(session, principal.org_id, task_id)
+        if _is_overdue(task, now):
+            session.rollback()
+            expire_task(task.id)
+            raise _not_pending(get_task(principal.org_id, task_id))
+        won = session.execute(
+            update(Task)
+            .where(Task.id == task.id, Task.status == "pending")
+            .values(status="cancelled", cancelled_at=now, cancel_reason=reason)
+        ).rowcount
+        if won != 1:
+            session.rollback()
+            raise _not_pending(_load(session, None, task.id))
+        session.refresh(task)
+        event = _record(session, task, "cancelled", principal.user_id, {"reason": reason} if reason else None)
+        answer = {"task_id": task.id, "status": "cancelled"}
+        if idempotency_request is not None:
+            idempotency.record(session, principal.org_id, idempotency_request, 200, answer)
+        session.commit()
+    _publish(task, "cancelled", event)
+    return Outcome(200, answer)
+
+
+def expire_task(task_id: str) -> bool:
+    """Expire one overdue pending task; True if this call did it (so it is announced once)."""
+    now = utcnow()
+    with session_scope(write=True) as session:
+        won = session.execute(
+            update(Task)
+            .where(Task.id == task_id, Task.status == "pending")
+            .where(Task.expires_at.is_not(None), Task.expires_at <= now)
+            .values(status="expired", expired_at=now)
+        ).rowcount
+        if won != 1:
+            session.rollback()
+            return False
+        task = _load(session, None, task_id)
+        event = _record(session, task, "expired", None)
+        session.commit()
+    _publish(task, "expired", event)
+    return True
+
+
+def expire_due(limit: int = 500) -> int:
+    """Expire every pending task whose expiry has passed; returns how many this call expired."""
+    now = utcnow()
+    with session_scope() as session:
+        due = session.exec(
+            select(Task.id)
+            .where(Task.status == "pending", Task.expires_at.is_not(None), Task.expires_at <= now)
+            .limit(limit)
+        ).all()
+    return sum(expire_task(task_id) for task_id in due)
+
+
+def next_expiry() -> datetime | None:
+    """When the next pending task expires, if any does."""
+    with session_scope() as session:
+        return session.exec(
+            select(func.min(Task.expires_at)).where(Task.status == "pending", Task.expires_at.is_not(None))
+        ).one()
+
+
+def timeline(org_id: str, task_id: str) -> list[TaskEvent]:
+    """A task's timeline, oldest first."""
+    with session_scope() as session:
+        _load(session, org_id, task_id)
+        return list(
+            session.exec(select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)).all()
+        )

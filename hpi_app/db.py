@@ -1,0 +1,110 @@
+"""The store's engine and sessions (SQLite in WAL mode by default, PostgreSQL at scale)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+from hpi_app.config import settings
+
+_engine: Engine | None = None
+_url: str = settings.db_url
+_writing: ContextVar[bool] = ContextVar("hpi_db_writing", default=False)
+
+
+def normalise_url(url: str) -> str:
+    """Pick psycopg 3 for PostgreSQL URLs that name no driver."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _sqlite_begin).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_begin(conn) -> None:
+    # A writing transaction takes SQLite's write lock at BEGIN, so concurrent
+    # writers queue on busy_timeout instead of failing when a read lock upgrades.
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
+
+
+def build_engine(url: str) -> Engine:
+    """Create an engine for ``url`` with the settings HPI needs.
+
+    Args:
+        url: A SQLAlchemy database URL.
+
+    Returns:
+        The engine. SQLite files get WAL mode, a busy timeout and their folder created.
+    """
+    url = normalise_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            pool_size=20,
+            max_overflow=40,
+        )
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def use_database(url: str) -> Engine:
+    """Point the process at another database (tests, the CLI's ``--db``)."""
+    global _engine, _url
+    if _engine is not None:
+        _engine.dispose()
+    _url = url
+    _engine = build_engine(url)
+    return _engine
+
+
+def get_engine() -> Engine:
+    """The process's engine, created on first use."""
+    global _engine
+    if _engine is None:
+        _engine = build_engine(_url)
+    return _engine
+
+
+def current_url() -> str:
+    """The URL of the database this process uses."""
+    return normalise_url(_url)
+
+
+@contextmanager
+def session_scope(*, write: bool = False) -> Iterator[Session]:
+    """A session that rolls back on error and is always closed.
+
+    Args:
+        write: The session will write; on SQLite its transaction takes the write lock at once.
+    """
+    token = _writing.set(write)
+    try:
+        with Session(get_engine(), expire_on_commit=False) as session:
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        _writing.reset(token)

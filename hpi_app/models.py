@@ -1,0 +1,204 @@
+"""The SQLModel tables of HPI's store.
+
+Times are timezone-aware UTC datetimes (SQLModel stores them as such); JSON columns hold the task spec, data,
+payload and metadata exactly as clients sent them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A new random UUID as a string."""
+    return str(uuid.uuid4())
+
+
+class Organisation(SQLModel, table=True):
+    """A tenant: every user, token, task and file belongs to exactly one."""
+
+    __tablename__ = "organisations"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    name: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A member of an organisation who signs in to the web app."""
+
+    __tablename__ = "users"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(foreign_key="organisations.id", index=True, max_length=36)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=200)
+    role: str = Field(default="member", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    disabled_at: datetime | None = None
+
+
+class UserSession(SQLModel, table=True):
+    """A signed-in browser session; only the hash of its secret is stored."""
+
+    __tablename__ = "sessions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=36)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    user_agent: str = Field(default="", max_length=300)
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token: SHA-256 of the raw token plus a display prefix."""
+
+    __tablename__ = "api_tokens"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(foreign_key="organisations.id", index=True, max_length=36)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=36)
+    name: str = Field(max_length=200)
+    token_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=12, index=True)
+    scopes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class Task(SQLModel, table=True):
+    """A human-in-the-loop task: its spec, its state and, once done, its data."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_org_status_created", "org_id", "status", "created_at"),
+        Index("ix_tasks_status_expires", "status", "expires_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=36)
+    org_id: str = Field(foreign_key="organisations.id", max_length=36)
+    title: str = Field(max_length=200)
+    instructions_mdsvex: str | None = None
+    steps: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str | None = Field(default=None, max_length=36)
+    completed_at: datetime | None = None
+    completed_by: str | None = Field(default=None, max_length=320)
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    payload: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    meta: dict[str, str] | None = Field(default=None, sa_column=Column("metadata", JSON))
+    sinks: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    assignee_id: str | None = Field(default=None, max_length=36, index=True)
+    assignee_type: str | None = Field(default=None, max_length=20)
+    assignee_email: str | None = Field(default=None, max_length=320)
+    assignee_name: str | None = Field(default=None, max_length=200)
+    assignee_phone: str | None = Field(default=None, max_length=50)
+    correlation_key: str | None = Field(default=None, max_length=200, index=True)
+    link_id: str = Field(max_length=64, unique=True)
+    requires_otp: bool = False
+    expires_at: datetime | None = None
+    expired_at: datetime | None = None
+
+
+class Submission(SQLModel, table=True):
+    """The one accepted submission of a task (unique per task: one winner)."""
+
+    __tablename__ = "submissions"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    task_id: str = Field(foreign_key="tasks.id", unique=True, max_length=36)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    submitted_by: str | None = Field(default=None, max_length=320)
+    submitted_at: datetime = Field(default_factory=utcnow)
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """The first answer to a request made with an ``Idempotency-Key`` header."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("org_id", "scope", "key", name="uq_idempotency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: str = Field(foreign_key="organisations.id", max_length=36)
+    scope: str = Field(max_length=200)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class TaskEvent(SQLModel, table=True):
+    """One entry of a task's timeline; its id orders the organisation's event stream."""
+
+    __tablename__ = "task_events"
+    __table_args__ = (Index("ix_task_events_org_id_id", "org_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: str = Field(max_length=36)
+    task_id: str = Field(foreign_key="tasks.id", index=True, max_length=36)
+    kind: str = Field(max_length=40)
+    actor: str | None = Field(default=None, max_length=320)
+    detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """An outbox row: one event to push to one sink, written with the change it announces."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_status_next", "status", "next_attempt_at"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(max_length=36, index=True)
+    task_id: str | None = Field(default=None, max_length=36, index=True)
+    event: str = Field(max_length=40)
+    sink: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = None
+    last_status_code: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+
+
+class StoredFile(SQLModel, table=True):
+    """An uploaded file; its bytes live under the data folder."""
+
+    __tablename__ = "files"
+
+    key: str = Field(primary_key=True, max_length=300)
+    org_id: str = Field(foreign_key="organisations.id", index=True, max_length=36)
+    name: str = Field(max_length=255)
+    size: int
+    content_type: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str | None = Field(default=None, max_length=36)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """A time as ISO 8601 in UTC with a ``Z`` (``2026-02-24T12:00:00.123Z``)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

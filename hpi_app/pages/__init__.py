@@ -1,0 +1,1 @@
+"""The browser door: one module per page, its state beside it."""

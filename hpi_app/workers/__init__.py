@@ -1,0 +1,1 @@
+"""Background work that runs for the app's lifetime (Reflex lifespan tasks)."""

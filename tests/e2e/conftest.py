@@ -1,0 +1,90 @@
+"""The real app, started once per test session the way `make run` starts it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hpi_app.config import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    """A started HPI server and the environment of its store."""
+
+    url: str
+    env: dict[str, str]
+    log: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        """Run ``python -m hpi_app`` against this server's store."""
+        return subprocess.run(
+            [sys.executable, "-m", "hpi_app", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """Migrate a fresh store and run `python -m hpi_app serve` on a free port."""
+    data = tmp_path_factory.mktemp("e2e-data")
+    port = free_port()
+    env = {
+        **os.environ,
+        "HPI_DATA_DIR": str(data),
+        "REFLEX_DB_URL": f"sqlite:///{data / 'hpi.db'}",
+        "PORT": str(port),
+    }
+    env.pop("HPI_PUBLIC_URL", None)
+    log = data / "server.log"
+    subprocess.run([sys.executable, "-m", "hpi_app", "migrate"], cwd=ROOT, env=env, check=True, timeout=120)
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hpi_app", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"The app exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+            try:
+                if httpx.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"The app did not answer within 300 s:\n{log.read_text()[-4000:]}")
+            time.sleep(0.25)
+        yield RunningApp(url=url, env=env, log=log)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
