@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from hpi_app.api import errors
 from hpi_app.api.limits import BodyLimitMiddleware
-from hpi_app.api.routes import files, tasks
+from hpi_app.api.routes import files, session, tasks
 
 API_PREFIX = "/api/v1"
 
@@ -36,6 +36,7 @@ def create_api() -> FastAPI:
         return {"status": "ok"}
 
     api.include_router(v1)
+    api.include_router(session.router)
 
     @api.api_route(
         "/api/{path:path}",

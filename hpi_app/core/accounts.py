@@ -9,9 +9,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
-from hpi_app.core.errors import Conflict, InvalidInput, NotFound
+from hpi_app.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from hpi_app.core.ratelimit import RateLimiter
 from hpi_app.db import session_scope
-from hpi_app.models import Organisation, User
+from hpi_app.models import ApiToken, Organisation, User, UserSession, utcnow
 
 ROLES = ("admin", "member")
 MIN_PASSWORD_LENGTH = 8
@@ -133,6 +134,21 @@ def authenticate_password(email: str, password: str) -> User | None:
     return user if verify_password(user.password_hash, password) else None
 
 
+def create_first_admin(email: str, password: str, org_name: str, name: str = "") -> User:
+    """Create the instance's first admin and organisation (the setup page).
+
+    Raises:
+        Conflict: The instance already has a user; setup is over.
+    """
+    if not org_name.strip():
+        raise InvalidInput(
+            "Name your organisation.", details=[{"field": "org_name", "message": "is required"}]
+        )
+    if count_users() > 0:
+        raise Conflict("This instance is already set up. Sign in instead.", code="already_set_up")
+    return create_user(email, password, role="admin", org_name=org_name, name=name)
+
+
 def bootstrap_admin(email: str, password: str, org_name: str) -> User | None:
     """Create the first admin from configuration when the instance has no user yet.
 
@@ -146,3 +162,181 @@ def bootstrap_admin(email: str, password: str, org_name: str) -> User | None:
     except Conflict:
         # Another worker created it first.
         return None
+
+
+# Wrong current passwords on the Account page: per user, lightly.
+password_change_failures = RateLimiter(limit=5, window=15 * 60)
+
+
+def _admin_of(session, actor_id: str) -> User:
+    actor = session.get(User, actor_id)
+    if actor is None or actor.disabled_at is not None:
+        raise PermissionDenied("Your account is no longer active. Sign in again.", code="not_a_member")
+    if actor.role != "admin":
+        raise PermissionDenied(
+            "Only an admin of your organisation can manage members.", code="admin_required"
+        )
+    return actor
+
+
+def _member_of(session, org_id: str, user_id: str) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.org_id != org_id or user.disabled_at is not None:
+        raise NotFound("That member no longer exists. Reload the page to see the current list.")
+    return user
+
+
+def _active_admins(session, org_id: str) -> int:
+    return session.exec(
+        select(func.count())
+        .select_from(User)
+        .where(User.org_id == org_id, User.role == "admin", User.disabled_at.is_(None))
+    ).one()
+
+
+def get_user(user_id: str) -> User | None:
+    """The user with this id, if any (active or not)."""
+    with session_scope() as session:
+        return session.get(User, user_id)
+
+
+def list_members(org_id: str) -> list[User]:
+    """The active members of an organisation, oldest first (removed ones are left out)."""
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(User)
+                .where(User.org_id == org_id, User.disabled_at.is_(None))
+                .order_by(User.created_at, User.email)
+            ).all()
+        )
+
+
+def add_member(
+    actor_id: str, email: str, password: str, *, name: str = "", role: str = "member"
+) -> User:
+    """An admin adds a member to their organisation with a temporary password.
+
+    Args:
+        actor_id: The admin doing it; the member joins the admin's organisation.
+        email: The new member's email (unique in the instance).
+        password: A temporary password of at least eight characters, passed on to the member.
+        name: A display name.
+        role: ``admin`` or ``member``.
+
+    Raises:
+        PermissionDenied: The actor is not an active admin.
+        InvalidInput: A bad email, role or password (``details`` names the field).
+        Conflict: The email is taken (code ``user_exists``).
+    """
+    with session_scope() as session:
+        org_id = _admin_of(session, actor_id).org_id
+    return create_user(email, password, role=role, org_id=org_id, name=name.strip()[:200])
+
+
+def change_role(actor_id: str, user_id: str, role: str) -> User:
+    """An admin makes a member of their organisation an admin, or an admin a member.
+
+    The organisation always keeps at least one active admin.
+
+    Raises:
+        PermissionDenied: The actor is not an active admin.
+        NotFound: No such active member in the actor's organisation.
+        InvalidInput: An unknown role.
+        Conflict: The change would leave no admin (code ``last_admin``).
+    """
+    if role not in ROLES:
+        raise InvalidInput(
+            f"Role must be one of: {', '.join(ROLES)}.",
+            details=[{"field": "role", "message": f"must be one of: {', '.join(ROLES)}"}],
+        )
+    with session_scope(write=True) as session:
+        actor = _admin_of(session, actor_id)
+        user = _member_of(session, actor.org_id, user_id)
+        if user.role == role:
+            return user
+        if user.role == "admin" and _active_admins(session, actor.org_id) <= 1:
+            raise Conflict(
+                "You are the last admin. Make another member an admin first, then change your own role.",
+                code="last_admin",
+            )
+        user.role = role
+        session.add(user)
+        session.commit()
+        return user
+
+
+def remove_member(actor_id: str, user_id: str) -> User:
+    """An admin removes a member: disabled, signed out everywhere, every API token revoked.
+
+    The member's tasks, and the tasks they created, stay as they are.
+
+    Raises:
+        PermissionDenied: The actor is not an active admin, or tries to remove themselves
+            (code ``cannot_remove_self``).
+        NotFound: No such active member in the actor's organisation.
+    """
+    if actor_id == user_id:
+        raise PermissionDenied(
+            "You can't remove yourself. Ask another admin to do it.", code="cannot_remove_self"
+        )
+    now = utcnow()
+    with session_scope(write=True) as session:
+        actor = _admin_of(session, actor_id)
+        user = _member_of(session, actor.org_id, user_id)
+        user.disabled_at = now
+        session.add(user)
+        for token in session.exec(
+            select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        ).all():
+            token.revoked_at = now
+            session.add(token)
+        for record in session.exec(
+            select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        ).all():
+            record.revoked_at = now
+            session.add(record)
+        session.commit()
+        return user
+
+
+def change_password(user_id: str, current_password: str, new_password: str) -> User:
+    """A member changes their own password, proving they know the current one.
+
+    Wrong current passwords are rate-limited per user. The caller signs out the
+    member's other sessions afterwards (``sessions.end_all_sessions``).
+
+    Raises:
+        InvalidInput: A wrong current password (field ``current_password``) or a new one
+            that is too short (field ``new_password``).
+        PermissionDenied: Too many wrong attempts (code ``rate_limited``).
+    """
+    wait = password_change_failures.retry_after(user_id)
+    if wait > 0:
+        minutes = max(1, int(wait // 60) + 1)
+        raise PermissionDenied(
+            f"Too many wrong passwords. Wait {minutes} minute(s) and try again.", code="rate_limited"
+        )
+    user = get_user(user_id)
+    if user is None or user.disabled_at is not None:
+        raise PermissionDenied("Your account is no longer active. Sign in again.", code="not_a_member")
+    if not verify_password(user.password_hash, current_password):
+        password_change_failures.hit(user_id)
+        raise InvalidInput(
+            "Your current password is not right.",
+            code="wrong_password",
+            details=[{"field": "current_password", "message": "is not right"}],
+        )
+    if len(new_password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"The new password must be at least {MIN_PASSWORD_LENGTH} characters long.",
+            details=[{"field": "new_password", "message": "too short"}],
+        )
+    password_change_failures.reset(user_id)
+    new_hash = hash_password(new_password)
+    with session_scope(write=True) as session:
+        fresh = session.get(User, user_id)
+        fresh.password_hash = new_hash
+        session.add(fresh)
+        session.commit()
+        return fresh

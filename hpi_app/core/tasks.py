@@ -500,3 +500,21 @@ def timeline(org_id: str, task_id: str) -> list[TaskEvent]:
         return list(
             session.exec(select(TaskEvent).where(TaskEvent.task_id == task_id).order_by(TaskEvent.id)).all()
         )
+
+
+def record_opened(task: Task, actor: str | None) -> None:
+    """Note on the timeline that someone opened a pending task's page (once per actor)."""
+    if task.status != "pending":
+        return
+    with session_scope(write=True) as session:
+        seen = session.exec(
+            select(TaskEvent.id).where(
+                TaskEvent.task_id == task.id, TaskEvent.kind == "opened", TaskEvent.actor == actor
+            )
+        ).first()
+        if seen is not None:
+            return
+        event = TaskEvent(org_id=task.org_id, task_id=task.id, kind="opened", actor=actor)
+        session.add(event)
+        session.commit()
+    bus.publish(TaskChanged("task.opened", task.org_id, task.id, task.status, event.id))

@@ -1,0 +1,98 @@
+"""``/auth/*``: browser sign-in, sign-out and first setup, by HTML form posts.
+
+The session secret travels only in an HttpOnly, SameSite=Lax cookie; the Reflex pages
+read it from the websocket's request headers and never see it in the browser.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from hpi_app import routes
+from hpi_app.core import accounts, sessions
+from hpi_app.core.errors import DomainError
+from hpi_app.core.ratelimit import signin_attempts_by_client, signin_failures_by_email
+
+router = APIRouter(prefix="/auth", include_in_schema=False)
+
+
+def _client(request: Request) -> str:
+    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+    return forwarded or (request.client.host if request.client else "unknown")
+
+
+def _back(path: str, **params: str) -> RedirectResponse:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
+
+
+def _signed_in(request: Request, user_id: str, target: str) -> RedirectResponse:
+    raw = sessions.start_session(user_id, request.headers.get("user-agent", ""))
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        sessions.SESSION_COOKIE,
+        raw,
+        max_age=int(sessions.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",  # noqa: A002 (the form field's name)
+) -> RedirectResponse:
+    """Check the password and start a session; back to the form with a reason otherwise."""
+    target = routes.safe_next(next)
+    email_key = email.strip().lower()
+    client = _client(request)
+    wait = max(signin_failures_by_email.retry_after(email_key), signin_attempts_by_client.retry_after(client))
+    if wait > 0:
+        minutes = str(max(1, math.ceil(wait / 60)))
+        return _back(routes.LOGIN, error="rate_limited", minutes=minutes, next=target, email=email_key)
+    signin_attempts_by_client.hit(client)
+    user = await run_in_threadpool(accounts.authenticate_password, email_key, password)
+    if user is None:
+        signin_failures_by_email.hit(email_key)
+        return _back(routes.LOGIN, error="invalid", next=target, email=email_key)
+    signin_failures_by_email.reset(email_key)
+    return await run_in_threadpool(_signed_in, request, user.id, target)
+
+
+@router.post("/logout")
+async def logout(request: Request) -> RedirectResponse:
+    """End the session and clear its cookie."""
+    await run_in_threadpool(sessions.end_session, request.cookies.get(sessions.SESSION_COOKIE))
+    response = RedirectResponse(routes.LOGIN, status_code=303)
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.post("/setup")
+async def setup(
+    request: Request,
+    org_name: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    email: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """Create the first admin and the organisation, then sign in."""
+    try:
+        user = await run_in_threadpool(accounts.create_first_admin, email, password, org_name, name)
+    except DomainError as exc:
+        if exc.code == "already_set_up":
+            return _back(routes.LOGIN)
+        return _back(routes.SETUP, error=exc.message, org_name=org_name, name=name, email=email)
+    return await run_in_threadpool(_signed_in, request, user.id, routes.DASHBOARD)

@@ -1,0 +1,1 @@
+"""Pieces shared by pages: layout, blocks, fields, badges."""

@@ -1,0 +1,268 @@
+"""``/``: the dashboard — Pending and Done tabs that update live from the event bus."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import reflex as rx
+
+from hpi_app import routes
+from hpi_app.components.badges import status_badge
+from hpi_app.components.layout import signed_in_page
+from hpi_app.config import settings
+from hpi_app.core import tasks
+from hpi_app.core.events import bus
+from hpi_app.models import Task, iso
+from hpi_app.state import SessionState
+
+PAGE_SIZE = 100
+# A watcher with nothing to do re-reads the store this often anyway (safety net only).
+IDLE_RECHECK_SECONDS = 60.0
+
+
+@dataclasses.dataclass
+class TaskRow:
+    """One line of the dashboard."""
+
+    task_id: str = ""
+    title: str = ""
+    status: str = ""
+    assignee: str = ""
+    created_at: str = ""
+    href: str = ""
+
+
+def _row(task: Task) -> TaskRow:
+    assignee = task.assignee_name or task.assignee_email or ""
+    return TaskRow(
+        task_id=task.id,
+        title=task.title,
+        status=task.status,
+        assignee=assignee,
+        created_at=iso(task.created_at) or "",
+        href=routes.task_detail(task.id),
+    )
+
+
+def _query(org_id: str, user_id: str, tab: str, search: str, who: str) -> tuple[list[TaskRow], int, dict[str, int]]:
+    flt = tasks.TaskFilter(
+        statuses=("pending",) if tab == "pending" else tasks.DONE_STATUSES,
+        search=search.strip() or None,
+        assignee_id=user_id if who == "me" else None,
+        unassigned=who == "unassigned",
+        limit=PAGE_SIZE,
+    )
+    rows, total = tasks.list_tasks(org_id, flt)
+    return [_row(t) for t in rows], total, tasks.count_by_status(org_id)
+
+
+class DashboardState(rx.State):
+    """The rows and filters of one dashboard tab in one browser tab."""
+
+    tab: str = "pending"
+    search: str = ""
+    who: str = "all"
+    rows: list[TaskRow] = []
+    total: int = 0
+    pending_count: int = 0
+    done_count: int = 0
+    loaded: bool = False
+    base_url: str = ""
+    _org_id: str = ""
+    _user_id: str = ""
+
+    async def _reload(self) -> None:
+        rows, total, counts = await asyncio.to_thread(
+            _query, self._org_id, self._user_id, self.tab, self.search, self.who
+        )
+        self.rows, self.total = rows, total
+        self.pending_count = counts["pending"]
+        self.done_count = sum(counts[s] for s in tasks.DONE_STATUSES)
+        self.loaded = True
+
+    @rx.event
+    async def load(self):
+        """on_load: read the first page, then keep it live."""
+        session = await self.get_state(SessionState)
+        if not session.user_id:
+            return None
+        self._org_id, self._user_id = session.org_id, session.user_id
+        url = self.router.url
+        self.base_url = settings.public_url or f"{url.scheme}://{url.netloc}"
+        await self._reload()
+        return DashboardState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Follow the organisation's task changes until the page is left (on_load chains are cancelled then)."""
+        async with self:
+            org_id = self._org_id
+        if not org_id:
+            return
+        async with bus.subscribe(org_id) as changes:
+            while True:
+                change = await changes.get(timeout=IDLE_RECHECK_SECONDS)
+                created = []
+                while change is not None:
+                    if change.kind == "task.created":
+                        created.append(change.task_id)
+                    change = changes.queue.get_nowait() if not changes.queue.empty() else None
+                async with self:
+                    await self._reload()
+                    titles = {row.task_id: row.title for row in self.rows}
+                for task_id in created[:3]:
+                    title = titles.get(task_id)
+                    if title is None:
+                        title = (await asyncio.to_thread(tasks.get_task, org_id, task_id)).title
+                    yield rx.toast.info(f"New task: {title}", duration=4000)
+
+    @rx.event
+    async def set_tab(self, tab: str):
+        """Switch between Pending and Done."""
+        self.tab = "done" if tab == "done" else "pending"
+        await self._reload()
+
+    @rx.event
+    async def set_search(self, value: str):
+        """Filter by a substring of the title."""
+        self.search = value[:200]
+        await self._reload()
+
+    @rx.event
+    async def set_who(self, value: str):
+        """Filter by assignee: all, me, unassigned."""
+        self.who = value if value in ("all", "me", "unassigned") else "all"
+        await self._reload()
+
+    @rx.var
+    def curl_example(self) -> str:
+        """The call that creates a first task on this instance."""
+        return (
+            f"curl -X POST {self.base_url}/api/v1/tasks \\\n"
+            '  -H "Authorization: Bearer htk_your_token_here" \\\n'
+            '  -H "Content-Type: application/json" \\\n'
+            """  -d '{"title": "Approve deployment to production", "steps": [{"id": "approval", """
+            """"title": "Review and Approve", "blocks": [{"type": "input", "field": {"name": "decision", """
+            """"label": "Decision", "kind": "select", "options": ["Approve", "Reject"]}}]}]}'"""
+        )
+
+
+def _row_view(row: TaskRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.cell(
+            rx.link(row.title, href=row.href, weight="medium", high_contrast=True),
+            max_width="420px",
+        ),
+        rx.table.cell(status_badge(row.status)),
+        rx.table.cell(rx.cond(row.assignee != "", rx.text(row.assignee, size="2"), rx.text("—", color_scheme="gray"))),
+        rx.table.cell(rx.moment(row.created_at, from_now=True, interval=30000), white_space="nowrap"),
+        class_name="task-row",
+        data_task_id=row.task_id,
+        data_status=row.status,
+        cursor="pointer",
+        on_click=rx.redirect(row.href),
+    )
+
+
+def _empty_state() -> rx.Component:
+    return rx.cond(
+        (DashboardState.tab == "pending") & (DashboardState.search == "") & (DashboardState.who == "all"),
+        rx.vstack(
+            rx.heading("No pending tasks", size="4"),
+            rx.text(
+                "Tasks appear here the moment software creates them. Create a token in ",
+                rx.link("Settings › API Tokens", href=routes.SETTINGS_TOKENS),
+                " with the tasks:create scope, then:",
+            ),
+            rx.code_block(DashboardState.curl_example, language="bash", wrap_long_lines=True, width="100%"),
+            spacing="3",
+            padding="2em",
+            width="100%",
+            id="empty-state",
+        ),
+        rx.center(rx.text("No tasks match.", color_scheme="gray"), padding="2em", id="no-match"),
+    )
+
+
+def _tab_label(label: str, count: rx.Var[int]) -> rx.Component:
+    return rx.hstack(rx.text(label), rx.badge(count, variant="soft", radius="full"), spacing="2", align="center")
+
+
+def dashboard_page() -> rx.Component:
+    """The dashboard."""
+    return signed_in_page(
+        rx.vstack(
+            rx.hstack(
+                rx.heading("Tasks", size="6"),
+                rx.spacer(),
+                rx.input(
+                    rx.input.slot(rx.icon("search", size=16)),
+                    placeholder="Search titles",
+                    value=DashboardState.search,
+                    on_change=DashboardState.set_search.debounce(250),
+                    aria_label="Search tasks",
+                    id="search",
+                    width=["100%", "260px"],
+                ),
+                rx.select.root(
+                    rx.select.trigger(aria_label="Assignee filter", id="who-filter"),
+                    rx.select.content(
+                        rx.select.item("Everyone's", value="all"),
+                        rx.select.item("Assigned to me", value="me"),
+                        rx.select.item("Unassigned", value="unassigned"),
+                    ),
+                    value=DashboardState.who,
+                    on_change=DashboardState.set_who,
+                ),
+                width="100%",
+                align="center",
+                wrap="wrap",
+                spacing="3",
+            ),
+            rx.tabs.root(
+                rx.tabs.list(
+                    rx.tabs.trigger(_tab_label("Pending", DashboardState.pending_count), value="pending", id="tab-pending"),
+                    rx.tabs.trigger(_tab_label("Done", DashboardState.done_count), value="done", id="tab-done"),
+                ),
+                value=DashboardState.tab,
+                on_change=DashboardState.set_tab,
+                width="100%",
+            ),
+            rx.cond(
+                DashboardState.loaded,
+                rx.cond(
+                    DashboardState.rows.length() > 0,
+                    rx.box(
+                        rx.table.root(
+                            rx.table.header(
+                                rx.table.row(
+                                    rx.table.column_header_cell("Title"),
+                                    rx.table.column_header_cell("Status"),
+                                    rx.table.column_header_cell("Assignee"),
+                                    rx.table.column_header_cell("Created"),
+                                )
+                            ),
+                            rx.table.body(rx.foreach(DashboardState.rows, _row_view)),
+                            variant="surface",
+                            width="100%",
+                            id="task-table",
+                        ),
+                        overflow_x="auto",
+                        width="100%",
+                    ),
+                    _empty_state(),
+                ),
+                rx.center(rx.spinner(size="3"), padding="3em"),
+            ),
+            rx.cond(
+                DashboardState.total > DashboardState.rows.length(),
+                rx.text(
+                    "Showing the newest ", DashboardState.rows.length(), " of ", DashboardState.total,
+                    ". Search to narrow them down.", size="1", color_scheme="gray",
+                ),
+            ),
+            spacing="4",
+            width="100%",
+        )
+    )

@@ -1,0 +1,72 @@
+"""``/setup``: the first start, when the instance has no user yet."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from hpi_app import routes
+from hpi_app.components.native_form import native_form
+from hpi_app.components.layout import centered_card
+from hpi_app.core import accounts
+
+
+class SetupState(rx.State):
+    """The setup form's echo after a refused attempt."""
+
+    error: str = ""
+    org_name: str = ""
+    name: str = ""
+    email: str = ""
+
+    @rx.event
+    async def load(self):
+        """Leave setup once someone has completed it."""
+        if await asyncio.to_thread(accounts.count_users) > 0:
+            return rx.redirect(routes.LOGIN)
+        params = self.router.url.query_parameters
+        self.error = params.get("error", "")
+        self.org_name = params.get("org_name", "")
+        self.name = params.get("name", "")
+        self.email = params.get("email", "")
+        return None
+
+
+def _labelled(label: str, field_id: str, **props) -> rx.Component:
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, font_size="var(--font-size-2)", font_weight="500"),
+        rx.input(id=field_id, name=field_id, size="3", width="100%", **props),
+        spacing="1",
+        width="100%",
+    )
+
+
+def setup_page() -> rx.Component:
+    """Create the first admin and the organisation."""
+    return centered_card(
+        rx.heading("Welcome to HPI", size="6"),
+        rx.text("Create your organisation and its first admin account.", color_scheme="gray"),
+        rx.cond(
+            SetupState.error != "",
+            rx.callout(SetupState.error, icon="triangle-alert", color_scheme="red", role="alert", id="setup-error"),
+        ),
+        native_form(
+            rx.vstack(
+                _labelled("Organisation name", "org_name", required=True, default_value=SetupState.org_name),
+                _labelled("Your name", "name", default_value=SetupState.name, auto_complete="name"),
+                _labelled("Email", "email", type="email", required=True, default_value=SetupState.email),
+                _labelled(
+                    "Password", "password", type="password", required=True, min_length=8,
+                    auto_complete="new-password",
+                ),
+                rx.text("At least 8 characters.", size="1", color_scheme="gray"),
+                rx.button("Create organisation", type="submit", size="3", width="100%"),
+                spacing="3",
+                width="100%",
+            ),
+            action=routes.AUTH_SETUP,
+            method="post",
+            width="100%",
+        ),
+    )

@@ -1,0 +1,70 @@
+"""The state every page shares: who is signed in. Imports no page."""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from hpi_app import routes
+from hpi_app.core import accounts, sessions
+
+
+class SessionState(rx.State):
+    """The signed-in member, resolved from the HttpOnly session cookie on each page load."""
+
+    user_id: str = ""
+    email: str = ""
+    name: str = ""
+    role: str = ""
+    org_id: str = ""
+    org_name: str = ""
+    checked: bool = False
+
+    @rx.var
+    def signed_in(self) -> bool:
+        """Whether a member is signed in."""
+        return bool(self.user_id)
+
+    @rx.var
+    def is_admin(self) -> bool:
+        """Whether the member is an admin of the organisation."""
+        return self.role == "admin"
+
+    @rx.var
+    def display_name(self) -> str:
+        """The member's name, or their email."""
+        return self.name or self.email
+
+    def _secret(self) -> str | None:
+        return sessions.cookie_value(self.router.headers.cookie or "")
+
+    async def refresh(self) -> bool:
+        """Re-read the session from the store; False when there is no valid one."""
+        found = await asyncio.to_thread(sessions.resolve_session, self._secret())
+        if found is None:
+            self.user_id = self.email = self.name = self.role = self.org_id = self.org_name = ""
+        else:
+            user, org = found
+            self.user_id, self.email, self.name, self.role = user.id, user.email, user.name, user.role
+            self.org_id, self.org_name = org.id, org.name
+        self.checked = True
+        return found is not None
+
+    @rx.event
+    async def require_member(self):
+        """on_load: send a visitor without a valid session to sign-in (or to setup)."""
+        if await self.refresh():
+            return None
+        if await asyncio.to_thread(accounts.count_users) == 0:
+            return rx.redirect(routes.SETUP)
+        return rx.redirect(routes.login(self.router.url.path + _query(self.router.url.query)))
+
+    @rx.event
+    async def load_optional(self):
+        """on_load of public pages: note a signed-in member without demanding one."""
+        await self.refresh()
+
+
+def _query(query: str) -> str:
+    return f"?{query}" if query else ""
