@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -100,7 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"==> Starting HPI on port {port} (the first start builds the web app; this takes a while)",
         flush=True,
     )
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=os.environ.copy())
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=_runtime_env())
     url = f"http://localhost:{port}"
     try:
         if _wait_until_up(f"{url}/api/v1/health", proc):
@@ -113,6 +114,16 @@ def _serve(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
             return 130
+
+
+def _runtime_env() -> dict[str, str]:
+    """The environment for Reflex, with the project-local bun that `make` installs when needed."""
+    env = os.environ.copy()
+    local_bin = ROOT / ".tools" / "node_modules" / ".bin"
+    if (local_bin / "bun").exists() and not shutil.which("bun"):
+        env["PATH"] = f"{local_bin}{os.pathsep}{env.get('PATH', '')}"
+        env["REFLEX_USE_SYSTEM_BUN"] = "1"
+    return env
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen, limit: float = 600.0) -> bool:

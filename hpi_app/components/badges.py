@@ -11,6 +11,9 @@ def status_badge(status: rx.Var[str] | str) -> rx.Component:
     """A coloured badge for a task status."""
     return rx.match(
         status,
-        *[(name, rx.badge(name.capitalize(), color_scheme=color, variant="soft")) for name, color in STATUS_COLORS.items()],
+        *[
+            (name, rx.badge(name.capitalize(), color_scheme=color, variant="soft"))
+            for name, color in STATUS_COLORS.items()
+        ],
         rx.badge(status, variant="soft"),
     )

@@ -12,7 +12,9 @@ from hpi_app.state import SessionState
 def nav_link(label: str, href: str, icon: str) -> rx.Component:
     """A link in the top navigation."""
     return rx.link(
-        rx.hstack(rx.icon(icon, size=16), rx.text(label, size="2", weight="medium"), spacing="2", align="center"),
+        rx.hstack(
+            rx.icon(icon, size=16), rx.text(label, size="2", weight="medium"), spacing="2", align="center"
+        ),
         href=href,
         underline="none",
         color_scheme="gray",
@@ -46,7 +48,9 @@ def navbar() -> rx.Component:
                     color_scheme="gray",
                     high_contrast=True,
                 ),
-                rx.text(SessionState.org_name, size="2", color_scheme="gray", display=["none", "none", "block"]),
+                rx.text(
+                    SessionState.org_name, size="2", color_scheme="gray", display=["none", "none", "block"]
+                ),
                 spacing="4",
                 align="center",
             ),
@@ -54,7 +58,12 @@ def navbar() -> rx.Component:
                 nav_link("Dashboard", routes.DASHBOARD, "layout-list"),
                 nav_link("Settings", routes.SETTINGS_TOKENS, "settings"),
                 rx.color_mode.button(size="1", variant="ghost", aria_label="Toggle dark mode"),
-                rx.text(SessionState.display_name, size="1", color_scheme="gray", display=["none", "none", "block"]),
+                rx.text(
+                    SessionState.display_name,
+                    size="1",
+                    color_scheme="gray",
+                    display=["none", "none", "block"],
+                ),
                 sign_out_form(),
                 spacing="4",
                 align="center",
@@ -108,7 +117,13 @@ def admin_only(*children: rx.Component) -> rx.Component:
 def centered_card(*children: rx.Component, **props) -> rx.Component:
     """A card in the middle of the screen (sign-in, setup, dead links)."""
     return rx.center(
-        rx.card(rx.vstack(*children, spacing="4", width="100%"), size="3", width="100%", max_width="440px", **props),
+        rx.card(
+            rx.vstack(*children, spacing="4", width="100%"),
+            size="3",
+            width="100%",
+            max_width="440px",
+            **props,
+        ),
         min_height="100vh",
         padding="1em",
         background_color=rx.color("gray", 2),

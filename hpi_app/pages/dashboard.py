@@ -45,7 +45,9 @@ def _row(task: Task) -> TaskRow:
     )
 
 
-def _query(org_id: str, user_id: str, tab: str, search: str, who: str) -> tuple[list[TaskRow], int, dict[str, int]]:
+def _query(
+    org_id: str, user_id: str, tab: str, search: str, who: str
+) -> tuple[list[TaskRow], int, dict[str, int]]:
     flt = tasks.TaskFilter(
         statuses=("pending",) if tab == "pending" else tasks.DONE_STATUSES,
         search=search.strip() or None,
@@ -95,7 +97,7 @@ class DashboardState(rx.State):
 
     @rx.event(background=True)
     async def watch(self):
-        """Follow the organisation's task changes until the page is left (on_load chains are cancelled then)."""
+        """Follow the organisation's task changes until the page is left (its on_load chain is cancelled)."""
         async with self:
             org_id = self._org_id
         if not org_id:
@@ -155,7 +157,9 @@ def _row_view(row: TaskRow) -> rx.Component:
             max_width="420px",
         ),
         rx.table.cell(status_badge(row.status)),
-        rx.table.cell(rx.cond(row.assignee != "", rx.text(row.assignee, size="2"), rx.text("—", color_scheme="gray"))),
+        rx.table.cell(
+            rx.cond(row.assignee != "", rx.text(row.assignee, size="2"), rx.text("—", color_scheme="gray"))
+        ),
         rx.table.cell(rx.moment(row.created_at, from_now=True, interval=30000), white_space="nowrap"),
         class_name="task-row",
         data_task_id=row.task_id,
@@ -186,7 +190,9 @@ def _empty_state() -> rx.Component:
 
 
 def _tab_label(label: str, count: rx.Var[int]) -> rx.Component:
-    return rx.hstack(rx.text(label), rx.badge(count, variant="soft", radius="full"), spacing="2", align="center")
+    return rx.hstack(
+        rx.text(label), rx.badge(count, variant="soft", radius="full"), spacing="2", align="center"
+    )
 
 
 def dashboard_page() -> rx.Component:
@@ -222,8 +228,12 @@ def dashboard_page() -> rx.Component:
             ),
             rx.tabs.root(
                 rx.tabs.list(
-                    rx.tabs.trigger(_tab_label("Pending", DashboardState.pending_count), value="pending", id="tab-pending"),
-                    rx.tabs.trigger(_tab_label("Done", DashboardState.done_count), value="done", id="tab-done"),
+                    rx.tabs.trigger(
+                        _tab_label("Pending", DashboardState.pending_count), value="pending", id="tab-pending"
+                    ),
+                    rx.tabs.trigger(
+                        _tab_label("Done", DashboardState.done_count), value="done", id="tab-done"
+                    ),
                 ),
                 value=DashboardState.tab,
                 on_change=DashboardState.set_tab,
@@ -258,8 +268,13 @@ def dashboard_page() -> rx.Component:
             rx.cond(
                 DashboardState.total > DashboardState.rows.length(),
                 rx.text(
-                    "Showing the newest ", DashboardState.rows.length(), " of ", DashboardState.total,
-                    ". Search to narrow them down.", size="1", color_scheme="gray",
+                    "Showing the newest ",
+                    DashboardState.rows.length(),
+                    " of ",
+                    DashboardState.total,
+                    ". Search to narrow them down.",
+                    size="1",
+                    color_scheme="gray",
                 ),
             ),
             spacing="4",

@@ -7,8 +7,8 @@ import asyncio
 import reflex as rx
 
 from hpi_app import routes
-from hpi_app.components.native_form import native_form
 from hpi_app.components.layout import centered_card
+from hpi_app.components.native_form import native_form
 from hpi_app.core import accounts
 from hpi_app.state import SessionState
 
@@ -47,22 +47,40 @@ class LoginState(rx.State):
 def login_page() -> rx.Component:
     """The sign-in page."""
     return centered_card(
-        rx.hstack(rx.icon("hand-helping", size=28, color=rx.color("accent", 10)), rx.heading("Sign in to HPI", size="6")),
+        rx.hstack(
+            rx.icon("hand-helping", size=28, color=rx.color("accent", 10)),
+            rx.heading("Sign in to HPI", size="6"),
+        ),
         rx.cond(
             LoginState.error != "",
-            rx.callout(LoginState.error, icon="triangle-alert", color_scheme="red", role="alert", id="login-error"),
+            rx.callout(
+                LoginState.error, icon="triangle-alert", color_scheme="red", role="alert", id="login-error"
+            ),
         ),
         native_form(
             rx.vstack(
                 rx.el.label("Email", html_for="email", font_size="var(--font-size-2)", font_weight="500"),
                 rx.input(
-                    id="email", name="email", type="email", required=True, default_value=LoginState.email,
-                    auto_complete="username", size="3", width="100%",
+                    id="email",
+                    name="email",
+                    type="email",
+                    required=True,
+                    default_value=LoginState.email,
+                    auto_complete="username",
+                    size="3",
+                    width="100%",
                 ),
-                rx.el.label("Password", html_for="password", font_size="var(--font-size-2)", font_weight="500"),
+                rx.el.label(
+                    "Password", html_for="password", font_size="var(--font-size-2)", font_weight="500"
+                ),
                 rx.input(
-                    id="password", name="password", type="password", required=True,
-                    auto_complete="current-password", size="3", width="100%",
+                    id="password",
+                    name="password",
+                    type="password",
+                    required=True,
+                    auto_complete="current-password",
+                    size="3",
+                    width="100%",
                 ),
                 rx.el.input(type="hidden", name="next", value=LoginState.next_path),
                 rx.button("Sign in", type="submit", size="3", width="100%", margin_top="0.5em"),
@@ -73,5 +91,9 @@ def login_page() -> rx.Component:
             method="post",
             width="100%",
         ),
-        rx.text("Forgot your password? Ask an admin of your organisation to reset it.", size="1", color_scheme="gray"),
+        rx.text(
+            "Forgot your password? Ask an admin of your organisation to reset it.",
+            size="1",
+            color_scheme="gray",
+        ),
     )

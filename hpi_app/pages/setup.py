@@ -7,8 +7,8 @@ import asyncio
 import reflex as rx
 
 from hpi_app import routes
-from hpi_app.components.native_form import native_form
 from hpi_app.components.layout import centered_card
+from hpi_app.components.native_form import native_form
 from hpi_app.core import accounts
 
 
@@ -49,7 +49,9 @@ def setup_page() -> rx.Component:
         rx.text("Create your organisation and its first admin account.", color_scheme="gray"),
         rx.cond(
             SetupState.error != "",
-            rx.callout(SetupState.error, icon="triangle-alert", color_scheme="red", role="alert", id="setup-error"),
+            rx.callout(
+                SetupState.error, icon="triangle-alert", color_scheme="red", role="alert", id="setup-error"
+            ),
         ),
         native_form(
             rx.vstack(
@@ -57,7 +59,11 @@ def setup_page() -> rx.Component:
                 _labelled("Your name", "name", default_value=SetupState.name, auto_complete="name"),
                 _labelled("Email", "email", type="email", required=True, default_value=SetupState.email),
                 _labelled(
-                    "Password", "password", type="password", required=True, min_length=8,
+                    "Password",
+                    "password",
+                    type="password",
+                    required=True,
+                    min_length=8,
                     auto_complete="new-password",
                 ),
                 rx.text("At least 8 characters.", size="1", color_scheme="gray"),

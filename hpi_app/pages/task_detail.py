@@ -55,9 +55,15 @@ def _timeline(task: Task, events: list[TaskEvent]) -> list[TimelineEntry]:
     for e in events:
         who = names.get(e.actor or "", e.actor or "")
         if not who:
-            who = "the link holder" if e.kind in ("opened", "completed") else ("HPI" if e.kind == "expired" else "")
+            who = (
+                "the link holder"
+                if e.kind in ("opened", "completed")
+                else ("HPI" if e.kind == "expired" else "")
+            )
         note = (e.detail or {}).get("reason") or ""
-        out.append(TimelineEntry(e.kind, _EVENT_WORDS.get(e.kind, e.kind), who, iso(e.created_at) or "", note))
+        out.append(
+            TimelineEntry(e.kind, _EVENT_WORDS.get(e.kind, e.kind), who, iso(e.created_at) or "", note)
+        )
     return out
 
 
@@ -108,7 +114,9 @@ class TaskDetailState(rx.State):
         self.link_path = routes.task_page(task.link_id)
         self.link_url = tasks.task_url(base, task.link_id)
         self.cancel_reason = task.cancel_reason or ""
-        self.answer_rows = await asyncio.to_thread(answers, task.steps, task.data) if task.status == "completed" else []
+        self.answer_rows = (
+            await asyncio.to_thread(answers, task.steps, task.data) if task.status == "completed" else []
+        )
         self.timeline = _timeline(task, events)
         self.loaded = True
 
@@ -177,10 +185,16 @@ def _answer(row: Answer) -> rx.Component:
         rx.data_list.value(
             rx.cond(
                 row.image != "",
-                rx.image(src=row.image, alt=f"Signature for {row.label}", max_height="120px", background="white"),
+                rx.image(
+                    src=row.image, alt=f"Signature for {row.label}", max_height="120px", background="white"
+                ),
                 rx.cond(
                     row.links.length() > 0,
-                    rx.vstack(rx.foreach(row.links, lambda url: rx.link(url.split("/")[-1], href=url, is_external=True))),
+                    rx.vstack(
+                        rx.foreach(
+                            row.links, lambda url: rx.link(url.split("/")[-1], href=url, is_external=True)
+                        )
+                    ),
                     rx.text(row.text, white_space="pre-wrap"),
                 ),
             )
@@ -192,7 +206,13 @@ def _answer(row: Answer) -> rx.Component:
 
 def _timeline_entry(entry: TimelineEntry) -> rx.Component:
     return rx.hstack(
-        rx.box(width="8px", height="8px", border_radius="50%", background_color=rx.color("accent", 9), margin_top="7px"),
+        rx.box(
+            width="8px",
+            height="8px",
+            border_radius="50%",
+            background_color=rx.color("accent", 9),
+            margin_top="7px",
+        ),
         rx.vstack(
             rx.hstack(
                 rx.text(entry.label, weight="medium", size="2"),
@@ -212,7 +232,9 @@ def _timeline_entry(entry: TimelineEntry) -> rx.Component:
 
 def _cancel_dialog() -> rx.Component:
     return rx.alert_dialog.root(
-        rx.alert_dialog.trigger(rx.button("Cancel task", color_scheme="red", variant="soft", id="cancel-task")),
+        rx.alert_dialog.trigger(
+            rx.button("Cancel task", color_scheme="red", variant="soft", id="cancel-task")
+        ),
         rx.alert_dialog.content(
             rx.alert_dialog.title("Cancel this task?"),
             rx.alert_dialog.description(
@@ -222,13 +244,23 @@ def _cancel_dialog() -> rx.Component:
             ),
             rx.el.label("Reason (optional)", html_for="cancel-reason", font_size="var(--font-size-2)"),
             rx.text_area(
-                id="cancel-reason", value=TaskDetailState.cancel_text, on_change=TaskDetailState.set_cancel_text,
+                id="cancel-reason",
+                value=TaskDetailState.cancel_text,
+                on_change=TaskDetailState.set_cancel_text,
                 placeholder="Why is it no longer needed?",
             ),
-            rx.cond(TaskDetailState.cancel_error != "", rx.text(TaskDetailState.cancel_error, color_scheme="red", size="2")),
+            rx.cond(
+                TaskDetailState.cancel_error != "",
+                rx.text(TaskDetailState.cancel_error, color_scheme="red", size="2"),
+            ),
             rx.hstack(
                 rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
-                rx.button("Cancel task", color_scheme="red", on_click=TaskDetailState.confirm_cancel, id="confirm-cancel"),
+                rx.button(
+                    "Cancel task",
+                    color_scheme="red",
+                    on_click=TaskDetailState.confirm_cancel,
+                    id="confirm-cancel",
+                ),
                 justify="end",
                 spacing="3",
                 margin_top="1em",
@@ -241,7 +273,11 @@ def _cancel_dialog() -> rx.Component:
 
 def _details() -> rx.Component:
     return rx.vstack(
-        rx.link(rx.hstack(rx.icon("arrow-left", size=14), rx.text("All tasks"), align="center"), href=routes.DASHBOARD, size="2"),
+        rx.link(
+            rx.hstack(rx.icon("arrow-left", size=14), rx.text("All tasks"), align="center"),
+            href=routes.DASHBOARD,
+            size="2",
+        ),
         rx.hstack(
             rx.heading(TaskDetailState.title, size="6", id="task-title"),
             status_badge(TaskDetailState.status),
@@ -250,7 +286,13 @@ def _details() -> rx.Component:
             spacing="3",
         ),
         rx.hstack(
-            rx.button(rx.icon("copy", size=14), "Copy link", variant="soft", on_click=TaskDetailState.copy_link, id="copy-link"),
+            rx.button(
+                rx.icon("copy", size=14),
+                "Copy link",
+                variant="soft",
+                on_click=TaskDetailState.copy_link,
+                id="copy-link",
+            ),
             rx.cond(
                 TaskDetailState.status == "pending",
                 rx.fragment(
@@ -271,18 +313,34 @@ def _details() -> rx.Component:
                     rx.data_list.root(
                         _fact("Status", status_badge(TaskDetailState.status)),
                         _fact("Created", rx.moment(TaskDetailState.created_at, format="YYYY-MM-DD HH:mm")),
-                        _fact("Assignee", rx.text(rx.cond(TaskDetailState.assignee != "", TaskDetailState.assignee, "—"))),
+                        _fact(
+                            "Assignee",
+                            rx.text(rx.cond(TaskDetailState.assignee != "", TaskDetailState.assignee, "—")),
+                        ),
                         _fact(
                             "Correlation key",
-                            rx.code(rx.cond(TaskDetailState.correlation_key != "", TaskDetailState.correlation_key, "—")),
+                            rx.code(
+                                rx.cond(
+                                    TaskDetailState.correlation_key != "",
+                                    TaskDetailState.correlation_key,
+                                    "—",
+                                )
+                            ),
                         ),
-                        _fact("Link", rx.text(TaskDetailState.link_url, size="1", word_break="break-all", id="task-link")),
+                        _fact(
+                            "Link",
+                            rx.text(
+                                TaskDetailState.link_url, size="1", word_break="break-all", id="task-link"
+                            ),
+                        ),
                         _fact("Task id", rx.code(TaskDetailState.task_id_shown, size="1")),
                         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                     ),
                     rx.cond(
                         TaskDetailState.instructions_html != "",
-                        rx.box(rx.html(TaskDetailState.instructions_html), class_name="markdown", width="100%"),
+                        rx.box(
+                            rx.html(TaskDetailState.instructions_html), class_name="markdown", width="100%"
+                        ),
                     ),
                     rx.cond(
                         TaskDetailState.status == "completed",
@@ -294,7 +352,12 @@ def _details() -> rx.Component:
                     ),
                     rx.cond(
                         TaskDetailState.cancel_reason != "",
-                        rx.callout(TaskDetailState.cancel_reason, icon="ban", color_scheme="gray", title="Cancel reason"),
+                        rx.callout(
+                            TaskDetailState.cancel_reason,
+                            icon="ban",
+                            color_scheme="gray",
+                            title="Cancel reason",
+                        ),
                     ),
                     spacing="4",
                     width="100%",
@@ -326,7 +389,10 @@ def task_detail_page() -> rx.Component:
                 TaskDetailState.found,
                 _details(),
                 rx.callout(
-                    "There is no such task in your organisation.", icon="search-x", color_scheme="gray", id="task-missing"
+                    "There is no such task in your organisation.",
+                    icon="search-x",
+                    color_scheme="gray",
+                    id="task-missing",
                 ),
             ),
             rx.center(rx.spinner(size="3"), padding="3em"),

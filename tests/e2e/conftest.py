@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,14 @@ class RunningApp:
     env: dict[str, str]
     log: Path
 
+    def python(self, code: str) -> str:
+        """Run Python against this server's store (to arrange what a test can't do by hand)."""
+        done = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
     def cli(self, *args: str) -> subprocess.CompletedProcess:
         """Run ``python -m hpi_app`` against this server's store."""
         return subprocess.run(
@@ -45,10 +54,9 @@ class RunningApp:
         )
 
 
-@pytest.fixture(scope="session")
-def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
-    """Migrate a fresh store and run `python -m hpi_app serve` on a free port."""
-    data = tmp_path_factory.mktemp("e2e-data")
+@contextmanager
+def running_app(data: Path) -> Iterator[RunningApp]:
+    """Migrate a fresh store in ``data`` and run `python -m hpi_app serve` on a free port."""
     port = free_port()
     env = {
         **os.environ,
@@ -59,7 +67,8 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
         "REFLEX_WEB_WORKDIR": str(data / ".web"),
         "REFLEX_STATES_WORKDIR": str(data / ".states"),
     }
-    env.pop("HPI_PUBLIC_URL", None)
+    for name in ("HPI_PUBLIC_URL", "HPI_ADMIN_EMAIL", "HPI_ADMIN_PASSWORD"):
+        env.pop(name, None)
     log = data / "server.log"
     subprocess.run([sys.executable, "-m", "hpi_app", "migrate"], cwd=ROOT, env=env, check=True, timeout=120)
     with log.open("w") as out:
@@ -87,11 +96,20 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
             time.sleep(0.25)
         yield RunningApp(url=url, env=env, log=log)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
+    """The app, started once for the whole session (tests share it: use unique names)."""
+    with running_app(tmp_path_factory.mktemp("e2e-data")) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")

@@ -52,7 +52,7 @@ async def login(
     request: Request,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",  # noqa: A002 (the form field's name)
+    next: Annotated[str, Form()] = "/",
 ) -> RedirectResponse:
     """Check the password and start a session; back to the form with a reason otherwise."""
     target = routes.safe_next(next)

@@ -1,0 +1,68 @@
+"""Members, tokens and sign-in for browser tests (each test makes its own, uniquely named)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests.utils.bodies import seed_task
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass
+class Member:
+    """A member made for one test, with a token acting as them."""
+
+    email: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization headers for the member's token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def make_member(app, *, admin: bool = True, name: str = "") -> Member:
+    """Create a member (an admin unless told otherwise) and a token with tasks:create and tasks:read."""
+    email = f"{uuid.uuid4().hex[:10]}@acme.test"
+    args = ["user", "create", "--email", email, "--password", PASSWORD]
+    if admin:
+        args.append("--admin")
+    if name:
+        args += ["--name", name]
+    made = app.cli(*args)
+    assert made.returncode == 0, made.stderr
+    issued = app.cli(
+        "token", "create", "--email", email, "--name", "e2e", "--scopes", "tasks:create,tasks:read"
+    )
+    assert issued.returncode == 0, issued.stderr
+    return Member(email, PASSWORD, issued.stdout.strip())
+
+
+def sign_in(page: Page, app, member: Member, *, path: str = "/") -> None:
+    """Sign in through the sign-in page and wait for ``path``."""
+    page.goto(f"{app.url}/login")
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_label("Password").fill(member.password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{app.url}{path}")
+
+
+def create_task(app, member: Member, **overrides) -> dict:
+    """Create a task over real HTTP (the quick-start body with ``overrides``); returns the answer."""
+    answer = httpx.post(
+        f"{app.url}/api/v1/tasks", json=seed_task(**overrides), headers=member.headers, timeout=10
+    )
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+def open_dashboard(page: Page, app) -> None:
+    """Go to the dashboard and wait until it has loaded."""
+    page.goto(f"{app.url}/")
+    expect(page.locator("#tab-pending")).to_be_visible()

@@ -1,0 +1,106 @@
+"""Sign-in, sign-out, sessions that expire or are revoked, and the rate limit on guessing."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.accounts import PASSWORD, create_task, make_member, sign_in
+from tests.e2e.conftest import screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def test_wrong_password_then_right(app_server, page):
+    member = make_member(app_server)
+    page.goto(f"{app_server.url}/login")
+    screenshot(page, "login-desktop")
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#login-error")).to_contain_text("don't match")
+    expect(page.get_by_label("Email")).to_have_value(member.email)
+    screenshot(page, "login-error-desktop")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{app_server.url}/")
+    cookie = next(c for c in page.context.cookies() if c["name"] == "hpi_session")
+    assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
+    assert page.evaluate("document.cookie").find("hpi_session") == -1
+
+
+def test_pages_need_a_session_and_return_to_the_page_asked_for(app_server, page):
+    member = make_member(app_server)
+    task = create_task(app_server, member, title="Return-to target")
+    page.goto(f"{app_server.url}/tasks/{task['task_id']}")
+    page.wait_for_url("**/login?next=**")
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{app_server.url}/tasks/{task['task_id']}")
+    expect(page.locator("#task-title")).to_have_text("Return-to target")
+
+
+def test_an_expired_session_goes_back_to_sign_in_then_to_the_page(app_server, page):
+    member = make_member(app_server)
+    task = create_task(app_server, member, title="After expiry")
+    sign_in(page, app_server, member)
+    app_server.python(
+        "from datetime import timedelta\n"
+        "from sqlmodel import select\n"
+        "from hpi_app.db import session_scope\n"
+        "from hpi_app.models import User, UserSession, utcnow\n"
+        "with session_scope(write=True) as s:\n"
+        f"    user = s.exec(select(User).where(User.email == {member.email!r})).one()\n"
+        "    for row in s.exec(select(UserSession).where(UserSession.user_id == user.id)):\n"
+        "        row.expires_at = utcnow() - timedelta(seconds=1)\n"
+        "    s.commit()\n"
+    )
+    page.goto(f"{app_server.url}/tasks/{task['task_id']}")
+    page.wait_for_url("**/login?next=**")
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{app_server.url}/tasks/{task['task_id']}")
+    expect(page.locator("#task-title")).to_have_text("After expiry")
+
+
+def test_sign_out_ends_the_session_on_the_server(app_server, page, browser):
+    member = make_member(app_server)
+    sign_in(page, app_server, member)
+    stolen = next(c for c in page.context.cookies() if c["name"] == "hpi_session")
+    page.locator("#sign-out").click()
+    page.wait_for_url("**/login**")
+    # The old cookie, replayed elsewhere, no longer opens anything.
+    other = browser.new_context()
+    other.add_cookies([stolen])
+    replay = other.new_page()
+    replay.goto(f"{app_server.url}/")
+    replay.wait_for_url("**/login**")
+    other.close()
+
+
+def test_repeated_wrong_passwords_are_rate_limited(app_server, page):
+    member = make_member(app_server)
+    for _ in range(5):
+        response = page.request.post(
+            f"{app_server.url}/auth/login",
+            form={"email": member.email, "password": "guess", "next": "/"},
+            max_redirects=0,
+        )
+        assert "error=invalid" in response.headers["location"]
+    # Even the right password is refused while the lock lasts.
+    page.goto(f"{app_server.url}/login")
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#login-error")).to_contain_text("Too many sign-in attempts")
+
+
+def test_next_parameter_cannot_leave_the_site(app_server, page):
+    member = make_member(app_server)
+    page.goto(f"{app_server.url}/login?next=//evil.example/x")
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{app_server.url}/")
