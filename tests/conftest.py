@@ -1,10 +1,16 @@
-"""Fixtures: a migrated temporary SQLite store per test, members, tokens, an in-process API client."""
+"""Fixtures: a migrated temporary store per test (SQLite and PostgreSQL), members, tokens, an API client.
+
+``HPI_TEST_BACKENDS`` picks the stores the API and core tests run on (default
+``sqlite,postgresql``); PostgreSQL is the local server at 127.0.0.1:5432 (``HPI_TEST_PG_URL``),
+with a fresh database per test run.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -14,9 +20,15 @@ os.environ["HPI_DATA_DIR"] = str(_SCRATCH / "data")
 os.environ["REFLEX_DB_URL"] = f"sqlite:///{_SCRATCH / 'template.db'}"
 os.environ.pop("HPI_PUBLIC_URL", None)
 os.environ.pop("HPI_ADMIN_EMAIL", None)
+BACKENDS = [
+    b.strip() for b in os.environ.get("HPI_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()
+]
+PG_SERVER = os.environ.get("HPI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432")
 
 import httpx  # noqa: E402
 import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlmodel import SQLModel  # noqa: E402
 
 from hpi_app import db  # noqa: E402
 from hpi_app.api.app import create_api  # noqa: E402
@@ -27,25 +39,54 @@ from hpi_app.models import User  # noqa: E402
 
 @pytest.fixture(scope="session")
 def template_db() -> Iterator[Path]:
-    """A database migrated once per test session; each test gets a copy."""
+    """A SQLite database migrated once per test session; each test gets a copy."""
+    db.use_database(f"sqlite:///{_SCRATCH / 'template.db'}")
     migrate()
     db.get_engine().dispose()
     yield _SCRATCH / "template.db"
     shutil.rmtree(_SCRATCH, ignore_errors=True)
 
 
-@pytest.fixture
-def store(template_db: Path, tmp_path: Path) -> Iterator[Path]:
-    """A fresh, migrated SQLite store for one test."""
-    path = tmp_path / "hpi.db"
-    shutil.copyfile(template_db, path)
-    db.use_database(f"sqlite:///{path}")
-    yield path
+@pytest.fixture(scope="session")
+def postgres_db() -> Iterator[str]:
+    """A PostgreSQL database created and migrated for this test session, dropped afterwards."""
+    name = f"hpi_test_{uuid.uuid4().hex[:12]}"
+    admin_engine = create_engine(
+        f"{PG_SERVER}/postgres".replace("postgresql://", "postgresql+psycopg://"),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = f"{PG_SERVER}/{name}"
+    db.use_database(url)
+    migrate()
+    db.get_engine().dispose()
+    yield url
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated store for one test: a SQLite file, or an emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        path = tmp_path / "hpi.db"
+        shutil.copyfile(request.getfixturevalue("template_db"), path)
+        db.use_database(f"sqlite:///{path}")
+        yield "sqlite"
+    else:
+        url = request.getfixturevalue("postgres_db")
+        engine = db.use_database(url)
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        yield "postgresql"
     db.get_engine().dispose()
 
 
 @pytest.fixture
-def admin(store: Path) -> User:
+def admin(store: str) -> User:
     """The first admin of organisation "Acme"."""
     return accounts.create_user("admin@acme.test", "correct horse battery", role="admin", org_name="Acme")
 
@@ -68,7 +109,7 @@ def token(make_token: Callable[..., str]) -> str:
 
 
 @pytest.fixture
-async def client(store: Path) -> AsyncIterator[httpx.AsyncClient]:
+async def client(store: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the API in-process."""
     transport = httpx.ASGITransport(app=create_api())
     async with httpx.AsyncClient(transport=transport, base_url="http://hpi.test") as http:
