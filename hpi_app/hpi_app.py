@@ -4,15 +4,51 @@ from __future__ import annotations
 
 import reflex as rx
 
+from hpi_app import routes
 from hpi_app.api.app import create_api
-from hpi_app.pages.home import home_page
+from hpi_app.pages.dashboard import DashboardState, dashboard_page
+from hpi_app.pages.login import LoginState, login_page
+from hpi_app.pages.settings.account import AccountState, account_page
+from hpi_app.pages.settings.members import MembersState, members_page
+from hpi_app.pages.settings.tokens import TokensState, tokens_page
+from hpi_app.pages.setup import SetupState, setup_page
+from hpi_app.pages.task_detail import TaskDetailState, task_detail_page
+from hpi_app.state import SessionState
 from hpi_app.workers.bootstrap import create_first_admin
 from hpi_app.workers.expiry import run_expiry_sweeper
 
-app = rx.App(
-    api_transformer=create_api(),
-    theme=rx.theme(appearance="inherit", accent_color="indigo", radius="medium"),
+app = rx.App(api_transformer=create_api())
+app.add_page(
+    dashboard_page,
+    route=routes.DASHBOARD,
+    title="Tasks · HPI",
+    on_load=[SessionState.require_member, DashboardState.load],
 )
-app.add_page(home_page, route="/", title="HPI")
+app.add_page(
+    task_detail_page,
+    route=routes.TASK_DETAIL,
+    title="Task · HPI",
+    on_load=[SessionState.require_member, TaskDetailState.load],
+)
+app.add_page(login_page, route=routes.LOGIN, title="Sign in · HPI", on_load=LoginState.load)
+app.add_page(setup_page, route=routes.SETUP, title="Set up · HPI", on_load=SetupState.load)
+app.add_page(
+    tokens_page,
+    route=routes.SETTINGS_TOKENS,
+    title="API Tokens · Settings · HPI",
+    on_load=[SessionState.require_member, TokensState.load],
+)
+app.add_page(
+    members_page,
+    route=routes.SETTINGS_MEMBERS,
+    title="Members · Settings · HPI",
+    on_load=[SessionState.require_member, MembersState.load],
+)
+app.add_page(
+    account_page,
+    route=routes.SETTINGS_ACCOUNT,
+    title="Account · Settings · HPI",
+    on_load=[SessionState.require_member, AccountState.load],
+)
 app.register_lifespan_task(create_first_admin)
 app.register_lifespan_task(run_expiry_sweeper)

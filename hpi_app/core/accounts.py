@@ -212,9 +212,7 @@ def list_members(org_id: str) -> list[User]:
         )
 
 
-def add_member(
-    actor_id: str, email: str, password: str, *, name: str = "", role: str = "member"
-) -> User:
+def add_member(actor_id: str, email: str, password: str, *, name: str = "", role: str = "member") -> User:
     """An admin adds a member to their organisation with a temporary password.
 
     Args:

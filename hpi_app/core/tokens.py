@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlmodel import select
 
@@ -167,3 +168,93 @@ def list_tokens(org_id: str) -> list[ApiToken]:
                 select(ApiToken).where(ApiToken.org_id == org_id).order_by(ApiToken.created_at.desc())
             ).all()
         )
+
+
+EXPIRY_CHOICES = {"never": None, "7d": 7, "30d": 30, "90d": 90}
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """A token as the Settings page lists it, with the email of the member it acts as."""
+
+    token: ApiToken
+    owner_email: str
+    owner_name: str
+
+
+def expiry_from_choice(choice: str, on_date: str = "", *, now: datetime | None = None) -> datetime | None:
+    """The expiry a person picked: never, in 7/30/90 days, or at the end of a date (UTC).
+
+    Args:
+        choice: ``never``, ``7d``, ``30d``, ``90d`` or ``date``.
+        on_date: For ``date``: an ISO date (``2026-03-01``); the token works until 23:59:59 UTC
+            that day.
+        now: The current time (for tests).
+
+    Raises:
+        InvalidInput: An unknown choice, or a missing, malformed or past date (field ``expires_at``).
+    """
+    now = now or utcnow()
+    if choice in EXPIRY_CHOICES:
+        days = EXPIRY_CHOICES[choice]
+        return None if days is None else now + timedelta(days=days)
+    if choice != "date":
+        raise InvalidInput(
+            "Choose when the token expires.",
+            details=[{"field": "expires_at", "message": "unknown choice"}],
+        )
+    try:
+        day = date.fromisoformat(on_date.strip())
+    except ValueError:
+        raise InvalidInput(
+            "Pick the date the token expires.",
+            details=[{"field": "expires_at", "message": "must be a date"}],
+        ) from None
+    moment = datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
+    if moment <= now:
+        raise InvalidInput(
+            "The expiry date must be today or later.",
+            details=[{"field": "expires_at", "message": "must be in the future"}],
+        )
+    return moment
+
+
+def visible_tokens(user_id: str) -> list[TokenView]:
+    """The tokens a member may see in Settings, newest first.
+
+    An admin sees every token of the organisation; a member sees only their own.
+    """
+    with session_scope() as session:
+        viewer = session.get(User, user_id)
+        if viewer is None or viewer.disabled_at is not None:
+            return []
+        query = (
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.org_id == viewer.org_id)
+            .order_by(ApiToken.created_at.desc())
+        )
+        if viewer.role != "admin":
+            query = query.where(ApiToken.user_id == viewer.id)
+        return [TokenView(token, owner.email, owner.name) for token, owner in session.exec(query).all()]
+
+
+def revoke_token_as(user_id: str, token_id: str) -> ApiToken:
+    """Revoke a token from Settings: one's own, or any of the organisation's for an admin.
+
+    Raises:
+        NotFound: No such token that this member may revoke.
+    """
+    with session_scope() as session:
+        viewer = session.get(User, user_id)
+        token = session.get(ApiToken, token_id)
+    allowed = (
+        viewer is not None
+        and viewer.disabled_at is None
+        and token is not None
+        and token.org_id == viewer.org_id
+        and (viewer.role == "admin" or token.user_id == viewer.id)
+    )
+    if not allowed:
+        raise NotFound("That token no longer exists. Reload the page to see the current list.")
+    return revoke_token(org_id=viewer.org_id, token_id=token_id)

@@ -1,0 +1,148 @@
+"""The frame of the Settings pages: a heading, the sub-navigation and the page's own section."""
+
+from __future__ import annotations
+
+import reflex as rx
+
+from hpi_app import routes
+from hpi_app.components.layout import signed_in_page
+
+# (key, label, route, icon); the order of the tabs.
+SETTINGS_SECTIONS = (
+    ("tokens", "API Tokens", routes.SETTINGS_TOKENS, "key-round"),
+    ("members", "Members", routes.SETTINGS_MEMBERS, "users"),
+    ("account", "Account", routes.SETTINGS_ACCOUNT, "circle-user-round"),
+)
+# Table columns a phone leaves out (the table still scrolls sideways in its box if it must).
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+PHONE_ONLY = rx.breakpoints(initial="flex", sm="none")
+
+
+def _nav_item(label: str, href: str, icon: str, active: bool) -> rx.Component:
+    marks = {"aria_current": "page"} if active else {"color_scheme": "gray", "high_contrast": True}
+    return rx.link(
+        rx.hstack(
+            rx.icon(icon, size=16), rx.text(label, size="2", weight="medium"), spacing="2", align="center"
+        ),
+        href=href,
+        underline="none",
+        **marks,
+        padding_x="0.75em",
+        padding_y="0.6em",
+        white_space="nowrap",
+        border_bottom=f"2px solid {rx.color('accent', 9) if active else 'transparent'}",
+        margin_bottom="-1px",
+        _hover={"background_color": rx.color("gray", 3)},
+        border_top_left_radius="var(--radius-2)",
+        border_top_right_radius="var(--radius-2)",
+    )
+
+
+def settings_nav(active: str) -> rx.Component:
+    """The tabs linking the Settings pages, ``active`` marked as the current one."""
+    return rx.el.nav(
+        rx.hstack(
+            *[_nav_item(label, href, icon, key == active) for key, label, href, icon in SETTINGS_SECTIONS],
+            spacing="1",
+            border_bottom=f"1px solid {rx.color('gray', 5)}",
+            width="100%",
+            overflow_x="auto",
+            overflow_y="hidden",
+        ),
+        aria_label="Settings",
+        id="settings-nav",
+        width="100%",
+    )
+
+
+def settings_page(active: str, title: str, description: str, *children: rx.Component) -> rx.Component:
+    """A Settings page for members: heading, tabs, then the section's title, description and content."""
+    return signed_in_page(
+        rx.vstack(
+            rx.heading("Settings", size="7", as_="h1"),
+            settings_nav(active),
+            rx.vstack(
+                rx.heading(title, size="5", as_="h2"),
+                rx.text(description, size="2", color_scheme="gray"),
+                spacing="1",
+                width="100%",
+                padding_top="0.5em",
+            ),
+            *children,
+            spacing="4",
+            width="100%",
+            min_width="0",
+            padding_bottom="3em",
+        )
+    )
+
+
+def section_card(*children: rx.Component, **props) -> rx.Component:
+    """A card holding one part of a Settings page."""
+    return rx.card(
+        rx.vstack(*children, spacing="3", width="100%"),
+        size="2",
+        width="100%",
+        **props,
+    )
+
+
+def labelled_field(
+    label: str,
+    field_id: str,
+    control: rx.Component,
+    error: rx.Var[str] | str = "",
+    hint: rx.Var[str] | str = "",
+) -> rx.Component:
+    """A form control with its label above and its error (or hint) beside it."""
+    return rx.vstack(
+        rx.el.label(label, html_for=field_id, font_size="var(--font-size-2)", font_weight="500"),
+        control,
+        rx.cond(
+            error != "",
+            rx.text(
+                rx.icon("circle-alert", size=14, display="inline", vertical_align="-2px", margin_right="4px"),
+                error,
+                size="1",
+                color_scheme="red",
+                id=f"{field_id}-error",
+                role="alert",
+            ),
+            rx.fragment()
+            if isinstance(hint, str) and not hint
+            else rx.text(hint, size="1", color_scheme="gray"),
+        ),
+        spacing="1",
+        width="100%",
+        align="stretch",
+    )
+
+
+def empty_state(icon: str, title: str, text: str, **props) -> rx.Component:
+    """A quiet box saying there is nothing here yet, and what to do about it."""
+    return rx.center(
+        rx.vstack(
+            rx.center(
+                rx.icon(icon, size=22, color=rx.color("gray", 10)),
+                width="44px",
+                height="44px",
+                border_radius="50%",
+                background_color=rx.color("gray", 3),
+            ),
+            rx.text(title, weight="medium", size="3"),
+            rx.text(text, size="2", color_scheme="gray", text_align="center", max_width="380px"),
+            spacing="2",
+            align="center",
+        ),
+        padding_y="2.5em",
+        padding_x="1em",
+        width="100%",
+        border=f"1px dashed {rx.color('gray', 6)}",
+        border_radius="var(--radius-3)",
+        **props,
+    )
+
+
+def scrolling_table(table: rx.Component, **props) -> rx.Component:
+    """A table that scrolls sideways inside its own box on narrow screens (never the page)."""
+    return rx.box(table, overflow_x="auto", width="100%", max_width="100%", **props)

@@ -1,0 +1,204 @@
+"""``/settings/account``: who you are, and changing your password.
+
+After a password change every other session of the member is signed out; this one stays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import reflex as rx
+
+from hpi_app.components.settings_nav import labelled_field, section_card, settings_page
+from hpi_app.core import accounts, sessions
+from hpi_app.core.errors import DomainError
+from hpi_app.pages.settings import acting_member, back_to_sign_in
+from hpi_app.state import SessionState
+
+FORM_ID = "password-form"
+
+
+class AccountState(rx.State):
+    """The password form's messages for one browser tab."""
+
+    current_error: str = ""
+    new_error: str = ""
+    confirm_error: str = ""
+    form_error: str = ""
+    notice: str = ""
+    saving: bool = False
+
+    @rx.event
+    async def load(self):
+        """on_load: start with a clean form."""
+        session = await self.get_state(SessionState)
+        if not session.user_id:
+            return
+        self.current_error = self.new_error = self.confirm_error = self.form_error = self.notice = ""
+
+    @rx.event
+    async def change_password(self, form: dict):
+        """Check the three fields, change the password and sign out the other sessions."""
+        if self.saving:
+            return
+        session = await acting_member(self)
+        if session is None:
+            yield back_to_sign_in(self)
+            return
+        current = str(form.get("current_password", ""))
+        new = str(form.get("new_password", ""))
+        confirm = str(form.get("confirm_password", ""))
+        self.current_error = "" if current else "Enter your current password."
+        if len(new) < accounts.MIN_PASSWORD_LENGTH:
+            self.new_error = f"Use at least {accounts.MIN_PASSWORD_LENGTH} characters."
+        elif new == current:
+            self.new_error = "Choose a password different from the current one."
+        else:
+            self.new_error = ""
+        self.confirm_error = "" if confirm == new else "This doesn't match the new password."
+        self.form_error = self.notice = ""
+        if self.current_error or self.new_error or self.confirm_error:
+            return
+        self.saving = True
+        yield
+        try:
+            await asyncio.to_thread(accounts.change_password, session.user_id, current, new)
+        except DomainError as exc:
+            fields = {d.get("field") for d in exc.details}
+            if "current_password" in fields or exc.code == "rate_limited":
+                self.current_error = exc.message
+            elif "new_password" in fields:
+                self.new_error = exc.message
+            else:
+                self.form_error = exc.message
+            self.saving = False
+            return
+        keep = sessions.cookie_value(self.router.headers.cookie or "")
+        ended = await asyncio.to_thread(sessions.end_all_sessions, session.user_id, keep_raw=keep)
+        self.saving = False
+        others = {0: "", 1: " 1 other session was signed out."}.get(
+            ended, f" {ended} other sessions were signed out."
+        )
+        self.notice = f"Your password was changed.{others}"
+        yield rx.call_script(f"document.getElementById('{FORM_ID}').reset()")
+
+
+def _detail(label: str, value: rx.Component) -> rx.Component:
+    return rx.data_list.item(
+        rx.data_list.label(label, min_width="8em"),
+        rx.data_list.value(value),
+    )
+
+
+def _profile() -> rx.Component:
+    return section_card(
+        rx.heading("Your account", size="3", as_="h3"),
+        rx.data_list.root(
+            _detail("Email", rx.text(SessionState.email, id="account-email")),
+            _detail(
+                "Name",
+                rx.cond(
+                    SessionState.name != "", rx.text(SessionState.name), rx.text("—", color_scheme="gray")
+                ),
+            ),
+            _detail(
+                "Role",
+                rx.cond(
+                    SessionState.is_admin,
+                    rx.badge(rx.icon("shield", size=12), "Admin", color_scheme="indigo", variant="soft"),
+                    rx.badge("Member", color_scheme="gray", variant="soft"),
+                ),
+            ),
+            _detail("Organisation", rx.text(SessionState.org_name)),
+            orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+            size="2",
+        ),
+    )
+
+
+def _password_input(field_id: str, autocomplete: str) -> rx.Component:
+    return rx.input(
+        id=field_id,
+        name=field_id.replace("-", "_"),
+        type="password",
+        auto_complete=autocomplete,
+        width="100%",
+    )
+
+
+def _password_form() -> rx.Component:
+    return section_card(
+        rx.heading("Change password", size="3", as_="h3"),
+        rx.cond(
+            AccountState.notice != "",
+            rx.callout(
+                AccountState.notice,
+                icon="circle-check",
+                color_scheme="green",
+                width="100%",
+                id="account-notice",
+            ),
+        ),
+        rx.cond(
+            AccountState.form_error != "",
+            rx.callout(AccountState.form_error, icon="triangle-alert", color_scheme="red", width="100%"),
+        ),
+        rx.form(
+            rx.vstack(
+                # Lets password managers tie the new password to this account.
+                rx.el.input(
+                    type="text",
+                    name="username",
+                    value=SessionState.email,
+                    auto_complete="username",
+                    read_only=True,
+                    hidden=True,
+                ),
+                labelled_field(
+                    "Current password",
+                    "current-password",
+                    _password_input("current-password", "current-password"),
+                    AccountState.current_error,
+                ),
+                labelled_field(
+                    "New password",
+                    "new-password",
+                    _password_input("new-password", "new-password"),
+                    AccountState.new_error,
+                    hint="At least 8 characters.",
+                ),
+                labelled_field(
+                    "Confirm new password",
+                    "confirm-password",
+                    _password_input("confirm-password", "new-password"),
+                    AccountState.confirm_error,
+                ),
+                rx.text(
+                    "Changing it signs you out on every other browser and device.",
+                    size="1",
+                    color_scheme="gray",
+                ),
+                rx.button(
+                    "Change password", type="submit", loading=AccountState.saving, id="change-password"
+                ),
+                spacing="3",
+                width="100%",
+                max_width="420px",
+                align="start",
+            ),
+            on_submit=AccountState.change_password,
+            id=FORM_ID,
+            width="100%",
+        ),
+    )
+
+
+def account_page() -> rx.Component:
+    """Settings > Account."""
+    return settings_page(
+        "account",
+        "Account",
+        "Your sign-in details.",
+        _profile(),
+        _password_form(),
+    )

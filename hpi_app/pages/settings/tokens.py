@@ -1,0 +1,643 @@
+"""``/settings/tokens``: create API tokens (shown once), list them, revoke them.
+
+An admin sees every token of the organisation with the member it acts as; a member
+sees only their own. Anyone may create tokens: a token acts as the member who made it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from datetime import UTC, datetime
+
+import reflex as rx
+
+from hpi_app.components.settings_nav import (
+    PHONE_ONLY,
+    WIDE_ONLY,
+    empty_state,
+    labelled_field,
+    scrolling_table,
+    section_card,
+    settings_page,
+)
+from hpi_app.core import tokens
+from hpi_app.core.errors import DomainError
+from hpi_app.core.principal import SCOPES
+from hpi_app.models import iso, utcnow
+from hpi_app.pages.settings import acting_member, back_to_sign_in
+from hpi_app.state import SessionState
+
+SCOPE_HELP = {
+    "tasks:create": "Create and cancel tasks, upload files",
+    "tasks:read": "List, read and wait for tasks; follow events",
+    "processes:read": "Read processes",
+    "processes:write": "Create and update processes",
+}
+SCOPE_COLORS = {
+    "tasks:create": "indigo",
+    "tasks:read": "teal",
+    "processes:read": "gray",
+    "processes:write": "purple",
+}
+EXPIRY_LABELS = (
+    ("never", "Never"),
+    ("7d", "In 7 days"),
+    ("30d", "In 30 days"),
+    ("90d", "In 90 days"),
+    ("date", "On a date…"),
+)
+
+
+@dataclasses.dataclass
+class TokenRow:
+    """One line of the token list."""
+
+    id: str = ""
+    name: str = ""
+    prefix: str = ""
+    scopes: list[str] = dataclasses.field(default_factory=list)
+    owner: str = ""
+    created_at: str = ""
+    last_used_at: str = ""
+    expires_at: str = ""
+    status: str = "active"
+
+
+def _row(view: tokens.TokenView, now: datetime) -> TokenRow:
+    token = view.token
+    if token.revoked_at is not None:
+        status = "revoked"
+    elif token.expires_at is not None and token.expires_at <= now:
+        status = "expired"
+    else:
+        status = "active"
+    return TokenRow(
+        id=token.id,
+        name=token.name,
+        prefix=token.prefix,
+        scopes=list(token.scopes),
+        owner=view.owner_email,
+        created_at=iso(token.created_at) or "",
+        last_used_at=iso(token.last_used_at) or "",
+        expires_at=iso(token.expires_at) or "",
+        status=status,
+    )
+
+
+def _load_rows(user_id: str) -> list[TokenRow]:
+    now = utcnow()
+    return [_row(view, now) for view in tokens.visible_tokens(user_id)]
+
+
+class TokensState(rx.State):
+    """The token list, the create form and the two dialogs of one browser tab."""
+
+    rows: list[TokenRow] = []
+    loaded: bool = False
+    show_owner: bool = False
+
+    name: str = ""
+    scopes: list[str] = []
+    expiry: str = "never"
+    expiry_date: str = ""
+    today: str = ""
+    name_error: str = ""
+    scopes_error: str = ""
+    expiry_error: str = ""
+    form_error: str = ""
+    creating: bool = False
+
+    # The raw token lives here only until its dialog is closed; it is never stored.
+    new_token: str = ""
+    new_token_name: str = ""
+    copied: bool = False
+
+    revoke_id: str = ""
+    revoke_name: str = ""
+    revoke_prefix: str = ""
+    revoke_error: str = ""
+    revoking: bool = False
+
+    _user_id: str = ""
+
+    async def _reload(self) -> None:
+        self.rows = await asyncio.to_thread(_load_rows, self._user_id)
+        self.loaded = True
+
+    @rx.event
+    async def load(self):
+        """on_load: read the tokens this member may see."""
+        session = await self.get_state(SessionState)
+        if not session.user_id:
+            return
+        self._user_id = session.user_id
+        self.show_owner = session.is_admin
+        self.today = datetime.now(UTC).date().isoformat()
+        self.new_token = self.new_token_name = ""
+        self.revoke_id = ""
+        await self._reload()
+
+    @rx.event
+    def set_name(self, value: str):
+        """Type the token's name."""
+        self.name = value[:200]
+        if value.strip():
+            self.name_error = ""
+
+    @rx.event
+    def toggle_scope(self, scope: str, checked: bool):
+        """Tick or untick one scope."""
+        chosen = set(self.scopes)
+        if checked:
+            chosen.add(scope)
+        else:
+            chosen.discard(scope)
+        self.scopes = [s for s in SCOPES if s in chosen]
+        if self.scopes:
+            self.scopes_error = ""
+
+    @rx.event
+    def set_expiry(self, value: str):
+        """Choose when the token expires."""
+        self.expiry = value
+        self.expiry_error = ""
+
+    @rx.event
+    def set_expiry_date(self, value: str):
+        """Pick the expiry date."""
+        self.expiry_date = value
+        self.expiry_error = ""
+
+    @rx.event
+    async def create(self, _form: dict):
+        """Check the form, issue the token and show it once."""
+        if not self._user_id or self.creating:
+            return
+        self.name_error = "" if self.name.strip() else "Give the token a name, e.g. the script that uses it."
+        self.scopes_error = "" if self.scopes else "Choose at least one scope."
+        self.expiry_error = self.form_error = ""
+        expires_at = None
+        try:
+            expires_at = tokens.expiry_from_choice(self.expiry, self.expiry_date)
+        except DomainError as exc:
+            self.expiry_error = exc.message
+        if self.name_error or self.scopes_error or self.expiry_error:
+            return
+        if await acting_member(self) is None:
+            yield back_to_sign_in(self)
+            return
+        self.creating = True
+        yield
+        try:
+            raw, token = await asyncio.to_thread(
+                tokens.create_token, self._user_id, self.name, self.scopes, expires_at=expires_at
+            )
+        except DomainError as exc:
+            self._show_error(exc)
+            self.creating = False
+            return
+        self.new_token, self.new_token_name, self.copied = raw, token.name, False
+        self.name, self.scopes, self.expiry, self.expiry_date = "", [], "never", ""
+        self.creating = False
+        await self._reload()
+
+    def _show_error(self, exc: DomainError) -> None:
+        fields = {d.get("field") for d in exc.details}
+        if "name" in fields:
+            self.name_error = exc.message
+        elif "scopes" in fields:
+            self.scopes_error = exc.message
+        elif "expires_at" in fields:
+            self.expiry_error = exc.message
+        else:
+            self.form_error = exc.message
+
+    @rx.event
+    def mark_copied(self):
+        """Note that the copy button was used."""
+        self.copied = True
+
+    @rx.event
+    def close_new_token(self, open_: bool = False):
+        """Forget the raw token once its dialog closes."""
+        if not open_:
+            self.new_token = self.new_token_name = ""
+            self.copied = False
+
+    @rx.event
+    def ask_revoke(self, token_id: str):
+        """Open the confirmation for revoking one token."""
+        row = next((r for r in self.rows if r.id == token_id), None)
+        if row is None:
+            return
+        self.revoke_id, self.revoke_name, self.revoke_prefix = row.id, row.name, row.prefix
+        self.revoke_error = ""
+
+    @rx.event
+    def cancel_revoke(self, open_: bool = False):
+        """Close the confirmation without revoking."""
+        if not open_ and not self.revoking:
+            self.revoke_id = ""
+
+    @rx.event
+    async def confirm_revoke(self):
+        """Revoke the token the confirmation names."""
+        if not self.revoke_id or self.revoking:
+            return
+        if await acting_member(self) is None:
+            self.revoke_id = ""
+            yield back_to_sign_in(self)
+            return
+        self.revoking = True
+        yield
+        try:
+            await asyncio.to_thread(tokens.revoke_token_as, self._user_id, self.revoke_id)
+        except DomainError as exc:
+            self.revoke_error = exc.message
+            self.revoking = False
+            return
+        self.revoking = False
+        self.revoke_id = ""
+        await self._reload()
+
+
+def scope_badge(scope: rx.Var[str] | str) -> rx.Component:
+    """A badge for one scope, coloured by what it allows."""
+    return rx.match(
+        scope,
+        *[(name, rx.badge(name, color_scheme=color, variant="soft")) for name, color in SCOPE_COLORS.items()],
+        rx.badge(scope, variant="soft"),
+    )
+
+
+def _scope_choice(scope: str) -> rx.Component:
+    return rx.el.label(
+        rx.hstack(
+            rx.checkbox(
+                checked=TokensState.scopes.contains(scope),
+                on_change=lambda checked: TokensState.toggle_scope(scope, checked),
+                name="scopes",
+                value=scope,
+                aria_label=scope,
+                id=f"scope-{scope.replace(':', '-')}",
+            ),
+            rx.vstack(
+                rx.code(scope, size="2", variant="ghost", weight="medium"),
+                rx.text(SCOPE_HELP[scope], size="1", color_scheme="gray"),
+                spacing="0",
+            ),
+            spacing="2",
+            align="start",
+        ),
+        cursor="pointer",
+        padding="0.5em 0.6em",
+        border=f"1px solid {rx.color('gray', 5)}",
+        border_radius="var(--radius-2)",
+        width="100%",
+        display="block",
+    )
+
+
+def _create_form() -> rx.Component:
+    return section_card(
+        rx.heading("Create a token", size="3", as_="h3"),
+        rx.form(
+            rx.vstack(
+                rx.grid(
+                    labelled_field(
+                        "Name",
+                        "token-name",
+                        rx.input(
+                            id="token-name",
+                            name="token_name",
+                            value=TokensState.name,
+                            on_change=TokensState.set_name,
+                            placeholder="e.g. deploy pipeline",
+                            max_length=200,
+                            auto_complete="off",
+                            width="100%",
+                        ),
+                        TokensState.name_error,
+                        hint="So you recognise it in this list later.",
+                    ),
+                    labelled_field(
+                        "Expires",
+                        "token-expiry",
+                        rx.hstack(
+                            rx.select.root(
+                                rx.select.trigger(id="token-expiry", width="100%", min_width="9em"),
+                                rx.select.content(
+                                    *[rx.select.item(label, value=v) for v, label in EXPIRY_LABELS]
+                                ),
+                                value=TokensState.expiry,
+                                on_change=TokensState.set_expiry,
+                            ),
+                            rx.cond(
+                                TokensState.expiry == "date",
+                                rx.input(
+                                    type="date",
+                                    id="token-expiry-date",
+                                    name="token_expiry_date",
+                                    aria_label="Expiry date",
+                                    value=TokensState.expiry_date,
+                                    on_change=TokensState.set_expiry_date,
+                                    min=TokensState.today,
+                                    width="100%",
+                                ),
+                            ),
+                            spacing="2",
+                            width="100%",
+                        ),
+                        TokensState.expiry_error,
+                        hint=rx.cond(
+                            TokensState.expiry == "date",
+                            "It works until the end of that day (UTC).",
+                            "A token that never expires works until it is revoked.",
+                        ),
+                    ),
+                    columns=rx.breakpoints(initial="1", sm="2"),
+                    spacing="4",
+                    width="100%",
+                ),
+                rx.el.fieldset(
+                    rx.el.legend(
+                        "Scopes", font_size="var(--font-size-2)", font_weight="500", margin_bottom="0.35em"
+                    ),
+                    rx.grid(
+                        *[_scope_choice(scope) for scope in SCOPES],
+                        columns=rx.breakpoints(initial="1", sm="2"),
+                        spacing="2",
+                        width="100%",
+                    ),
+                    rx.cond(
+                        TokensState.scopes_error != "",
+                        rx.text(
+                            rx.icon(
+                                "circle-alert",
+                                size=14,
+                                display="inline",
+                                vertical_align="-2px",
+                                margin_right="4px",
+                            ),
+                            TokensState.scopes_error,
+                            size="1",
+                            color_scheme="red",
+                            id="scopes-error",
+                            role="alert",
+                            margin_top="0.35em",
+                        ),
+                    ),
+                    border="none",
+                    padding="0",
+                    margin="0",
+                    min_width="0",
+                    width="100%",
+                    id="token-scopes",
+                ),
+                rx.cond(
+                    TokensState.form_error != "",
+                    rx.callout(
+                        TokensState.form_error, icon="triangle-alert", color_scheme="red", width="100%"
+                    ),
+                ),
+                rx.button(
+                    rx.icon("plus", size=16),
+                    "Create token",
+                    type="submit",
+                    loading=TokensState.creating,
+                    id="create-token",
+                ),
+                spacing="4",
+                width="100%",
+                align="start",
+            ),
+            on_submit=TokensState.create,
+            width="100%",
+        ),
+    )
+
+
+def _when(value: rx.Var[str], empty: str, **props) -> rx.Component:
+    return rx.cond(
+        value != "",
+        rx.moment(value, with_title=True, title_format="D MMM YYYY, HH:mm", **props),
+        rx.text(empty, color_scheme="gray", as_="span"),
+    )
+
+
+def _status(row: TokenRow) -> rx.Component:
+    return rx.match(
+        row.status,
+        ("revoked", rx.badge(rx.icon("ban", size=12), "Revoked", color_scheme="red", variant="soft")),
+        ("expired", rx.badge(rx.icon("clock", size=12), "Expired", color_scheme="amber", variant="soft")),
+        rx.button(
+            "Revoke",
+            size="1",
+            variant="soft",
+            color_scheme="red",
+            on_click=TokensState.ask_revoke(row.id),
+            aria_label="Revoke " + row.name,
+            class_name="revoke-token",
+        ),
+    )
+
+
+def _scopes(row: TokenRow, **props) -> rx.Component:
+    return rx.flex(rx.foreach(row.scopes, scope_badge), spacing="1", wrap="wrap", **props)
+
+
+def _token_row(row: TokenRow) -> rx.Component:
+    return rx.table.row(
+        rx.table.row_header_cell(
+            rx.vstack(
+                rx.text(row.name, weight="medium"),
+                rx.code(
+                    row.prefix + "…", variant="soft", color_scheme="gray", white_space="nowrap", size="1"
+                ),
+                # On a phone the scopes sit here; their own column is left out.
+                _scopes(row, display=PHONE_ONLY),
+                spacing="1",
+                align="start",
+            ),
+            max_width="16em",
+        ),
+        rx.table.cell(_scopes(row, min_width="6em"), display=WIDE_ONLY),
+        rx.cond(TokensState.show_owner, rx.table.cell(rx.text(row.owner, size="2"), display=WIDE_ONLY)),
+        rx.table.cell(
+            _when(row.created_at, "—", format="D MMM YYYY"), white_space="nowrap", display=WIDE_ONLY
+        ),
+        rx.table.cell(
+            _when(row.last_used_at, "Never", from_now=True), white_space="nowrap", class_name="last-used"
+        ),
+        rx.table.cell(
+            _when(row.expires_at, "Never", format="D MMM YYYY"), white_space="nowrap", display=WIDE_ONLY
+        ),
+        rx.table.cell(_status(row), white_space="nowrap"),
+        class_name="token-row",
+        data_token_id=row.id,
+        data_prefix=row.prefix,
+        data_status=row.status,
+        opacity=rx.cond(row.status == "active", "1", "0.65"),
+        align="center",
+    )
+
+
+def _token_list() -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.heading("Tokens", size="3", as_="h3"),
+            rx.cond(
+                TokensState.show_owner,
+                rx.text("Every token in your organisation", size="1", color_scheme="gray"),
+                rx.text("Tokens you created", size="1", color_scheme="gray"),
+            ),
+            align="baseline",
+            spacing="3",
+            wrap="wrap",
+        ),
+        rx.cond(
+            TokensState.loaded,
+            rx.cond(
+                TokensState.rows.length() > 0,
+                scrolling_table(
+                    rx.table.root(
+                        rx.table.header(
+                            rx.table.row(
+                                rx.table.column_header_cell("Token"),
+                                rx.table.column_header_cell("Scopes", display=WIDE_ONLY),
+                                rx.cond(
+                                    TokensState.show_owner,
+                                    rx.table.column_header_cell("Acts as", display=WIDE_ONLY),
+                                ),
+                                rx.table.column_header_cell("Created", display=WIDE_ONLY),
+                                rx.table.column_header_cell("Last used"),
+                                rx.table.column_header_cell("Expires", display=WIDE_ONLY),
+                                rx.table.column_header_cell("Status"),
+                            )
+                        ),
+                        rx.table.body(rx.foreach(TokensState.rows, _token_row)),
+                        variant="surface",
+                        size=rx.breakpoints(initial="1", sm="2"),
+                        width="100%",
+                        id="token-table",
+                    ),
+                ),
+                empty_state(
+                    "key-round",
+                    "No API tokens yet",
+                    "Create one above so a script, a CI pipeline or an agent can create tasks.",
+                    id="tokens-empty",
+                ),
+            ),
+            rx.center(rx.spinner(size="3"), padding="3em", width="100%", id="tokens-loading"),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _new_token_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Copy your new token"),
+            rx.alert_dialog.description(
+                "Use it as ", rx.code("Authorization: Bearer <token>"), " when calling the API.", size="2"
+            ),
+            rx.vstack(
+                rx.callout(
+                    "This is the only time the token is shown: you won't see it again, HPI keeps only "
+                    "a hash. If you lose it, revoke it and create another.",
+                    icon="triangle-alert",
+                    color_scheme="amber",
+                    size="1",
+                    width="100%",
+                ),
+                rx.box(
+                    rx.text(
+                        TokensState.new_token,
+                        id="new-token-value",
+                        font_family="var(--code-font-family)",
+                        size="2",
+                        word_break="break-all",
+                        user_select="all",
+                    ),
+                    padding="0.75em",
+                    border_radius="var(--radius-2)",
+                    background_color=rx.color("gray", 3),
+                    border=f"1px solid {rx.color('gray', 6)}",
+                    width="100%",
+                ),
+                rx.hstack(
+                    rx.button(
+                        rx.cond(TokensState.copied, rx.icon("check", size=16), rx.icon("copy", size=16)),
+                        rx.cond(TokensState.copied, "Copied", "Copy token"),
+                        on_click=[rx.set_clipboard(TokensState.new_token), TokensState.mark_copied],
+                        variant="soft",
+                        id="copy-token",
+                    ),
+                    rx.spacer(),
+                    rx.button("Done", on_click=TokensState.close_new_token(False), id="close-new-token"),
+                    width="100%",
+                ),
+                spacing="3",
+                margin_top="1em",
+                width="100%",
+            ),
+            max_width="560px",
+            id="new-token-dialog",
+        ),
+        open=TokensState.new_token != "",
+        on_open_change=TokensState.close_new_token,
+    )
+
+
+def _revoke_dialog() -> rx.Component:
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title("Revoke “", TokensState.revoke_name, "”?"),
+            rx.alert_dialog.description(
+                "Software using ",
+                rx.code(TokensState.revoke_prefix + "…"),
+                " is refused at once with 401 “Token revoked”. This can't be undone.",
+                size="2",
+            ),
+            rx.cond(
+                TokensState.revoke_error != "",
+                rx.callout(
+                    TokensState.revoke_error, icon="triangle-alert", color_scheme="red", margin_top="1em"
+                ),
+            ),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.button(
+                    "Revoke token",
+                    color_scheme="red",
+                    on_click=TokensState.confirm_revoke,
+                    loading=TokensState.revoking,
+                    id="confirm-revoke",
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1.25em",
+            ),
+            max_width="460px",
+            id="revoke-dialog",
+        ),
+        open=TokensState.revoke_id != "",
+        on_open_change=TokensState.cancel_revoke,
+    )
+
+
+def tokens_page() -> rx.Component:
+    """Settings > API Tokens."""
+    return settings_page(
+        "tokens",
+        "API Tokens",
+        "Tokens let software create and read tasks over the API. "
+        "Each token acts as the member who created it.",
+        _create_form(),
+        _token_list(),
+        _new_token_dialog(),
+        _revoke_dialog(),
+    )
