@@ -13,6 +13,7 @@ from hpi_app.pages.settings.members import MembersState, members_page
 from hpi_app.pages.settings.tokens import TokensState, tokens_page
 from hpi_app.pages.setup import SetupState, setup_page
 from hpi_app.pages.task_detail import TaskDetailState, task_detail_page
+from hpi_app.pages.task_page import TaskPageState, task_page
 from hpi_app.state import SessionState
 from hpi_app.workers.bootstrap import create_first_admin
 from hpi_app.workers.expiry import run_expiry_sweeper
@@ -50,5 +51,6 @@ app.add_page(
     title="Account · Settings · HPI",
     on_load=[SessionState.require_member, AccountState.load],
 )
+app.add_page(task_page, route=routes.TASK_PAGE, title="Task · HPI", on_load=TaskPageState.load)
 app.register_lifespan_task(create_first_admin)
 app.register_lifespan_task(run_expiry_sweeper)

@@ -10,6 +10,8 @@ import reflex as rx
 from hpi_app import routes
 from hpi_app.components.badges import status_badge
 from hpi_app.components.layout import signed_in_page
+from hpi_app.components.signature import signature_script
+from hpi_app.components.task_views import form_body
 from hpi_app.config import settings
 from hpi_app.core import tasks
 from hpi_app.core.answers import Answer, answers
@@ -19,6 +21,7 @@ from hpi_app.core.markdown import render_markdown
 from hpi_app.core.principal import Principal
 from hpi_app.db import session_scope
 from hpi_app.models import Task, TaskEvent, User, iso
+from hpi_app.pages.task_page import TaskPageState
 from hpi_app.state import SessionState
 
 _EVENT_WORDS = {
@@ -82,6 +85,7 @@ class TaskDetailState(rx.State):
     correlation_key: str = ""
     link_url: str = ""
     link_path: str = ""
+    _link_id: str = ""
     cancel_reason: str = ""
     answer_rows: list[Answer] = []
     timeline: list[TimelineEntry] = []
@@ -112,6 +116,7 @@ class TaskDetailState(rx.State):
         self.assignee = task.assignee_name or task.assignee_email or ""
         self.correlation_key = task.correlation_key or ""
         self.link_path = routes.task_page(task.link_id)
+        self._link_id = task.link_id
         self.link_url = tasks.task_url(base, task.link_id)
         self.cancel_reason = task.cancel_reason or ""
         self.answer_rows = (
@@ -129,7 +134,12 @@ class TaskDetailState(rx.State):
         self._org_id, self._user_id = session.org_id, session.user_id
         self.loaded, self.cancel_open = False, False
         await self._reload()
-        return TaskDetailState.watch if self.found else None
+        if not self.found:
+            return None
+        if self.status == "pending":
+            # The same form as the link's page, so a member can complete the task right here.
+            return [TaskDetailState.watch, TaskPageState.open_link(self._link_id)]
+        return TaskDetailState.watch
 
     @rx.event(background=True)
     async def watch(self):
@@ -271,8 +281,29 @@ def _cancel_dialog() -> rx.Component:
     )
 
 
+def _embedded_form() -> rx.Component:
+    return rx.cond(
+        (TaskDetailState.status == "pending") & (TaskPageState.view == "form"),
+        rx.card(
+            rx.vstack(
+                rx.heading("Complete it here", size="3"),
+                rx.cond(
+                    TaskDetailState.instructions_html != "",
+                    rx.box(rx.html(TaskDetailState.instructions_html), class_name="markdown", width="100%"),
+                ),
+                form_body(TaskPageState),
+                spacing="3",
+                width="100%",
+            ),
+            width="100%",
+            id="detail-form",
+        ),
+    )
+
+
 def _details() -> rx.Component:
     return rx.vstack(
+        signature_script(),
         rx.link(
             rx.hstack(rx.icon("arrow-left", size=14), rx.text("All tasks"), align="center"),
             href=routes.DASHBOARD,
@@ -297,8 +328,9 @@ def _details() -> rx.Component:
                 TaskDetailState.status == "pending",
                 rx.fragment(
                     rx.link(
-                        rx.button(rx.icon("pencil", size=14), "Open the form", id="open-form"),
+                        rx.button(rx.icon("external-link", size=14), "Open the link's page", variant="soft"),
                         href=TaskDetailState.link_path,
+                        id="open-link-page",
                     ),
                     _cancel_dialog(),
                 ),
@@ -306,6 +338,7 @@ def _details() -> rx.Component:
             spacing="3",
             wrap="wrap",
         ),
+        _embedded_form(),
         rx.grid(
             rx.card(
                 rx.vstack(

@@ -1,0 +1,414 @@
+"""The views of the task page: the form, the done page, and the pages of links that lead nowhere.
+
+Each view reads a task page state (``pages.task_page.TaskPageState`` or a state shaped like it)
+passed in as ``page``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from hpi_app.components.blocks import form_block
+from hpi_app.components.layout import centered_card
+from hpi_app.components.markdown import markdown_html
+from hpi_app.components.signature import signature_script
+
+_WIDTH = "760px"
+
+# kind → (icon, colour, heading, explanation)
+_DEAD_LINKS = {
+    "completed": (
+        "circle-check-big",
+        "grass",
+        "This task has already been completed",
+        "Its answers have been sent, so nothing more is needed. You can close this page.",
+    ),
+    "cancelled": (
+        "circle-slash",
+        "orange",
+        "This task was cancelled",
+        "Whoever sent it cancelled it, so it no longer needs an answer. You can close this page.",
+    ),
+    "expired": (
+        "timer-off",
+        "amber",
+        "This task has expired",
+        "Its deadline passed before anyone completed it, so it can no longer be answered. "
+        "If it still matters, ask whoever sent it for a new link.",
+    ),
+    "unknown": (
+        "link-2-off",
+        "gray",
+        "Link not found",
+        "This link doesn't lead to a task. Check that you copied the whole link, "
+        "or ask whoever sent it for a new one.",
+    ),
+    "error": (
+        "triangle-alert",
+        "red",
+        "Something went wrong",
+        "We couldn't open this task just now. Please reload the page in a moment.",
+    ),
+}
+
+
+def _brand_bar() -> rx.Component:
+    return rx.hstack(
+        rx.hstack(
+            rx.icon("hand-helping", size=20, color=rx.color("accent", 10)),
+            rx.text("HPI", weight="bold", size="3"),
+            spacing="2",
+            align="center",
+        ),
+        rx.color_mode.button(size="1", variant="ghost", aria_label="Toggle dark mode"),
+        justify="between",
+        align="center",
+        width="100%",
+        max_width=_WIDTH,
+        margin_x="auto",
+        padding_x=["1em", "1.5em"],
+        padding_y="0.75em",
+    )
+
+
+def _page(*children: rx.Component) -> rx.Component:
+    return rx.box(
+        signature_script(),
+        _brand_bar(),
+        rx.vstack(
+            *children,
+            spacing="4",
+            width="100%",
+            max_width=_WIDTH,
+            margin_x="auto",
+            padding_x=["0.75em", "1.5em"],
+            padding_bottom="3em",
+        ),
+        width="100%",
+    )
+
+
+def loading_view() -> rx.Component:
+    """Shown while the task loads."""
+    return rx.center(
+        rx.vstack(
+            rx.spinner(size="3"),
+            rx.text("Loading task…", color_scheme="gray", size="2"),
+            align="center",
+            spacing="3",
+        ),
+        min_height="100vh",
+        id="task-loading",
+    )
+
+
+def _header(page: Any) -> rx.Component:
+    return rx.vstack(
+        rx.hstack(
+            rx.badge(rx.icon("circle-dot", size=12), "Waiting for you", color_scheme="amber", variant="soft"),
+            rx.cond(
+                page.deadline != "",
+                rx.badge(
+                    rx.icon("clock", size=12),
+                    "Open until ",
+                    page.deadline,
+                    color_scheme="gray",
+                    variant="soft",
+                ),
+            ),
+            spacing="2",
+            wrap="wrap",
+        ),
+        rx.heading(page.title, size=rx.breakpoints(initial="6", sm="7"), as_="h1", id="task-title"),
+        rx.cond(
+            page.instructions_html != "",
+            markdown_html(page.instructions_html, id="task-instructions", color=rx.color("gray", 12)),
+        ),
+        spacing="3",
+        width="100%",
+    )
+
+
+def _progress(page: Any) -> rx.Component:
+    return rx.cond(
+        page.step_count > 1,
+        rx.vstack(
+            rx.hstack(
+                rx.text(
+                    "Step ",
+                    page.step_index + 1,
+                    " of ",
+                    page.step_count,
+                    weight="bold",
+                    size="2",
+                    id="step-progress",
+                ),
+                rx.text(page.step_title, size="2", color_scheme="gray", trim="end"),
+                spacing="2",
+                align="baseline",
+            ),
+            rx.progress(value=page.progress, max=100, size="1", aria_label="Form progress"),
+            spacing="2",
+            width="100%",
+        ),
+    )
+
+
+def _step(page: Any, step: Any, index: rx.Var[int]) -> rx.Component:
+    current = index == page.step_index
+    return rx.card(
+        rx.vstack(
+            rx.vstack(
+                rx.heading(step.title, size="4", as_="h2"),
+                rx.cond(
+                    step.description_html != "",
+                    markdown_html(
+                        step.description_html, color=rx.color("gray", 11), font_size="var(--font-size-2)"
+                    ),
+                ),
+                spacing="1",
+                width="100%",
+            ),
+            rx.foreach(step.blocks, lambda block: form_block(page, block)),
+            spacing="5",
+            width="100%",
+        ),
+        size=rx.breakpoints(initial="2", sm="3"),
+        width="100%",
+        display=rx.cond(current, "block", "none"),
+        custom_attrs={"data-step": index.to_string(), "data-current": rx.cond(current, "true", "false")},
+    )
+
+
+def _nav(page: Any) -> rx.Component:
+    back = rx.button(
+        rx.icon("chevron-left", size=16),
+        "Back",
+        on_click=page.previous_step,
+        disabled=page.busy,
+        variant="soft",
+        color_scheme="gray",
+        size="3",
+        id="back-button",
+    )
+    next_button = rx.button(
+        "Next",
+        rx.icon("chevron-right", size=16),
+        on_click=page.next_step,
+        disabled=page.busy,
+        size="3",
+        id="next-button",
+    )
+    submit = rx.button(
+        rx.icon("send", size=16),
+        rx.cond(page.busy, "Submitting…", "Submit"),
+        on_click=page.submit,
+        disabled=page.busy,
+        loading=page.busy,
+        size="3",
+        id="submit-button",
+    )
+    return rx.hstack(
+        rx.cond(page.step_index > 0, back, rx.box()),
+        rx.cond(page.on_last_step, submit, next_button),
+        justify="between",
+        align="center",
+        width="100%",
+    )
+
+
+def form_view(page: Any) -> rx.Component:
+    """The task form: header, progress, one step at a time, Back/Next and Submit."""
+    return _page(_header(page), form_body(page))
+
+
+def form_body(page: Any) -> rx.Component:
+    """The form without the page around it (the task detail page embeds it)."""
+    return rx.vstack(
+        rx.cond(
+            page.notice != "",
+            rx.callout(
+                page.notice,
+                icon="triangle-alert",
+                color_scheme="red",
+                role="alert",
+                width="100%",
+                id="form-notice",
+            ),
+        ),
+        _progress(page),
+        rx.foreach(page.steps, lambda step, index: _step(page, step, index)),
+        _nav(page),
+        spacing="4",
+        width="100%",
+    )
+
+
+def _answer_value(answer: Any) -> rx.Component:
+    return rx.match(
+        answer.kind,
+        (
+            "file",
+            rx.vstack(
+                rx.foreach(
+                    answer.links,
+                    lambda link: rx.link(
+                        rx.hstack(
+                            rx.icon("paperclip", size=14), rx.text(link.text), spacing="1", align="center"
+                        ),
+                        href=link.url,
+                        is_external=True,
+                        size="2",
+                    ),
+                ),
+                spacing="1",
+            ),
+        ),
+        (
+            "signature",
+            rx.image(
+                src=answer.image,
+                alt="Signature",
+                max_width="260px",
+                width="100%",
+                background_color="white",
+                border=f"1px solid {rx.color('gray', 6)}",
+                border_radius="var(--radius-2)",
+            ),
+        ),
+        ("empty", rx.text(answer.text, color_scheme="gray", size="2")),
+        rx.text(answer.text, size="2", white_space="pre-wrap", overflow_wrap="anywhere"),
+    )
+
+
+def done_view(page: Any) -> rx.Component:
+    """After a successful submission: a clear confirmation and the answers given."""
+    return _page(
+        rx.card(
+            rx.vstack(
+                rx.hstack(
+                    rx.center(
+                        rx.icon("check", size=26),
+                        width="3em",
+                        height="3em",
+                        border_radius="50%",
+                        background_color=rx.color("grass", 4),
+                        color=rx.color("grass", 11),
+                        flex_shrink="0",
+                    ),
+                    rx.vstack(
+                        rx.heading("Answers submitted", size="6", as_="h1", id="done-heading"),
+                        rx.text(
+                            "Thank you. “",
+                            page.title,
+                            "” is complete; you can close this page.",
+                            size="2",
+                            color_scheme="gray",
+                        ),
+                        spacing="1",
+                    ),
+                    spacing="4",
+                    align="center",
+                ),
+                rx.separator(size="4"),
+                rx.heading("Your answers", size="3", as_="h2"),
+                rx.data_list.root(
+                    rx.foreach(
+                        page.answers,
+                        lambda answer: rx.data_list.item(
+                            rx.data_list.label(answer.label, min_width="10em"),
+                            rx.data_list.value(_answer_value(answer)),
+                        ),
+                    ),
+                    orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
+                    size="2",
+                    width="100%",
+                    id="answers",
+                ),
+                rx.cond(
+                    page.finished_at != "",
+                    rx.text("Submitted ", page.finished_at, size="1", color_scheme="gray"),
+                ),
+                spacing="4",
+                width="100%",
+            ),
+            size=rx.breakpoints(initial="2", sm="4"),
+            width="100%",
+            margin_top="1em",
+        ),
+    )
+
+
+def _status_card(
+    icon: str, color: str, heading: str, *body: rx.Component, page: Any, kind: str
+) -> rx.Component:
+    return centered_card(
+        rx.center(
+            rx.icon(icon, size=28),
+            width="3.25em",
+            height="3.25em",
+            border_radius="50%",
+            background_color=rx.color(color, 4),
+            color=rx.color(color, 11),
+        ),
+        rx.heading(heading, size="5", as_="h1", id="status-heading"),
+        *body,
+        rx.cond(
+            page.title != "",
+            rx.vstack(
+                rx.text("Task", size="1", color_scheme="gray", weight="medium"),
+                rx.text(page.title, size="2", weight="medium"),
+                rx.cond(page.finished_at != "", rx.text(page.finished_at, size="1", color_scheme="gray")),
+                spacing="0",
+                padding="0.75em",
+                width="100%",
+                border_radius="var(--radius-3)",
+                background_color=rx.color("gray", 3),
+            ),
+        ),
+        custom_attrs={"data-link-state": kind},
+    )
+
+
+def dead_link_view(page: Any, kind: str) -> rx.Component:
+    """The page of a link whose task is finished, or that leads to no task."""
+    icon, color, heading, text = _DEAD_LINKS[kind]
+    body = [rx.text(text, color_scheme="gray", size="2")]
+    if kind == "completed":
+        body = [
+            rx.cond(
+                page.lost_race,
+                rx.callout(
+                    "Someone else submitted this task just before you, so your answers were not saved.",
+                    icon="info",
+                    color_scheme="amber",
+                    size="1",
+                    id="lost-race",
+                ),
+            ),
+            *body,
+        ]
+    return _status_card(icon, color, heading, *body, page=page, kind=kind)
+
+
+def restricted_view(page: Any) -> rx.Component:
+    """A link for an external assignee, who must confirm it is them with a one-time code."""
+    return _status_card(
+        "lock-keyhole",
+        "indigo",
+        "This task is for a specific person",
+        rx.text(
+            "It was sent to one person, who confirms it is them with a one-time code emailed to "
+            "them. Opening it with a code isn't available yet.",
+            color_scheme="gray",
+            size="2",
+        ),
+        rx.text(
+            "Members of the organisation that sent it can sign in to open it.", color_scheme="gray", size="2"
+        ),
+        rx.link(rx.button("Sign in", size="3", width="100%"), href=page.sign_in_href, width="100%"),
+        page=page,
+        kind="restricted",
+    )
