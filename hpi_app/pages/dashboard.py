@@ -59,6 +59,26 @@ def _query(
     return [_row(t) for t in rows], total, tasks.count_by_status(org_id)
 
 
+Snapshot = tuple[list[TaskRow], int, dict[str, int]]
+# Every open dashboard hears of each change; tabs showing the same view share one query.
+_snapshots: dict[tuple[str, ...], tuple[int, asyncio.Future[Snapshot]]] = {}
+
+
+async def _snapshot(
+    org_id: str, user_id: str, tab: str, search: str, who: str, version: int | None
+) -> Snapshot:
+    """The view's rows and counts as of event ``version`` (None: read afresh)."""
+    key = (org_id, user_id if who == "me" else "", tab, search.strip().lower(), who)
+    entry = _snapshots.get(key)
+    if version is not None and entry is not None and entry[0] >= version:
+        return await asyncio.shield(entry[1])
+    if len(_snapshots) > 2000:
+        _snapshots.clear()
+    future = asyncio.ensure_future(asyncio.to_thread(_query, org_id, user_id, tab, search, who))
+    _snapshots[key] = (version if version is not None else -1, future)
+    return await asyncio.shield(future)
+
+
 class DashboardState(rx.State):
     """The rows and filters of one dashboard tab in one browser tab."""
 
@@ -74,9 +94,9 @@ class DashboardState(rx.State):
     _org_id: str = ""
     _user_id: str = ""
 
-    async def _reload(self) -> None:
-        rows, total, counts = await asyncio.to_thread(
-            _query, self._org_id, self._user_id, self.tab, self.search, self.who
+    async def _reload(self, version: int | None = None) -> None:
+        rows, total, counts = await _snapshot(
+            self._org_id, self._user_id, self.tab, self.search, self.who, version
         )
         self.rows, self.total = rows, total
         self.pending_count = counts["pending"]
@@ -105,13 +125,15 @@ class DashboardState(rx.State):
         async with bus.subscribe(org_id) as changes:
             while True:
                 change = await changes.get(timeout=IDLE_RECHECK_SECONDS)
-                created = []
+                created, version = [], None
                 while change is not None:
                     if change.kind == "task.created":
                         created.append(change.task_id)
+                    if change.event_id is not None:
+                        version = max(version or 0, change.event_id)
                     change = changes.queue.get_nowait() if not changes.queue.empty() else None
                 async with self:
-                    await self._reload()
+                    await self._reload(version)
                     titles = {row.task_id: row.title for row in self.rows}
                 for task_id in created[:3]:
                     title = titles.get(task_id)
