@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import make_token, percentile, start_hpi  # noqa: E402
+from common import make_token, percentile, start_hpi
 
 BODY = {
     "title": "Approve deployment to production",
@@ -33,7 +33,12 @@ BODY = {
                 {"type": "mdsvex", "content": "A new deployment is ready for **production**."},
                 {
                     "type": "input",
-                    "field": {"name": "decision", "label": "Decision", "kind": "select", "options": ["Approve", "Reject"]},
+                    "field": {
+                        "name": "decision",
+                        "label": "Decision",
+                        "kind": "select",
+                        "options": ["Approve", "Reject"],
+                    },
                 },
             ],
         }

@@ -120,3 +120,35 @@ async def client(store: str) -> AsyncIterator[httpx.AsyncClient]:
 def auth(token: str) -> dict[str, str]:
     """Headers that authenticate as the admin's token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def live_api(store: str) -> Iterator[str]:
+    """The API served over real HTTP by uvicorn in a thread (for streams, which ASGITransport buffers)."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        create_api(),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)

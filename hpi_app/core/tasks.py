@@ -347,7 +347,8 @@ _REFUSALS = {
 }
 
 
-def _not_pending(task: Task) -> Conflict:
+def not_pending(task: Task) -> Conflict:
+    """The refusal for acting on a task that is no longer pending (says which final state it is in)."""
     message, code = _REFUSALS.get(task.status, ("This task is not pending.", "task_not_pending"))
     return Conflict(message, code=code, extra={"status": task.status, "task_id": task.id})
 
@@ -377,9 +378,9 @@ def complete_task(
         task = _load(session, org_id, task_id)
     if _is_overdue(task):
         expire_task(task.id)
-        raise _not_pending(get_task(task.org_id, task.id))
+        raise not_pending(get_task(task.org_id, task.id))
     if task.status != "pending":
-        raise _not_pending(task)
+        raise not_pending(task)
     try:
         cleaned = validate_submission(load_steps(task.steps), data)
     except SubmissionError as exc:
@@ -400,7 +401,7 @@ def complete_task(
             if _is_overdue(current, now):
                 expire_task(current.id)
                 current = _load(session, None, task.id)
-            raise _not_pending(current)
+            raise not_pending(current)
         session.add(Submission(task_id=task.id, data=cleaned, submitted_by=actor, submitted_at=now))
         task = _load(session, None, task.id)
         event = _record(session, task, "completed", actor)
@@ -434,7 +435,7 @@ def cancel_task(
         if _is_overdue(task, now):
             session.rollback()
             expire_task(task.id)
-            raise _not_pending(get_task(principal.org_id, task_id))
+            raise not_pending(get_task(principal.org_id, task_id))
         won = session.execute(
             update(Task)
             .where(Task.id == task.id, Task.status == "pending")
@@ -442,7 +443,7 @@ def cancel_task(
         ).rowcount
         if won != 1:
             session.rollback()
-            raise _not_pending(_load(session, None, task.id))
+            raise not_pending(_load(session, None, task.id))
         session.refresh(task)
         event = _record(session, task, "cancelled", principal.user_id, {"reason": reason} if reason else None)
         answer = {"task_id": task.id, "status": "cancelled"}
@@ -518,3 +519,22 @@ def record_opened(task: Task, actor: str | None) -> None:
         session.add(event)
         session.commit()
     bus.publish(TaskChanged("task.opened", task.org_id, task.id, task.status, event.id))
+
+
+def events_after(
+    org_id: str, after_id: int, *, task_id: str | None = None, limit: int = 500
+) -> list[TaskEvent]:
+    """The organisation's timeline entries after ``after_id`` (for event streams), oldest first."""
+    conditions = [TaskEvent.org_id == org_id, TaskEvent.id > after_id]
+    if task_id is not None:
+        conditions.append(TaskEvent.task_id == task_id)
+    with session_scope() as session:
+        return list(
+            session.exec(select(TaskEvent).where(*conditions).order_by(TaskEvent.id).limit(limit)).all()
+        )
+
+
+def last_event_id(org_id: str) -> int:
+    """The id of the organisation's newest timeline entry (0 when it has none)."""
+    with session_scope() as session:
+        return session.exec(select(func.max(TaskEvent.id)).where(TaskEvent.org_id == org_id)).one() or 0

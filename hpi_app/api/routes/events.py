@@ -1,0 +1,111 @@
+"""Server-Sent Events: ``/api/v1/events`` for the organisation, ``/api/v1/tasks/{id}/events`` for one task.
+
+The bus only says "something changed"; what is sent is read from the store's timeline, in
+order and without gaps, so a client that reconnects with ``Last-Event-ID`` misses nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from hpi_app.api.deps import CanRead
+from hpi_app.core import tasks as core
+from hpi_app.core.errors import InvalidInput
+from hpi_app.core.events import TERMINAL_STATUSES, bus
+from hpi_app.models import Task, TaskEvent, iso
+
+router = APIRouter(tags=["events"])
+
+# Without news, re-read the store this often anyway (a safety net across workers).
+RECHECK_SECONDS = 15.0
+_STATUS_AFTER = {"completed": "completed", "cancelled": "cancelled", "expired": "expired"}
+
+
+def _event(row: TaskEvent) -> ServerSentEvent:
+    kind = f"task.{row.kind}"
+    data = {
+        "event": kind,
+        "task_id": row.task_id,
+        "status": _STATUS_AFTER.get(row.kind, "pending"),
+        "actor": row.actor,
+        "timestamp": iso(row.created_at),
+    }
+    if row.detail:
+        data["detail"] = row.detail
+    return ServerSentEvent(id=str(row.id), event=kind, data=data)
+
+
+def resume_point(
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id_query: Annotated[str | None, Query(alias="last_event_id")] = None,
+) -> int | None:
+    """Where a reconnecting client left off (checked before the stream starts)."""
+    raw = last_event_id if last_event_id is not None else last_event_id_query
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit():
+        raise InvalidInput(
+            "Last-Event-ID must be the id of an event this stream sent.",
+            details=[{"field": "Last-Event-ID", "message": "must be a non-negative integer"}],
+        )
+    return int(raw)
+
+
+async def _stream(org_id: str, after: int, task_id: str | None) -> AsyncIterator[ServerSentEvent]:
+    async with bus.subscribe(org_id) as changes:
+        while True:
+            rows = await run_in_threadpool(core.events_after, org_id, after, task_id=task_id)
+            for row in rows:
+                after = row.id
+                yield _event(row)
+                if task_id is not None and _STATUS_AFTER.get(row.kind) in TERMINAL_STATUSES:
+                    return
+            if len(rows) == 500:
+                continue
+            change = await changes.get(timeout=RECHECK_SECONDS)
+            while change is not None and task_id is not None and change.task_id != task_id:
+                change = await changes.get(timeout=RECHECK_SECONDS)
+
+
+async def _streamed_task(task_id: str, principal: CanRead) -> Task:
+    # Resolved before the stream starts, so an unknown task is a plain 404.
+    return await run_in_threadpool(core.get_task, principal.org_id, task_id)
+
+
+@router.get(
+    "/events",
+    response_class=EventSourceResponse,
+    summary="Stream the organisation's task events (SSE)",
+    description=(
+        "`task.created`, `task.opened`, `task.completed`, `task.cancelled`, `task.expired` as "
+        "Server-Sent Events. Send `Last-Event-ID` (or `?last_event_id=`) to resume after a "
+        "disconnect; without it the stream starts with what happens next."
+    ),
+)
+async def org_events(
+    principal: CanRead, after: Annotated[int | None, Depends(resume_point)]
+) -> AsyncIterator[ServerSentEvent]:
+    """The organisation's event stream."""
+    if after is None:
+        after = await run_in_threadpool(core.last_event_id, principal.org_id)
+    async for item in _stream(principal.org_id, after, None):
+        yield item
+
+
+@router.get(
+    "/tasks/{task_id}/events",
+    response_class=EventSourceResponse,
+    summary="Stream one task's events (SSE)",
+    description="Every state change of the task from its creation; the stream ends after a final state.",
+)
+async def task_events(
+    task: Annotated[Task, Depends(_streamed_task)], after: Annotated[int | None, Depends(resume_point)]
+) -> AsyncIterator[ServerSentEvent]:
+    """One task's event stream (from the start, or after ``Last-Event-ID``)."""
+    async for item in _stream(task.org_id, after or 0, task.id):
+        yield item
