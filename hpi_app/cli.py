@@ -85,7 +85,7 @@ def _serve(args: argparse.Namespace) -> int:
     cmd = [
         sys.executable,
         "-m",
-        "reflex",
+        "hpi_app.reflex_runner",
         "run",
         "--env",
         "prod",

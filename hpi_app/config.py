@@ -46,6 +46,7 @@ class Settings:
     wait_max_timeout: int
     wait_default_timeout: int
     idempotency_ttl_seconds: int
+    max_connections: int
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -80,6 +81,7 @@ def load_settings() -> Settings:
         wait_max_timeout=_int("HPI_WAIT_MAX_TIMEOUT", 300),
         wait_default_timeout=_int("HPI_WAIT_DEFAULT_TIMEOUT", 300),
         idempotency_ttl_seconds=_int("HPI_IDEMPOTENCY_TTL", 24 * 3600),
+        max_connections=_int("HPI_MAX_CONNECTIONS", 16384),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
     )
 

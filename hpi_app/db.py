@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from hpi_app.config import settings
 _engine: Engine | None = None
 _url: str = settings.db_url
 _writing: ContextVar[bool] = ContextVar("hpi_db_writing", default=False)
+# SQLite has one writer at a time. Its busy handler waits by sleeping and retrying, which lets
+# a writer lose the lock again and again under load (long tails); queueing writers of this
+# process on a lock first keeps them in order. (With SQLite, HPI runs one worker process.)
+_sqlite_writer = threading.RLock()  # re-entrant: a write may expire an overdue task inside it
 
 
 def normalise_url(url: str) -> str:
@@ -100,7 +105,10 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
     """
     token = _writing.set(write)
     try:
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with ExitStack() as stack:
+            if write and _writing_needs_lock():
+                stack.enter_context(_sqlite_writer)
+            session = stack.enter_context(Session(get_engine(), expire_on_commit=False))
             try:
                 yield session
             except BaseException:
@@ -108,3 +116,7 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
                 raise
     finally:
         _writing.reset(token)
+
+
+def _writing_needs_lock() -> bool:
+    return get_engine().dialect.name == "sqlite"

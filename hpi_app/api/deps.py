@@ -29,7 +29,7 @@ def current_principal(request: Request) -> Principal:
 def scoped(scope: str) -> Callable[..., Principal]:
     """A dependency that answers 403 unless the caller's token carries ``scope``."""
 
-    def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def dependency(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
         require_scope(principal, scope)
         return principal
 
@@ -37,7 +37,7 @@ def scoped(scope: str) -> Callable[..., Principal]:
     return dependency
 
 
-def base_url(request: Request) -> str:
+async def base_url(request: Request) -> str:
     """The public base URL links are built on: ``HPI_PUBLIC_URL``, else this request's origin."""
     return settings.public_url or str(request.base_url).rstrip("/")
 

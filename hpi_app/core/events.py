@@ -26,6 +26,7 @@ class TaskChanged:
         task_id: The task.
         status: The task's status after the change.
         event_id: The id of the timeline row recording it (orders the org's stream).
+        expires_at: For a created task with an expiry: when, as a UNIX timestamp.
     """
 
     kind: str
@@ -33,6 +34,7 @@ class TaskChanged:
     task_id: str
     status: str
     event_id: int | None = None
+    expires_at: float | None = None
 
     @property
     def terminal(self) -> bool:

@@ -111,7 +111,8 @@ def _record(
 
 
 def _publish(task: Task, kind: str, event: TaskEvent) -> None:
-    bus.publish(TaskChanged(f"task.{kind}", task.org_id, task.id, task.status, event.id))
+    expires = task.expires_at.timestamp() if kind == "created" and task.expires_at else None
+    bus.publish(TaskChanged(f"task.{kind}", task.org_id, task.id, task.status, event.id, expires))
 
 
 def create_task(
@@ -138,7 +139,7 @@ def create_task(
             if replay is not None:
                 return Outcome(*replay, replayed=True)
         task_id = body.task_id or str(uuid.uuid4())
-        if session.get(Task, task_id) is not None:
+        if body.task_id and session.get(Task, task_id) is not None:
             raise _task_id_taken(task_id)
         now = utcnow()
         sinks, secrets_out = _prepare_sinks(body)

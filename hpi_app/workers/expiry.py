@@ -52,10 +52,9 @@ async def run_expiry_sweeper() -> None:
                 log.exception("Expiry sweep failed; retrying shortly")
                 pause = 5.0
             deadline = time.monotonic() + pause
+            wake_at = time.time() + pause
             while (left := deadline - time.monotonic()) > 0:
                 event = await events.get(timeout=left)
-                if event is not None and event.kind == "task.created":
-                    # A new task may expire before the current deadline: recompute it.
-                    while not events.queue.empty():
-                        events.queue.get_nowait()
+                if event is not None and event.expires_at is not None and event.expires_at < wake_at:
+                    # A new task expires before the current deadline: sweep again from there.
                     break
