@@ -11,6 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Seconds between delivery attempts: 5 s, 30 s, 2 min, 10 min, 30 min, then hourly.
+DEFAULT_RETRY_DELAYS = (5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -27,6 +30,20 @@ def _str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
 
+def _seconds_list(name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = _str(name)
+    if not raw:
+        return default
+    try:
+        values = tuple(float(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        values = ()
+    if not values or any(v <= 0 for v in values):
+        msg = f"{name} must be comma-separated positive numbers of seconds, got {raw!r}"
+        raise ValueError(msg)
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     """The settings of one HPI process."""
@@ -40,7 +57,12 @@ class Settings:
     admin_password: str
     admin_org: str
     smtp_url: str
+    smtp_from: str
     nats_url: str
+    delivery_max_age_seconds: int
+    delivery_timeout_seconds: float
+    delivery_concurrency: int
+    delivery_retry_delays: tuple[float, ...]
     max_body_bytes: int
     max_upload_bytes: int
     wait_max_timeout: int
@@ -75,7 +97,12 @@ def load_settings() -> Settings:
         admin_password=os.environ.get("HPI_ADMIN_PASSWORD", ""),
         admin_org=_str("HPI_ADMIN_ORG", "Default"),
         smtp_url=_str("HPI_SMTP_URL"),
+        smtp_from=_str("HPI_SMTP_FROM", "HPI <hpi@localhost>"),
         nats_url=_str("HPI_NATS_URL", "nats://127.0.0.1:4222"),
+        delivery_max_age_seconds=_int("HPI_DELIVERY_MAX_AGE", 24 * 3600),
+        delivery_timeout_seconds=float(_int("HPI_DELIVERY_TIMEOUT", 10)),
+        delivery_concurrency=max(1, _int("HPI_DELIVERY_CONCURRENCY", 16)),
+        delivery_retry_delays=_seconds_list("HPI_DELIVERY_BACKOFF", DEFAULT_RETRY_DELAYS),
         max_body_bytes=_int("HPI_MAX_BODY_BYTES", 1024 * 1024),
         max_upload_bytes=_int("HPI_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
         wait_max_timeout=_int("HPI_WAIT_MAX_TIMEOUT", 300),

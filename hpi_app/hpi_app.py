@@ -10,12 +10,14 @@ from hpi_app.pages.dashboard import DashboardState, dashboard_page
 from hpi_app.pages.login import LoginState, login_page
 from hpi_app.pages.settings.account import AccountState, account_page
 from hpi_app.pages.settings.members import MembersState, members_page
+from hpi_app.pages.settings.sinks import SinksState, sinks_page
 from hpi_app.pages.settings.tokens import TokensState, tokens_page
 from hpi_app.pages.setup import SetupState, setup_page
 from hpi_app.pages.task_detail import TaskDetailState, task_detail_page
 from hpi_app.pages.task_page import TaskPageState, task_page
 from hpi_app.state import SessionState
 from hpi_app.workers.bootstrap import create_first_admin
+from hpi_app.workers.delivery import run_delivery_worker
 from hpi_app.workers.expiry import run_expiry_sweeper
 
 app = rx.App(api_transformer=create_api())
@@ -46,6 +48,12 @@ app.add_page(
     on_load=[SessionState.require_member, MembersState.load],
 )
 app.add_page(
+    sinks_page,
+    route=routes.SETTINGS_SINKS,
+    title="Notification sinks · Settings · HPI",
+    on_load=[SessionState.require_member, SinksState.load],
+)
+app.add_page(
     account_page,
     route=routes.SETTINGS_ACCOUNT,
     title="Account · Settings · HPI",
@@ -54,3 +62,4 @@ app.add_page(
 app.add_page(task_page, route=routes.TASK_PAGE, title="Task · HPI", on_load=TaskPageState.load)
 app.register_lifespan_task(create_first_admin)
 app.register_lifespan_task(run_expiry_sweeper)
+app.register_lifespan_task(run_delivery_worker)

@@ -162,25 +162,74 @@ class TaskEvent(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class OrgSink(SQLModel, table=True):
+    """An organisation-wide notification sink: every task's events it asks for are pushed to it.
+
+    ``config`` holds the sink's own settings as validated at create time (``url`` and ``secret``
+    for a webhook, ``to`` for email, ``subject`` for NATS).
+    """
+
+    __tablename__ = "org_sinks"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    org_id: str = Field(foreign_key="organisations.id", index=True, max_length=36)
+    name: str = Field(max_length=100)
+    type: str = Field(max_length=20)
+    config: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    events: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    created_by: str | None = Field(default=None, max_length=36)
+
+
 class Delivery(SQLModel, table=True):
-    """An outbox row: one event to push to one sink, written with the change it announces."""
+    """An outbox row: one event to push to one sink, written with the change it announces.
+
+    ``status`` is ``pending`` (waiting for its next attempt), ``delivered`` or ``failed`` (no
+    attempt succeeded before ``deadline_at``). A worker sending it holds it until ``locked_until``;
+    ``webhook_id`` is the same on every attempt, so receivers can drop repeats.
+    """
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+        Index("ix_deliveries_webhook_id", "webhook_id", unique=True),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(max_length=36, index=True)
     task_id: str | None = Field(default=None, max_length=36, index=True)
+    sink_id: str | None = Field(default=None, max_length=36, index=True)
+    webhook_id: str = Field(max_length=64)
     event: str = Field(max_length=40)
     sink: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(default="pending", max_length=20)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
+    deadline_at: datetime
+    locked_until: datetime | None = None
+    claimed_by: str | None = Field(default=None, max_length=64)
     last_error: str | None = None
     last_status_code: int | None = None
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """One try at sending a delivery: when, how long it took, and what came back."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: str = Field(foreign_key="deliveries.id", index=True, max_length=36)
+    attempt: int
+    started_at: datetime = Field(default_factory=utcnow)
+    ok: bool = False
+    status_code: int | None = None
+    latency_ms: int = 0
+    error: str | None = None
 
 
 class StoredFile(SQLModel, table=True):
@@ -195,6 +244,36 @@ class StoredFile(SQLModel, table=True):
     content_type: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str | None = Field(default=None, max_length=36)
+
+
+class LinkAccess(SQLModel, table=True):
+    """The one-time-code state of an external assignee's link (SPEC §8), one row per task.
+
+    ``code_hash`` is the current code's salted SHA-256 (``salt$hex``), never the code; a new
+    code overwrites it and a confirmed one clears it. ``last_sent_at`` starts the resend
+    cooldown; ``failed_attempts`` counts wrong codes until ``locked_until`` is set.
+    """
+
+    __tablename__ = "link_access"
+
+    task_id: str = Field(foreign_key="tasks.id", primary_key=True, max_length=36)
+    code_hash: str | None = Field(default=None, max_length=100)
+    code_expires_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    failed_attempts: int = 0
+    locked_until: datetime | None = None
+
+
+class LinkGrant(SQLModel, table=True):
+    """A browser that confirmed a link's one-time code; only the hash of its secret is stored."""
+
+    __tablename__ = "link_grants"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    task_id: str = Field(foreign_key="tasks.id", index=True, max_length=36)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -11,11 +11,13 @@ TASK_DETAIL = "/tasks/[task_id]"
 TASK_PAGE = "/t/[link_id]"
 SETTINGS_TOKENS = "/settings/tokens"
 SETTINGS_MEMBERS = "/settings/members"
+SETTINGS_SINKS = "/settings/sinks"
 SETTINGS_ACCOUNT = "/settings/account"
 
 AUTH_LOGIN = "/auth/login"
 AUTH_LOGOUT = "/auth/logout"
 AUTH_SETUP = "/auth/setup"
+AUTH_LINK_CODE = "/auth/link-code"
 
 
 def task_detail(task_id: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import uuid
 from typing import Any, Literal
@@ -42,6 +44,19 @@ class WebhookSink(_Sink):
             raise ValueError(msg)
         return value
 
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith("whsec_"):
+            try:
+                key = base64.b64decode(value[len("whsec_") :], validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if len(key) < 8:
+                msg = "a whsec_ secret must be base64 of at least 8 bytes after the prefix"
+                raise ValueError(msg)
+        return value
+
 
 class EmailSink(_Sink):
     """Email the event to ``to``."""
@@ -74,6 +89,37 @@ class NatsSink(_Sink):
 
 
 Sink = tagged_union({"webhook": WebhookSink, "email": EmailSink, "nats": NatsSink}, key="type", prefix="sink")
+
+
+class _OrgSink(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            msg = "must not be blank"
+            raise ValueError(msg)
+        return value.strip()
+
+
+class OrgWebhookSink(WebhookSink, _OrgSink):
+    """An organisation-wide webhook sink."""
+
+
+class OrgEmailSink(EmailSink, _OrgSink):
+    """An organisation-wide email sink."""
+
+
+class OrgNatsSink(NatsSink, _OrgSink):
+    """An organisation-wide NATS sink."""
+
+
+OrgSinkSpec = tagged_union(
+    {"webhook": OrgWebhookSink, "email": OrgEmailSink, "nats": OrgNatsSink}, key="type", prefix="sink"
+)
+"""An org-wide sink as created in Settings: ``{name, type, enabled?, events?, ...its settings}``."""
 
 
 class TaskCreate(BaseModel):
@@ -201,3 +247,40 @@ class ErrorBody(BaseModel):
     error: str
     code: str
     details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class DeliveryAttemptPublic(BaseModel):
+    """One attempt at sending a delivery."""
+
+    attempt: int
+    started_at: str
+    ok: bool
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+
+
+class DeliveryPublic(BaseModel):
+    """One event pushed (or being pushed) to one sink, with every attempt."""
+
+    delivery_id: str
+    webhook_id: str
+    task_id: str | None
+    sink_id: str | None
+    event: str
+    sink: dict[str, Any]
+    status: Literal["pending", "delivered", "failed"]
+    attempt_count: int
+    last_status_code: int | None
+    last_error: str | None
+    created_at: str
+    next_attempt_at: str | None
+    deadline_at: str
+    delivered_at: str | None
+    attempts: list[DeliveryAttemptPublic]
+
+
+class DeliveryList(BaseModel):
+    """A task's deliveries, oldest first."""
+
+    deliveries: list[DeliveryPublic]

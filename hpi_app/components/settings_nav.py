@@ -11,6 +11,7 @@ from hpi_app.components.layout import signed_in_page
 SETTINGS_SECTIONS = (
     ("tokens", "API Tokens", routes.SETTINGS_TOKENS, "key-round"),
     ("members", "Members", routes.SETTINGS_MEMBERS, "users"),
+    ("sinks", "Notification sinks", routes.SETTINGS_SINKS, "bell"),
     ("account", "Account", routes.SETTINGS_ACCOUNT, "circle-user-round"),
 )
 # Table columns a phone leaves out (the table still scrolls sideways in its box if it must).

@@ -391,24 +391,3 @@ def dead_link_view(page: Any, kind: str) -> rx.Component:
             *body,
         ]
     return _status_card(icon, color, heading, *body, page=page, kind=kind)
-
-
-def restricted_view(page: Any) -> rx.Component:
-    """A link for an external assignee, who must confirm it is them with a one-time code."""
-    return _status_card(
-        "lock-keyhole",
-        "indigo",
-        "This task is for a specific person",
-        rx.text(
-            "It was sent to one person, who confirms it is them with a one-time code emailed to "
-            "them. Opening it with a code isn't available yet.",
-            color_scheme="gray",
-            size="2",
-        ),
-        rx.text(
-            "Members of the organisation that sent it can sign in to open it.", color_scheme="gray", size="2"
-        ),
-        rx.link(rx.button("Sign in", size="3", width="100%"), href=page.sign_in_href, width="100%"),
-        page=page,
-        kind="restricted",
-    )

@@ -1,19 +1,48 @@
-"""The outbox: deliveries are written in the same transaction as the change they announce."""
+"""The outbox: deliveries are written in the same transaction as the change they announce.
+
+The life of a delivery: ``enqueue_for_task`` adds it ``pending`` inside the caller's transaction;
+a worker takes it with ``claim_due`` (several workers never take the same one), sends it and
+records what happened with ``record_attempts``: ``delivered``, or ``pending`` again after a
+backoff, or ``failed`` once its ``deadline_at`` has passed. ``redeliver`` starts a new round
+with the same ``webhook_id``. Reading the delivery log lives in ``delivery_log``.
+"""
 
 from __future__ import annotations
 
 import base64
+import logging
+import random
 import secrets
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import bindparam, insert, or_, update
+from sqlmodel import Session, func, select
 
-from hpi_app.models import Delivery, Task, iso, utcnow
+from hpi_app.config import settings
+from hpi_app.db import session_scope
+from hpi_app.models import Delivery, DeliveryAttempt, OrgSink, Task, iso, utcnow
+
+log = logging.getLogger("hpi.deliveries")
+
+TEST_EVENT = "task.test"
+JITTER = 0.2
+MAX_ERROR_CHARS = 1000
 
 
 def generate_webhook_secret() -> str:
     """A new Standard Webhooks style secret (``whsec_`` + base64 of 24 random bytes)."""
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def webhook_id_for(delivery_id: str) -> str:
+    """The ``webhook-id`` of a delivery: ``msg_`` + its id, the same on every attempt."""
+    return "msg_" + uuid.UUID(delivery_id).hex
 
 
 def event_body(task: Task, kind: str) -> dict[str, Any]:
@@ -32,19 +61,392 @@ def event_body(task: Task, kind: str) -> dict[str, Any]:
     return body
 
 
+def test_event_body() -> dict[str, Any]:
+    """The JSON of a "send test event" from Settings (no task behind it)."""
+    return {
+        "source": "hpi",
+        "event": TEST_EVENT,
+        "task_id": None,
+        "correlation_key": None,
+        "timestamp": iso(utcnow()),
+        "data": {"message": "This is a test event from HPI."},
+    }
+
+
+def public_sink(sink: dict[str, Any]) -> dict[str, Any]:
+    """A sink's settings without its secret, for logs and answers."""
+    return {key: value for key, value in sink.items() if key != "secret"}
+
+
+def org_sink_config(sink: OrgSink) -> dict[str, Any]:
+    """An org-wide sink as a sender uses it: ``{type, events, name, ...its settings}``."""
+    return {"type": sink.type, **sink.config, "events": list(sink.events), "name": sink.name}
+
+
+def new_delivery(
+    *,
+    org_id: str,
+    event: str,
+    sink: dict[str, Any],
+    body: dict[str, Any],
+    task_id: str | None = None,
+    sink_id: str | None = None,
+    max_age_seconds: float | None = None,
+) -> Delivery:
+    """A pending delivery due now; it gives up ``max_age_seconds`` from now (default: the setting)."""
+    now = utcnow()
+    age = settings.delivery_max_age_seconds if max_age_seconds is None else max_age_seconds
+    delivery_id = str(uuid.uuid4())
+    return Delivery(
+        id=delivery_id,
+        webhook_id=webhook_id_for(delivery_id),
+        org_id=org_id,
+        task_id=task_id,
+        sink_id=sink_id,
+        event=event,
+        sink=sink,
+        body=body,
+        next_attempt_at=now,
+        deadline_at=now + timedelta(seconds=age),
+        created_at=now,
+    )
+
+
 def enqueue_for_task(session: Session, task: Task, kind: str) -> list[Delivery]:
-    """Add one delivery per task sink that listens for ``kind`` (in the caller's transaction)."""
+    """Add one delivery per sink that listens for ``kind``, in the caller's transaction.
+
+    The task's own sinks carry their settings (and secret) on the delivery; the organisation's
+    enabled sinks are referred to by id, so a sender always uses their current settings.
+    """
+    body = event_body(task, kind)
     queued = []
     for sink in task.sinks or []:
-        if kind not in sink.get("events", ()):
-            continue
-        delivery = Delivery(
-            org_id=task.org_id,
-            task_id=task.id,
-            event=f"task.{kind}",
-            sink=sink,
-            body=event_body(task, kind),
-        )
-        session.add(delivery)
-        queued.append(delivery)
+        if kind in sink.get("events", ()):
+            queued.append(
+                new_delivery(org_id=task.org_id, task_id=task.id, event=f"task.{kind}", sink=sink, body=body)
+            )
+    org_sinks = session.exec(select(OrgSink).where(OrgSink.org_id == task.org_id, OrgSink.enabled)).all()
+    for org_sink in org_sinks:
+        if kind in org_sink.events:
+            queued.append(
+                new_delivery(
+                    org_id=task.org_id,
+                    task_id=task.id,
+                    sink_id=org_sink.id,
+                    event=f"task.{kind}",
+                    sink=public_sink(org_sink_config(org_sink)),
+                    body=body,
+                )
+            )
+    session.add_all(queued)
     return queued
+
+
+class OutboxSignal:
+    """Wakes this process's delivery workers when deliveries are queued outside a task change.
+
+    Task changes already reach the workers over the event bus; redeliver and test events
+    ring this bell. Workers in other processes find such rows on their periodic check.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._listeners: set[Callable[[], None]] = set()
+
+    def notify(self) -> None:
+        """Wake every listening worker (callable from any thread)."""
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    @contextmanager
+    def listen(self, callback: Callable[[], None]) -> Iterator[None]:
+        """Call ``callback`` on every ``notify`` while the block runs."""
+        with self._lock:
+            self._listeners.add(callback)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._listeners.discard(callback)
+
+
+outbox_signal = OutboxSignal()
+
+
+@dataclass(frozen=True)
+class TaskSnapshot:
+    """What an email needs of a delivery's task."""
+
+    title: str
+    status: str
+    steps: list[dict[str, Any]]
+    data: dict[str, Any] | None
+    cancel_reason: str | None
+    link_id: str
+
+
+@dataclass(frozen=True)
+class Job:
+    """One claimed delivery, ready to send.
+
+    Attributes:
+        delivery_id: The delivery.
+        webhook_id: Its stable ``webhook-id``.
+        event: ``task.completed`` and so on, or ``task.test``.
+        attempt: The number of this attempt (1 for the first).
+        sink: The sink's current settings, secret included.
+        body: The JSON to send.
+        deadline_at: When retrying stops.
+        task: The task, for email sinks.
+    """
+
+    delivery_id: str
+    webhook_id: str
+    event: str
+    attempt: int
+    sink: dict[str, Any]
+    body: dict[str, Any]
+    deadline_at: datetime
+    task: TaskSnapshot | None = None
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    """What one attempt came to.
+
+    Attributes:
+        ok: The sink accepted the event.
+        started_at: When the attempt began.
+        latency_ms: How long it took.
+        status_code: The HTTP status a webhook answered with, if any.
+        error: What went wrong, written for the person reading the delivery log.
+    """
+
+    ok: bool
+    started_at: datetime
+    latency_ms: int
+    status_code: int | None = None
+    error: str | None = None
+
+
+def _unlocked(now: datetime):
+    return or_(Delivery.locked_until.is_(None), Delivery.locked_until <= now)
+
+
+def _due(now: datetime):
+    return (Delivery.status == "pending", Delivery.next_attempt_at <= now, _unlocked(now))
+
+
+def claim_due(worker_id: str, limit: int, *, lease_seconds: float) -> list[Job]:
+    """Take up to ``limit`` due deliveries for ``worker_id`` and hold them for ``lease_seconds``.
+
+    PostgreSQL picks rows with ``FOR UPDATE SKIP LOCKED``; SQLite serialises writers (the
+    transaction begins ``IMMEDIATE``) and the claim is a conditional update, so no two workers
+    ever hold the same delivery. A worker that dies holding one frees it when its lease ends.
+
+    Deliveries to an org-wide sink that has since been disabled or deleted are marked failed
+    here rather than sent (a test event still goes to a disabled sink).
+    """
+    if limit <= 0:
+        return []
+    now = utcnow()
+    with session_scope() as session:
+        candidates = session.exec(
+            select(Delivery.id).where(*_due(now)).order_by(Delivery.next_attempt_at).limit(limit)
+        ).all()
+    if not candidates:
+        return []
+    with session_scope(write=True) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            candidates = session.exec(
+                select(Delivery.id)
+                .where(*_due(now))
+                .order_by(Delivery.next_attempt_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if not candidates:
+                session.rollback()
+                return []
+        claimed = session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(candidates), *_due(now))
+            .values(locked_until=now + timedelta(seconds=lease_seconds), claimed_by=worker_id)
+            .returning(Delivery.id)
+        ).scalars()
+        claimed_ids = list(claimed)
+        if not claimed_ids:
+            session.rollback()
+            return []
+        rows = session.exec(
+            select(Delivery).where(Delivery.id.in_(claimed_ids)).order_by(Delivery.next_attempt_at)
+        ).all()
+        jobs = _jobs(session, rows, now)
+        session.commit()
+    return jobs
+
+
+def _jobs(session: Session, rows: Sequence[Delivery], now: datetime) -> list[Job]:
+    sink_ids = {row.sink_id for row in rows if row.sink_id}
+    org_sinks = (
+        {s.id: s for s in session.exec(select(OrgSink).where(OrgSink.id.in_(sink_ids))).all()}
+        if sink_ids
+        else {}
+    )
+    task_ids = {row.task_id for row in rows if row.task_id and row.sink.get("type") == "email"}
+    tasks = (
+        {t.id: t for t in session.exec(select(Task).where(Task.id.in_(task_ids))).all()} if task_ids else {}
+    )
+    jobs = []
+    for row in rows:
+        sink = row.sink
+        if row.sink_id:
+            org_sink = org_sinks.get(row.sink_id)
+            problem = None
+            if org_sink is None:
+                problem = "The sink was deleted before this event could be sent."
+            elif not org_sink.enabled and row.event != TEST_EVENT:
+                problem = "The sink is disabled; enable it and redeliver to send this event."
+            if problem is not None:
+                _give_up(session, row, problem, now)
+                continue
+            sink = org_sink_config(org_sink)
+        task = tasks.get(row.task_id or "")
+        snapshot = (
+            TaskSnapshot(task.title, task.status, task.steps, task.data, task.cancel_reason, task.link_id)
+            if task is not None
+            else None
+        )
+        jobs.append(
+            Job(
+                delivery_id=row.id,
+                webhook_id=row.webhook_id,
+                event=row.event,
+                attempt=row.attempts + 1,
+                sink=sink,
+                body=row.body,
+                deadline_at=row.deadline_at,
+                task=snapshot,
+            )
+        )
+    return jobs
+
+
+def _give_up(session: Session, row: Delivery, error: str, now: datetime) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == row.id)
+        .values(status="failed", last_error=error, locked_until=None, claimed_by=None, next_attempt_at=now)
+    )
+
+
+def release(worker_id: str, delivery_ids: Sequence[str]) -> None:
+    """Hand back claimed deliveries unsent (a worker stopping), so another worker takes them at once."""
+    if not delivery_ids:
+        return
+    with session_scope(write=True) as session:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(list(delivery_ids)), Delivery.claimed_by == worker_id)
+            .values(locked_until=None, claimed_by=None)
+        )
+        session.commit()
+
+
+def retry_delay(attempt: int, delays: Sequence[float], rng: random.Random | None = None) -> float:
+    """Seconds to wait after failed attempt number ``attempt``: the schedule, ±20 % jitter.
+
+    Past the end of the schedule its last step repeats.
+    """
+    base = delays[min(attempt, len(delays)) - 1]
+    return base * (1 + JITTER * (2 * (rng or random).random() - 1))
+
+
+def _outcome(job: Job, result: AttemptResult, now: datetime, delays: Sequence[float]) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "attempts": job.attempt,
+        "last_status_code": result.status_code,
+        "last_error": result.error[:MAX_ERROR_CHARS] if result.error else None,
+        "locked_until": None,
+        "claimed_by": None,
+    }
+    if result.ok:
+        return {**values, "status": "delivered", "delivered_at": now}
+    if now >= job.deadline_at:
+        return {**values, "status": "failed"}
+    # The last try happens at the deadline itself, so "retry for up to 24 h" means 24 h.
+    next_at = min(now + timedelta(seconds=retry_delay(job.attempt, delays)), job.deadline_at)
+    return {**values, "status": "pending", "next_attempt_at": next_at}
+
+
+def record_attempts(
+    worker_id: str,
+    outcomes: Sequence[tuple[Job, AttemptResult]],
+    *,
+    retry_delays: Sequence[float] | None = None,
+) -> None:
+    """Log each attempt and move its delivery on: delivered, retried after a backoff, or failed.
+
+    One transaction for the whole batch. Only the worker holding a delivery changes it; an
+    attempt is logged either way.
+    """
+    if not outcomes:
+        return
+    delays = retry_delays or settings.delivery_retry_delays
+    now = utcnow()
+    log_rows = [
+        {
+            "delivery_id": job.delivery_id,
+            "attempt": job.attempt,
+            "started_at": result.started_at,
+            "ok": result.ok,
+            "status_code": result.status_code,
+            "latency_ms": result.latency_ms,
+            "error": result.error[:MAX_ERROR_CHARS] if result.error else None,
+        }
+        for job, result in outcomes
+    ]
+    # Outcomes that set the same columns go to the store as one executemany UPDATE.
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for job, result in outcomes:
+        values = _outcome(job, result, now, delays)
+        params = {f"v_{key}": value for key, value in values.items()}
+        groups.setdefault(tuple(sorted(values)), []).append({**params, "k_id": job.delivery_id})
+    table = Delivery.__table__
+    with session_scope(write=True) as session:
+        connection = session.connection()
+        connection.execute(insert(DeliveryAttempt.__table__), log_rows)
+        changed = 0
+        for keys, params in groups.items():
+            statement = (
+                update(table)
+                .where(table.c.id == bindparam("k_id"), table.c.claimed_by == worker_id)
+                .values({key: bindparam(f"v_{key}", type_=table.c[key].type) for key in keys})
+            )
+            changed += connection.execute(statement, params).rowcount
+        session.commit()
+    if changed != len(outcomes):
+        log.warning(
+            "%d of %d deliveries were no longer held by %s when their attempts ended",
+            len(outcomes) - changed,
+            len(outcomes),
+            worker_id,
+        )
+
+
+def next_due() -> datetime | None:
+    """When the next pending delivery may be claimed (a held one: when its lease ends)."""
+    now = utcnow()
+    with session_scope() as session:
+        free = session.exec(
+            select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending", _unlocked(now))
+        ).one()
+        held = session.exec(
+            select(func.min(Delivery.locked_until)).where(
+                Delivery.status == "pending", Delivery.locked_until > now
+            )
+        ).one()
+    times = [t for t in (free, held) if t is not None]
+    return min(times) if times else None

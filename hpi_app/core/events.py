@@ -27,6 +27,7 @@ class TaskChanged:
         status: The task's status after the change.
         event_id: The id of the timeline row recording it (orders the org's stream).
         expires_at: For a created task with an expiry: when, as a UNIX timestamp.
+        deliveries: How many outbox deliveries the change queued (the delivery worker wakes for them).
     """
 
     kind: str
@@ -35,6 +36,7 @@ class TaskChanged:
     status: str
     event_id: int | None = None
     expires_at: float | None = None
+    deliveries: int = 0
 
     @property
     def terminal(self) -> bool:

@@ -50,6 +50,7 @@ class RateLimiter:
             self._hits.pop(key, None)
 
 
-# Failed sign-ins: per email, and per client address across emails.
+# Failed sign-ins: per email, and per client address across emails (people behind one
+# address sign in successfully as often as they like; only wrong passwords count).
 signin_failures_by_email = RateLimiter(limit=5, window=15 * 60)
-signin_attempts_by_client = RateLimiter(limit=30, window=15 * 60)
+signin_failures_by_client = RateLimiter(limit=30, window=15 * 60)

@@ -101,18 +101,29 @@ def _resolve_assignee(session: Session, principal: Principal, body: TaskCreate) 
     return assignee
 
 
+@dataclass
+class _Recorded:
+    """A timeline entry written in a transaction, and how many deliveries it queued."""
+
+    event: TaskEvent
+    deliveries: int
+
+
 def _record(
     session: Session, task: Task, kind: str, actor: str | None, detail: dict | None = None
-) -> TaskEvent:
+) -> _Recorded:
     event = TaskEvent(org_id=task.org_id, task_id=task.id, kind=kind, actor=actor, detail=detail)
     session.add(event)
-    enqueue_for_task(session, task, kind)
-    return event
+    return _Recorded(event, len(enqueue_for_task(session, task, kind)))
 
 
-def _publish(task: Task, kind: str, event: TaskEvent) -> None:
+def _publish(task: Task, kind: str, recorded: _Recorded) -> None:
     expires = task.expires_at.timestamp() if kind == "created" and task.expires_at else None
-    bus.publish(TaskChanged(f"task.{kind}", task.org_id, task.id, task.status, event.id, expires))
+    bus.publish(
+        TaskChanged(
+            f"task.{kind}", task.org_id, task.id, task.status, recorded.event.id, expires, recorded.deliveries
+        )
+    )
 
 
 def create_task(
@@ -526,13 +537,17 @@ def events_after(
     org_id: str, after_id: int, *, task_id: str | None = None, limit: int = 500
 ) -> list[TaskEvent]:
     """The organisation's timeline entries after ``after_id`` (for event streams), oldest first."""
-    conditions = [TaskEvent.org_id == org_id, TaskEvent.id > after_id]
+    conditions = [TaskEvent.org_id == org_id, TaskEvent.id > after_id, TaskEvent.kind.in_(STREAMED_EVENTS)]
     if task_id is not None:
         conditions.append(TaskEvent.task_id == task_id)
     with session_scope() as session:
         return list(
             session.exec(select(TaskEvent).where(*conditions).order_by(TaskEvent.id).limit(limit)).all()
         )
+
+
+# The timeline kinds event streams carry; the rest (one-time-code steps) stay on the timeline.
+STREAMED_EVENTS = ("created", "opened", "completed", "cancelled", "expired")
 
 
 def last_event_id(org_id: str) -> int:

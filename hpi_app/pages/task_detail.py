@@ -9,11 +9,18 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components.badges import status_badge
+from hpi_app.components.deliveries import (
+    DeliveryRow,
+    delivery_list,
+    delivery_rows,
+    redeliver_now,
+    seconds_to_next_attempt,
+)
 from hpi_app.components.layout import signed_in_page
 from hpi_app.components.signature import signature_script
 from hpi_app.components.task_views import form_body
 from hpi_app.config import settings
-from hpi_app.core import tasks
+from hpi_app.core import delivery_log, tasks
 from hpi_app.core.answers import Answer, answers
 from hpi_app.core.errors import DomainError, NotFound
 from hpi_app.core.events import bus
@@ -27,6 +34,9 @@ from hpi_app.state import SessionState
 _EVENT_WORDS = {
     "created": "Created",
     "opened": "Opened",
+    "code_sent": "Code emailed",
+    "code_verified": "Code confirmed",
+    "link_locked": "Link locked after wrong codes",
     "completed": "Completed",
     "cancelled": "Cancelled",
     "expired": "Expired",
@@ -89,6 +99,7 @@ class TaskDetailState(rx.State):
     cancel_reason: str = ""
     answer_rows: list[Answer] = []
     timeline: list[TimelineEntry] = []
+    deliveries: list[DeliveryRow] = []
     cancel_open: bool = False
     cancel_text: str = ""
     cancel_error: str = ""
@@ -123,6 +134,7 @@ class TaskDetailState(rx.State):
             await asyncio.to_thread(answers, task.steps, task.data) if task.status == "completed" else []
         )
         self.timeline = _timeline(task, events)
+        self.deliveries = await asyncio.to_thread(_deliveries, self._org_id, task.id)
         self.loaded = True
 
     @rx.event
@@ -148,10 +160,20 @@ class TaskDetailState(rx.State):
             org_id, task_id = self._org_id, self.task_id_shown
         async with bus.subscribe(org_id) as changes:
             while True:
-                change = await changes.get(timeout=60)
+                # Deliveries report no changes of their own: look again when one is due.
+                async with self:
+                    wait = seconds_to_next_attempt(self.deliveries)
+                change = await changes.get(timeout=wait)
                 if change is None or change.task_id == task_id:
                     async with self:
                         await self._reload()
+
+    @rx.event
+    async def redeliver(self, delivery_id: str):
+        """Send one of the task's deliveries again."""
+        toast = await redeliver_now(self._org_id, delivery_id)
+        await self._reload()
+        return toast
 
     @rx.event
     def copy_link(self):
@@ -183,6 +205,10 @@ class TaskDetailState(rx.State):
         self.cancel_open, self.cancel_text = False, ""
         await self._reload()
         return rx.toast.info("Task cancelled", duration=3000)
+
+
+def _deliveries(org_id: str, task_id: str) -> list[DeliveryRow]:
+    return delivery_rows(org_id, delivery_log.deliveries_for_task(org_id, task_id))
 
 
 def _fact(label: str, value: rx.Component) -> rx.Component:
@@ -396,13 +422,34 @@ def _details() -> rx.Component:
                     width="100%",
                 ),
             ),
-            rx.card(
-                rx.vstack(
-                    rx.heading("Timeline", size="3"),
-                    rx.foreach(TaskDetailState.timeline, _timeline_entry),
-                    spacing="3",
-                    id="timeline",
+            rx.vstack(
+                rx.card(
+                    rx.vstack(
+                        rx.heading("Timeline", size="3"),
+                        rx.foreach(TaskDetailState.timeline, _timeline_entry),
+                        spacing="3",
+                        id="timeline",
+                    ),
+                    width="100%",
                 ),
+                rx.card(
+                    rx.vstack(
+                        rx.heading("Deliveries", size="3"),
+                        delivery_list(
+                            TaskDetailState.deliveries,
+                            TaskDetailState.redeliver,
+                            show_task=False,
+                            show_sink=True,
+                            empty="No sink was told about this task yet.",
+                        ),
+                        spacing="3",
+                        width="100%",
+                    ),
+                    width="100%",
+                    id="task-deliveries",
+                ),
+                spacing="4",
+                min_width="0",
             ),
             columns=rx.breakpoints(initial="1", md="3fr 2fr"),
             spacing="4",

@@ -4,12 +4,18 @@ The task's spec is turned into render-ready steps (``components.task_form``) whe
 loads; the form keeps its values in typed maps and is checked step by step with the same
 rules the server applies (``submission.validate_submission``). Submitting calls the core's
 ``complete_task``, which decides between concurrent submissions.
+
+A task for an external assignee (``requires_otp``) shows the code step first (``LinkCodeState``)
+unless the browser holds the link's grant cookie or a member of the task's organisation is
+signed in (SPEC §8).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,13 +24,15 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components import form_values, task_form
+from hpi_app.components.code_view import CODE_INPUT_ID, code_view
 from hpi_app.components.form_values import AnswerView, FormValues
 from hpi_app.components.task_form import StepView
-from hpi_app.components.task_views import dead_link_view, done_view, form_view, loading_view, restricted_view
+from hpi_app.components.task_views import dead_link_view, done_view, form_view, loading_view
 from hpi_app.config import settings
-from hpi_app.core import files, tasks
+from hpi_app.core import files, link_codes, tasks
 from hpi_app.core.errors import Conflict, DomainError, NotFound
 from hpi_app.core.events import bus
+from hpi_app.core.link_codes import CodeRefused, CodeStatus
 from hpi_app.core.markdown import render_markdown
 from hpi_app.models import Task
 from hpi_app.spec import Step, SubmissionError, iter_fields, load_steps, validate_submission
@@ -124,6 +132,8 @@ class TaskPageState(rx.State):
     async def load(self):
         """on_load: find the task behind the link and show its form or the right dead-link page."""
         await self._open(str(self.link_id or ""))  # the route's dynamic part
+        if self.view == "code":
+            return LinkCodeState.count_down
         return TaskPageState.watch if self.view == "form" else None
 
     @rx.event(background=True)
@@ -169,9 +179,16 @@ class TaskPageState(rx.State):
             return
         member = session.signed_in and session.org_id == task.org_id
         self.title = task.title
-        if task.requires_otp and not member:
+        if task.requires_otp and not member and not await self._holds_grant(link_id):
             self.sign_in_href = routes.login(routes.task_page(link_id))
-            self.view = "restricted"
+            code = await self.get_state(LinkCodeState)
+            try:
+                await code.prepare(link_id, self.router.url.query_parameters.get("code_error", ""))
+            except Exception:
+                log.exception("Could not read the code state of a link")
+                self.view = "error"
+                return
+            self.view = "code"
             return
         self._task_id, self._org_id, self._link = task.id, task.org_id, task.link_id
         self._actor = session.email if member else (task.assignee_email or None)
@@ -186,6 +203,11 @@ class TaskPageState(rx.State):
             await asyncio.to_thread(tasks.record_opened, task, self._actor)
         except Exception:
             log.exception("Could not record that task %s was opened", task.id)
+
+    async def _holds_grant(self, link_id: str) -> bool:
+        """Whether this browser confirmed the link's one-time code (its grant cookie is live)."""
+        grant = link_codes.grant_in_cookies(link_id, self.router.headers.cookie or "")
+        return bool(grant) and await asyncio.to_thread(link_codes.grant_allows, link_id, grant)
 
     def _show_form(self, task: Task) -> None:
         """Fills the form from the task's spec: steps, default values, instructions."""
@@ -437,6 +459,101 @@ _FOCUS_FIRST_ERROR = rx.call_script(
 )
 
 
+class LinkCodeState(rx.State):
+    """The code step of an external assignee's link: who it is for, the code sent, the countdown."""
+
+    link: str = ""
+    masked_email: str = ""
+    code_sent: bool = False
+    locked: bool = False
+    resend_in: int = 0
+    error: str = ""
+    notice: str = ""
+    sending: bool = False
+
+    _resend_at: float = 0.0
+    _countdowns: int = 0
+
+    def _show(self, status: CodeStatus, reason: str = "") -> None:
+        self.masked_email = status.masked_email
+        self.locked = status.locked_for > 0
+        self.code_sent = status.code_sent and not self.locked
+        self.resend_in = status.resend_in
+        self._resend_at = time.time() + status.resend_in
+        # The reason comes from the URL, so it may be stale (a reload later): show it only while
+        # it still matches the link's state.
+        if self.locked:
+            reason = "link_locked"
+        elif status.code_expired:
+            reason = "code_expired"
+        elif reason not in (_REASONS_WITH_CODE if self.code_sent else _REASONS_WITHOUT_CODE):
+            reason = ""
+        self.error = link_codes.message_for(reason, status) if reason else ""
+
+    async def prepare(self, link_id: str, reason: str) -> None:
+        """Shows where the link stands; ``reason`` is why ``/auth/link-code`` sent the person back."""
+        self.reset()
+        self.link = link_id
+        self._show(await asyncio.to_thread(link_codes.code_status, link_id), reason)
+
+    @rx.event
+    async def send(self):
+        """Email me a code / Send a new code."""
+        if self.sending or self.locked or not self.link:
+            return
+        self.sending = True
+        self.error = self.notice = ""
+        yield
+        base_url = settings.public_url or self.router.url.origin
+        refusal: CodeRefused | None = None
+        try:
+            try:
+                status = await asyncio.to_thread(link_codes.send_code, self.link, base_url)
+            except CodeRefused as exc:
+                refusal = exc
+                status = await asyncio.to_thread(link_codes.code_status, self.link)
+        except (NotFound, Conflict):
+            self.sending = False
+            page = await self.get_state(TaskPageState)
+            await page._open(self.link)  # finished meanwhile: show that page instead
+            return
+        except Exception:
+            log.exception("Could not send a code for a link")
+            self.error = _TRY_AGAIN
+            self.sending = False
+            return
+        self._show(status)
+        if refusal is None:
+            self.notice = f"Code sent to {status.masked_email}. Check your inbox."
+            yield rx.call_script(
+                f"setTimeout(() => document.getElementById('{CODE_INPUT_ID}')?.focus(), 100)"
+            )
+        elif refusal.code == "resend_too_soon":
+            self.notice = refusal.message
+        else:
+            self.error = refusal.message
+        self.sending = False
+        yield LinkCodeState.count_down
+
+    @rx.event(background=True)
+    async def count_down(self):
+        """Counts the seconds until another code may be sent (the newest countdown wins)."""
+        async with self:
+            self._countdowns += 1
+            mine = self._countdowns
+        while True:
+            await asyncio.sleep(1)
+            async with self:
+                if self._countdowns != mine or self.resend_in <= 0:
+                    return
+                self.resend_in = max(0, math.ceil(self._resend_at - time.time()))
+
+
+# Why /auth/link-code sent a person back (``?code_error=``), by whether a code is waiting.
+_REASONS_WITH_CODE = ("code_wrong", "code_malformed")
+_REASONS_WITHOUT_CODE = ("no_code",)
+
+
 def task_page() -> rx.Component:
     """The page behind a task's link."""
     return rx.box(
@@ -445,7 +562,7 @@ def task_page() -> rx.Component:
             ("loading", loading_view()),
             ("form", form_view(TaskPageState)),
             ("done", done_view(TaskPageState)),
-            ("restricted", restricted_view(TaskPageState)),
+            ("code", code_view(TaskPageState, LinkCodeState)),
             ("completed", dead_link_view(TaskPageState, "completed")),
             ("cancelled", dead_link_view(TaskPageState, "cancelled")),
             ("expired", dead_link_view(TaskPageState, "expired")),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hpi_app.core import accounts, sessions
-from hpi_app.core.ratelimit import signin_attempts_by_client, signin_failures_by_email
+from hpi_app.core.ratelimit import signin_failures_by_client, signin_failures_by_email
 
 
 async def test_setup_creates_the_first_admin_once(client):
@@ -27,7 +27,7 @@ async def test_setup_errors_go_back_with_the_message(client):
 
 async def test_login_and_logout(client, admin):
     signin_failures_by_email.reset(admin.email)
-    signin_attempts_by_client.reset("127.0.0.1")
+    signin_failures_by_client.reset("127.0.0.1")
     bad = await client.post("/auth/login", data={"email": admin.email, "password": "wrong", "next": "/x"})
     assert bad.status_code == 303 and "error=invalid" in bad.headers["location"]
     assert "set-cookie" not in bad.headers

@@ -55,8 +55,11 @@ class RunningApp:
 
 
 @contextmanager
-def running_app(data: Path) -> Iterator[RunningApp]:
-    """Migrate a fresh store in ``data`` and run `python -m hpi_app serve` on a free port."""
+def running_app(data: Path, extra_env: dict[str, str] | None = None) -> Iterator[RunningApp]:
+    """Migrate a fresh store in ``data`` and run `python -m hpi_app serve` on a free port.
+
+    ``extra_env`` adds or overrides settings of this server (``HPI_SMTP_URL``, ...).
+    """
     port = free_port()
     env = {
         **os.environ,
@@ -69,6 +72,7 @@ def running_app(data: Path) -> Iterator[RunningApp]:
     }
     for name in ("HPI_PUBLIC_URL", "HPI_ADMIN_EMAIL", "HPI_ADMIN_PASSWORD"):
         env.pop(name, None)
+    env.update(extra_env or {})
     log = data / "server.log"
     subprocess.run([sys.executable, "-m", "hpi_app", "migrate"], cwd=ROOT, env=env, check=True, timeout=120)
     with log.open("w") as out:

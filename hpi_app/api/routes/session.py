@@ -1,23 +1,24 @@
-"""``/auth/*``: browser sign-in, sign-out and first setup, by HTML form posts.
+"""``/auth/*``: browser sign-in, sign-out, first setup and one-time codes, by HTML form posts.
 
-The session secret travels only in an HttpOnly, SameSite=Lax cookie; the Reflex pages
-read it from the websocket's request headers and never see it in the browser.
+The session secret (and a link's grant after its one-time code) travels only in an HttpOnly,
+SameSite=Lax cookie; the Reflex pages read it from the websocket's request headers and never
+see it in the browser.
 """
 
 from __future__ import annotations
 
 import math
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from hpi_app import routes
-from hpi_app.core import accounts, sessions
-from hpi_app.core.errors import DomainError
-from hpi_app.core.ratelimit import signin_attempts_by_client, signin_failures_by_email
+from hpi_app.core import accounts, link_codes, sessions
+from hpi_app.core.errors import Conflict, DomainError, NotFound
+from hpi_app.core.ratelimit import signin_failures_by_client, signin_failures_by_email
 
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
@@ -58,14 +59,14 @@ async def login(
     target = routes.safe_next(next)
     email_key = email.strip().lower()
     client = _client(request)
-    wait = max(signin_failures_by_email.retry_after(email_key), signin_attempts_by_client.retry_after(client))
+    wait = max(signin_failures_by_email.retry_after(email_key), signin_failures_by_client.retry_after(client))
     if wait > 0:
         minutes = str(max(1, math.ceil(wait / 60)))
         return _back(routes.LOGIN, error="rate_limited", minutes=minutes, next=target, email=email_key)
-    signin_attempts_by_client.hit(client)
     user = await run_in_threadpool(accounts.authenticate_password, email_key, password)
     if user is None:
         signin_failures_by_email.hit(email_key)
+        signin_failures_by_client.hit(client)
         return _back(routes.LOGIN, error="invalid", next=target, email=email_key)
     signin_failures_by_email.reset(email_key)
     return await run_in_threadpool(_signed_in, request, user.id, target)
@@ -96,3 +97,34 @@ async def setup(
             return _back(routes.LOGIN)
         return _back(routes.SETUP, error=exc.message, org_name=org_name, name=name, email=email)
     return await run_in_threadpool(_signed_in, request, user.id, routes.DASHBOARD)
+
+
+@router.post("/link-code")
+async def link_code(
+    request: Request,
+    link_id: Annotated[str, Form()] = "",
+    code: Annotated[str, Form()] = "",
+) -> RedirectResponse:
+    """Check a one-time code for an external assignee's link; a right one opens the link in this browser.
+
+    The grant goes into an HttpOnly cookie of its own per link; a refused code goes back to the
+    link page with the reason (``?code_error=code_wrong`` ...), which shows what to do.
+    """
+    page = routes.task_page(quote(link_id[:64], safe=""))
+    try:
+        raw = await run_in_threadpool(link_codes.verify_code, link_id, code)
+    except (NotFound, Conflict):
+        return _back(page)  # the page itself explains a finished or unknown link
+    except DomainError as exc:
+        return _back(page, code_error=exc.code)
+    response = RedirectResponse(page, status_code=303)
+    response.set_cookie(
+        link_codes.grant_cookie_name(link_id),
+        raw,
+        max_age=int(link_codes.GRANT_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response

@@ -1,0 +1,318 @@
+"""Push delivery: completion → webhook received latency, and how fast a backlog of 1,000 drains.
+
+In-process: the domain core completes tasks and the real ``DeliveryWorker`` runs on this
+process's event loop against a fresh migrated store (SQLite by default, ``--pg`` for the local
+PostgreSQL). The receiver is a minimal keep-alive HTTP server in a separate process that stamps
+each request's arrival with the system-wide monotonic clock, so receiving costs the worker's
+process nothing.
+
+- latency: with the worker idle, complete one task at a time (each with one webhook sink) and
+  time from calling ``complete_task`` to the request arriving at the receiver (and from the
+  commit returning to arrival); p50 / p99 / max over ``--tasks`` completions.
+- drain: with the worker stopped, queue ``--backlog`` deliveries in the outbox, start a worker
+  and time until the receiver has all of them, and until the store shows every one delivered
+  (attempt logged); deliveries per second from the latter.
+
+Run: ``python bench/deliveries.py [--tasks 200] [--backlog 1000] [--concurrency 16] [--pg]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import multiprocessing
+import os
+import queue
+import shutil
+import socket
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def receiver_main(port: int, arrivals: multiprocessing.Queue, ready: multiprocessing.Event) -> None:
+    """A tiny HTTP/1.1 server answering 200 to every POST; reports ``(task_id, webhook_id, t)``."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                at = time.monotonic()
+                headers = {}
+                for line in head.decode("latin-1").split("\r\n")[1:]:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                await reader.readexactly(int(headers.get("content-length", "0")))
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                arrivals.put((headers.get("x-webhook-task-id"), headers.get("webhook-id"), at))
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def serve() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+        ready.set()
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(serve())
+
+
+def pct(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
+
+
+def set_up_store(pg: bool, workdir: Path) -> str:
+    """Point the environment at a fresh store before ``hpi_app`` is imported; its URL."""
+    os.environ["HPI_DATA_DIR"] = str(workdir / "data")
+    if pg:
+        from sqlalchemy import create_engine, text
+
+        name = f"hpi_bench_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(
+            f"{PG_SERVER}/postgres".replace("://", "+psycopg://", 1), isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = f"{PG_SERVER}/{name}"
+    else:
+        url = f"sqlite:///{workdir / 'hpi.db'}"
+    os.environ["REFLEX_DB_URL"] = url
+    return url
+
+
+def drop_pg(url: str) -> None:
+    """Drop the benchmark's PostgreSQL database."""
+    from sqlalchemy import create_engine, text
+
+    name = url.rsplit("/", 1)[1]
+    admin = create_engine(
+        f"{PG_SERVER}/postgres".replace("://", "+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+async def measure_latency(
+    user, url: str, count: int, arrivals: multiprocessing.Queue, concurrency: int
+) -> dict:
+    """Complete ``count`` tasks one by one with the worker idle; time each to its webhook."""
+    from common import SEED_TASK
+
+    from hpi_app.core import tasks
+    from hpi_app.core.principal import Principal
+    from hpi_app.schemas import TaskCreate
+    from hpi_app.workers.delivery import DeliveryWorker
+
+    principal = Principal(org_id=user.org_id, user_id=user.id, scopes=frozenset({"tasks:create"}))
+    sink = {"type": "webhook", "url": url, "secret": "bench-secret-123"}
+    body = TaskCreate.model_validate({**SEED_TASK, "sinks": [sink]})
+    ids = [
+        tasks.create_task(principal, body, base_url="http://bench").body["task_id"] for _ in range(count + 5)
+    ]
+    worker = asyncio.create_task(DeliveryWorker(concurrency=concurrency).run())
+    total, after_commit = [], []
+    try:
+        for n, task_id in enumerate(ids):
+            await asyncio.sleep(0.005)  # let the worker settle back to idle
+            began = time.monotonic()
+            await asyncio.to_thread(tasks.complete_task, task_id, {"decision": "Approve"})
+            committed = time.monotonic()
+            got_task, _webhook_id, at = await asyncio.to_thread(arrivals.get, True, 10)
+            assert got_task == task_id, (got_task, task_id)
+            if n >= 5:  # warm-up
+                total.append((at - began) * 1000)
+                after_commit.append((at - committed) * 1000)
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    return {
+        "completions": count,
+        "complete_to_received_ms": {
+            p: round(pct(total, q), 2) for p, q in (("p50", 50), ("p99", 99), ("max", 100))
+        },
+        "commit_to_received_ms": {
+            p: round(pct(after_commit, q), 2) for p, q in (("p50", 50), ("p99", 99), ("max", 100))
+        },
+    }
+
+
+async def measure_drain(
+    user, url: str, count: int, arrivals: multiprocessing.Queue, concurrency: int
+) -> dict:
+    """Queue ``count`` deliveries with no worker running, then time one worker draining them."""
+    from sqlmodel import func, select
+
+    from hpi_app.core import deliveries
+    from hpi_app.db import session_scope
+    from hpi_app.models import Delivery
+    from hpi_app.workers.delivery import DeliveryWorker
+
+    sink = {"type": "webhook", "url": url, "secret": "bench-secret-123", "events": ["completed"]}
+    rows = []
+    for _ in range(count):
+        task_id = str(uuid.uuid4())
+        body = {
+            "source": "hpi",
+            "event": "task.completed",
+            "task_id": task_id,
+            "correlation_key": None,
+            "timestamp": "2026-01-01T00:00:00.000Z",
+            "data": {"decision": "Approve", "comments": "benchmark"},
+        }
+        rows.append(
+            deliveries.new_delivery(
+                org_id=user.org_id, event="task.completed", sink=sink, body=body, task_id=task_id
+            )
+        )
+    with session_scope(write=True) as session:
+        session.add_all(rows)
+        session.commit()
+
+    ids = [row.id for row in rows]
+
+    def delivered() -> int:
+        with session_scope() as session:
+            return session.exec(
+                select(func.count())
+                .select_from(Delivery)
+                .where(Delivery.status == "delivered", Delivery.id.in_(ids))
+            ).one()
+
+    began = time.monotonic()
+    worker = asyncio.create_task(DeliveryWorker(concurrency=concurrency).run())
+    seen: set[str] = set()
+    last_arrival = began
+    try:
+        while len(seen) < count:
+            try:
+                _task, webhook_id, at = await asyncio.to_thread(arrivals.get, True, 30)
+            except queue.Empty:
+                break
+            seen.add(webhook_id)
+            last_arrival = max(last_arrival, at)
+        while await asyncio.to_thread(delivered) < count and time.monotonic() - began < 120:
+            await asyncio.sleep(0.01)
+        recorded = time.monotonic()
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    done = await asyncio.to_thread(delivered)
+    return {
+        "backlog": count,
+        "concurrency": concurrency,
+        "received": len(seen),
+        "delivered_in_store": done,
+        "all_received_s": round(last_arrival - began, 3),
+        "all_recorded_s": round(recorded - began, 3),
+        "deliveries_per_s": round(done / (recorded - began), 1),
+    }
+
+
+async def run(args: argparse.Namespace, arrivals: multiprocessing.Queue, url: str) -> dict:
+    from hpi_app.core import accounts
+    from hpi_app.migrations import migrate
+
+    migrate()
+    user = accounts.create_user("bench@example.com", "correct horse battery", role="admin", org_name="Bench")
+    latency = await measure_latency(user, url, args.tasks, arrivals, args.concurrency)
+    drains = [await measure_drain(user, url, args.backlog, arrivals, c) for c in args.drain_concurrency]
+    return {"latency": latency, "drain": drains}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run both measurements and print their figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=200, help="completions timed for latency (default 200)")
+    parser.add_argument(
+        "--backlog", type=int, default=1000, help="deliveries queued for the drain (default 1,000)"
+    )
+    parser.add_argument("--concurrency", type=int, default=16, help="worker concurrency for the latency run")
+    parser.add_argument(
+        "--drain-concurrency",
+        type=int,
+        nargs="+",
+        default=[16, 64],
+        help="worker concurrencies to drain with",
+    )
+    parser.add_argument("--pg", action="store_true", help="use a fresh database on the local PostgreSQL")
+    parser.add_argument(
+        "--wait-quiet", type=float, default=60.0, metavar="S", help="wait up to S s for other load to settle"
+    )
+    parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from common import wait_for_quiet_machine
+
+    busy = wait_for_quiet_machine(args.wait_quiet) if args.wait_quiet > 0 else float("nan")
+    workdir = Path(tempfile.mkdtemp(prefix="hpi-bench-deliveries-"))
+    db_url = set_up_store(args.pg, workdir)
+    sys.path.insert(0, str(ROOT))
+    port = free_port()
+    ctx = multiprocessing.get_context("spawn")
+    arrivals, ready = ctx.Queue(), ctx.Event()
+    receiver = ctx.Process(target=receiver_main, args=(port, arrivals, ready), daemon=True)
+    receiver.start()
+    try:
+        if not ready.wait(15):
+            raise RuntimeError("the receiver did not start")
+        figures = asyncio.run(run(args, arrivals, f"http://127.0.0.1:{port}/hook"))
+    finally:
+        receiver.terminate()
+        receiver.join(5)
+        if args.pg:
+            from hpi_app import db
+
+            db.get_engine().dispose()
+            drop_pg(db_url)
+        shutil.rmtree(workdir, ignore_errors=True)
+    figures["store"] = "postgresql" if args.pg else "sqlite"
+    figures["busy_cores_before"] = round(busy, 2)
+    lat = figures["latency"]
+    print(f"Push delivery benchmark (in-process core + DeliveryWorker, store: {figures['store']})")
+    print(f"  machine: {os.cpu_count()} cores, {busy:.2f} busy with other work before starting")
+    print(f"  completion -> webhook received, {lat['completions']} completions one at a time:")
+    for label, key in (
+        ("from complete_task call", "complete_to_received_ms"),
+        ("from commit", "commit_to_received_ms"),
+    ):
+        v = lat[key]
+        print(f"    {label:<24} p50 {v['p50']:7.2f} ms   p99 {v['p99']:7.2f} ms   max {v['max']:7.2f} ms")
+    for drain in figures["drain"]:
+        print(
+            f"  drain {drain['backlog']} queued deliveries, concurrency {drain['concurrency']}: "
+            f"all received in {drain['all_received_s']:.2f} s, "
+            f"all recorded in {drain['all_recorded_s']:.2f} s "
+            f"-> {drain['deliveries_per_s']:.0f} deliveries/s "
+            f"({drain['received']} received, {drain['delivered_in_store']} delivered)"
+        )
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""The delivery log: what was pushed where, every attempt, and redelivery."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, func, select
+
+from hpi_app.config import settings
+from hpi_app.core.deliveries import TEST_EVENT, outbox_signal, public_sink
+from hpi_app.core.errors import Conflict, InvalidInput, NotFound
+from hpi_app.core.tasks import get_task
+from hpi_app.db import session_scope
+from hpi_app.models import Delivery, DeliveryAttempt, iso, utcnow
+
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+MAX_LIST_LIMIT = 200
+
+
+@dataclass
+class DeliveryRecord:
+    """A delivery with its attempts, oldest first."""
+
+    delivery: Delivery
+    attempts: list[DeliveryAttempt] = field(default_factory=list)
+
+
+def _with_attempts(session: Session, rows: list[Delivery]) -> list[DeliveryRecord]:
+    records = {row.id: DeliveryRecord(row) for row in rows}
+    if records:
+        attempts = session.exec(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id.in_(list(records)))
+            .order_by(DeliveryAttempt.delivery_id, DeliveryAttempt.id)
+        ).all()
+        for attempt in attempts:
+            records[attempt.delivery_id].attempts.append(attempt)
+    return list(records.values())
+
+
+def list_deliveries(
+    org_id: str,
+    *,
+    task_id: str | None = None,
+    sink_id: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[DeliveryRecord], int]:
+    """A page of the organisation's deliveries, newest first, and how many match.
+
+    Args:
+        org_id: The organisation.
+        task_id: Only this task's deliveries.
+        sink_id: Only deliveries to this org-wide sink.
+        status: Only ``pending``, ``delivered`` or ``failed`` ones.
+        limit: Page size, 1 to 200.
+        offset: Rows to skip.
+    """
+    if status is not None and status not in DELIVERY_STATUSES:
+        raise InvalidInput(
+            f"Unknown delivery status '{status}'.",
+            details=[{"field": "status", "message": f"must be one of: {', '.join(DELIVERY_STATUSES)}"}],
+        )
+    conditions = [Delivery.org_id == org_id]
+    if task_id is not None:
+        conditions.append(Delivery.task_id == task_id)
+    if sink_id is not None:
+        conditions.append(Delivery.sink_id == sink_id)
+    if status is not None:
+        conditions.append(Delivery.status == status)
+    limit = max(1, min(limit, MAX_LIST_LIMIT))
+    with session_scope() as session:
+        total = session.exec(select(func.count()).select_from(Delivery).where(*conditions)).one()
+        rows = session.exec(
+            select(Delivery)
+            .where(*conditions)
+            .order_by(Delivery.created_at.desc(), Delivery.id)
+            .offset(max(offset, 0))
+            .limit(limit)
+        ).all()
+        return _with_attempts(session, list(rows)), total
+
+
+def deliveries_for_task(org_id: str, task_id: str) -> list[DeliveryRecord]:
+    """Every delivery of one task, oldest first (NotFound for another organisation's task)."""
+    get_task(org_id, task_id)
+    with session_scope() as session:
+        rows = session.exec(
+            select(Delivery).where(Delivery.task_id == task_id).order_by(Delivery.created_at, Delivery.id)
+        ).all()
+        return _with_attempts(session, list(rows))
+
+
+def _load(session: Session, org_id: str, delivery_id: str) -> Delivery:
+    row = session.get(Delivery, delivery_id) if len(delivery_id) <= 36 else None
+    if row is None or row.org_id != org_id:
+        raise NotFound(f"No delivery with id {delivery_id}.", code="delivery_not_found")
+    return row
+
+
+def get_delivery(org_id: str, delivery_id: str) -> DeliveryRecord:
+    """One delivery of the organisation with its attempts."""
+    with session_scope() as session:
+        return _with_attempts(session, [_load(session, org_id, delivery_id)])[0]
+
+
+def redeliver(org_id: str, delivery_id: str) -> DeliveryRecord:
+    """Send a delivery again now, with the same ``webhook-id``, retrying as a new delivery would.
+
+    Works on delivered, failed and waiting deliveries alike; refused (Conflict) while an attempt
+    is in flight.
+    """
+    now = utcnow()
+    with session_scope(write=True) as session:
+        row = _load(session, org_id, delivery_id)
+        # A test event is tried once, now; a real one gets the full retry window again.
+        age = 0 if row.event == TEST_EVENT else settings.delivery_max_age_seconds
+        changed = session.execute(
+            update(Delivery)
+            .where(Delivery.id == row.id)
+            .where((Delivery.locked_until.is_(None)) | (Delivery.locked_until <= now))
+            .values(
+                status="pending",
+                next_attempt_at=now,
+                deadline_at=now + timedelta(seconds=age),
+                locked_until=None,
+                claimed_by=None,
+            )
+        ).rowcount
+        if changed != 1:
+            session.rollback()
+            raise Conflict(
+                "This delivery is being sent right now. Wait a moment, then redeliver if it still needs it.",
+                code="delivery_in_flight",
+            )
+        session.commit()
+    outbox_signal.notify()
+    return get_delivery(org_id, delivery_id)
+
+
+def attempt_to_public(attempt: DeliveryAttempt) -> dict[str, Any]:
+    """One attempt as the API and the UI show it."""
+    return {
+        "attempt": attempt.attempt,
+        "started_at": iso(attempt.started_at),
+        "ok": attempt.ok,
+        "status_code": attempt.status_code,
+        "latency_ms": attempt.latency_ms,
+        "error": attempt.error,
+    }
+
+
+def to_public(record: DeliveryRecord) -> dict[str, Any]:
+    """A delivery as the API and the UI show it (never the sink's secret)."""
+    row = record.delivery
+    return {
+        "delivery_id": row.id,
+        "webhook_id": row.webhook_id,
+        "task_id": row.task_id,
+        "sink_id": row.sink_id,
+        "event": row.event,
+        "sink": public_sink(row.sink),
+        "status": row.status,
+        "attempt_count": row.attempts,
+        "last_status_code": row.last_status_code,
+        "last_error": row.last_error,
+        "created_at": iso(row.created_at),
+        "next_attempt_at": iso(row.next_attempt_at) if row.status == "pending" else None,
+        "deadline_at": iso(row.deadline_at),
+        "delivered_at": iso(row.delivered_at),
+        "attempts": [attempt_to_public(a) for a in record.attempts],
+    }

@@ -1,0 +1,77 @@
+"""NATS sinks: the webhook's JSON published to the sink's subject on ``HPI_NATS_URL``.
+
+One connection, opened at the first NATS delivery and reused; a failed publish drops it and the
+next attempt connects afresh. A publish counts once the server has confirmed it (a flush). The
+``Nats-Msg-Id`` header carries the ``webhook-id``, so a JetStream stream on the subject drops
+retried duplicates by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import nats
+from nats.aio.client import Client
+
+from hpi_app.core.deliveries import Job
+from hpi_app.core.senders.webhook import encode_body
+
+log = logging.getLogger("hpi.nats")
+
+
+class NatsSender:
+    """Publishes NATS jobs over one lazily opened connection."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._client: Client | None = None
+        self._lock = asyncio.Lock()
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.debug("NATS client error: %s", exc)
+
+    async def _connection(self) -> Client:
+        async with self._lock:
+            if self._client is not None and self._client.is_connected:
+                return self._client
+            await self._drop_locked()
+            self._client = await nats.connect(
+                servers=[self.url],
+                name="hpi-deliveries",
+                connect_timeout=self.timeout,
+                allow_reconnect=False,
+                max_reconnect_attempts=1,
+                reconnect_time_wait=0,
+                error_cb=self._on_error,
+            )
+            return self._client
+
+    async def _drop_locked(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and not client.is_closed:
+            try:
+                await client.close()
+            except Exception:  # the connection is being thrown away either way
+                log.debug("Closing a NATS connection failed", exc_info=True)
+
+    async def send(self, job: Job) -> None:
+        """Publish the job's body to its subject and wait for the server to take it."""
+        try:
+            client = await self._connection()
+            await client.publish(
+                job.sink["subject"],
+                encode_body(job.body),
+                headers={"Nats-Msg-Id": job.webhook_id, "HPI-Event": job.event},
+            )
+            await client.flush(timeout=self.timeout)
+        except BaseException:
+            async with self._lock:
+                await self._drop_locked()
+            raise
+
+    async def aclose(self) -> None:
+        """Close the connection, if one is open."""
+        async with self._lock:
+            await self._drop_locked()
