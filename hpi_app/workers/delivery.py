@@ -39,6 +39,8 @@ log = logging.getLogger("hpi.deliveries")
 
 MAX_SLEEP = 30.0
 ERROR_PAUSE = 5.0
+
+
 class DeliveryWorker:
     """Sends due deliveries, at most ``concurrency`` at a time.
 
