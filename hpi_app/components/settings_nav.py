@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from hpi_app import routes
@@ -147,3 +149,71 @@ def empty_state(icon: str, title: str, text: str, **props) -> rx.Component:
 def scrolling_table(table: rx.Component, **props) -> rx.Component:
     """A table that scrolls sideways inside its own box on narrow screens (never the page)."""
     return rx.box(table, overflow_x="auto", width="100%", max_width="100%", **props)
+
+
+def shown_once_dialog(
+    *,
+    title: str,
+    description: rx.Component,
+    warning: str,
+    value: rx.Var[str],
+    copied: rx.Var[bool],
+    on_copied: Any,
+    on_close: Any,
+    noun: str,
+) -> rx.Component:
+    """A dialog that shows a secret exactly once, with a copy button and a warning.
+
+    Args:
+        title: The dialog's title.
+        description: What the secret is for.
+        warning: Why it must be copied now.
+        value: The secret ("" closes the dialog).
+        copied: Whether the copy button was pressed.
+        on_copied: Event marking the secret copied.
+        on_close: Event handler taking the dialog's open flag (False clears the secret).
+        noun: The secret's name in element ids and the button ("token" → ``new-token-value``).
+    """
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            rx.alert_dialog.title(title),
+            description,
+            rx.vstack(
+                rx.callout(warning, icon="triangle-alert", color_scheme="amber", size="1", width="100%"),
+                rx.box(
+                    rx.text(
+                        value,
+                        id=f"new-{noun}-value",
+                        font_family="var(--code-font-family)",
+                        size="2",
+                        word_break="break-all",
+                        user_select="all",
+                    ),
+                    padding="0.75em",
+                    border_radius="var(--radius-2)",
+                    background_color=rx.color("gray", 3),
+                    border=f"1px solid {rx.color('gray', 6)}",
+                    width="100%",
+                ),
+                rx.hstack(
+                    rx.button(
+                        rx.cond(copied, rx.icon("check", size=16), rx.icon("copy", size=16)),
+                        rx.cond(copied, "Copied", f"Copy {noun}"),
+                        on_click=[rx.set_clipboard(value), on_copied],
+                        variant="soft",
+                        id=f"copy-{noun}",
+                    ),
+                    rx.spacer(),
+                    rx.button("Done", on_click=on_close(False), id=f"close-new-{noun}"),
+                    width="100%",
+                ),
+                spacing="3",
+                margin_top="1em",
+                width="100%",
+            ),
+            max_width="560px",
+            id=f"new-{noun}-dialog",
+        ),
+        open=value != "",
+        on_open_change=on_close,
+    )

@@ -30,6 +30,7 @@ from hpi_app.components.settings_nav import (
     scrolling_table,
     section_card,
     settings_page,
+    shown_once_dialog,
 )
 from hpi_app.core import delivery_log, sinks
 from hpi_app.core.errors import DomainError
@@ -767,60 +768,23 @@ def _editor() -> rx.Component:
 
 
 def _new_secret_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Copy the signing secret"),
-            rx.alert_dialog.description(
-                "Give it to the receiver of “",
-                SinksState.new_secret_sink,
-                "” so it can check the webhook-signature and X-Webhook-Signature headers.",
-                size="2",
-            ),
-            rx.vstack(
-                rx.callout(
-                    "This is the only time the secret is shown. If you lose it, rotate the secret and "
-                    "update the receiver.",
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    size="1",
-                    width="100%",
-                ),
-                rx.box(
-                    rx.text(
-                        SinksState.new_secret,
-                        id="new-secret-value",
-                        font_family="var(--code-font-family)",
-                        size="2",
-                        word_break="break-all",
-                        user_select="all",
-                    ),
-                    padding="0.75em",
-                    border_radius="var(--radius-2)",
-                    background_color=rx.color("gray", 3),
-                    border=f"1px solid {rx.color('gray', 6)}",
-                    width="100%",
-                ),
-                rx.hstack(
-                    rx.button(
-                        rx.cond(SinksState.copied, rx.icon("check", size=16), rx.icon("copy", size=16)),
-                        rx.cond(SinksState.copied, "Copied", "Copy secret"),
-                        on_click=[rx.set_clipboard(SinksState.new_secret), SinksState.mark_copied],
-                        variant="soft",
-                        id="copy-secret",
-                    ),
-                    rx.spacer(),
-                    rx.button("Done", on_click=SinksState.close_new_secret(False), id="close-new-secret"),
-                    width="100%",
-                ),
-                spacing="3",
-                margin_top="1em",
-                width="100%",
-            ),
-            max_width="560px",
-            id="new-secret-dialog",
+    return shown_once_dialog(
+        title="Copy the signing secret",
+        description=rx.alert_dialog.description(
+            "Give it to the receiver of “",
+            SinksState.new_secret_sink,
+            "” so it can check the webhook-signature and X-Webhook-Signature headers.",
+            size="2",
         ),
-        open=SinksState.new_secret != "",
-        on_open_change=SinksState.close_new_secret,
+        warning=(
+            "This is the only time the secret is shown. If you lose it, rotate the secret and "
+            "update the receiver."
+        ),
+        value=SinksState.new_secret,
+        copied=SinksState.copied,
+        on_copied=SinksState.mark_copied,
+        on_close=SinksState.close_new_secret,
+        noun="secret",
     )
 
 

@@ -20,6 +20,7 @@ from hpi_app.components.settings_nav import (
     scrolling_table,
     section_card,
     settings_page,
+    shown_once_dialog,
 )
 from hpi_app.core import tokens
 from hpi_app.core.errors import DomainError
@@ -538,57 +539,20 @@ def _token_list() -> rx.Component:
 
 
 def _new_token_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Copy your new token"),
-            rx.alert_dialog.description(
-                "Use it as ", rx.code("Authorization: Bearer <token>"), " when calling the API.", size="2"
-            ),
-            rx.vstack(
-                rx.callout(
-                    "This is the only time the token is shown: you won't see it again, HPI keeps only "
-                    "a hash. If you lose it, revoke it and create another.",
-                    icon="triangle-alert",
-                    color_scheme="amber",
-                    size="1",
-                    width="100%",
-                ),
-                rx.box(
-                    rx.text(
-                        TokensState.new_token,
-                        id="new-token-value",
-                        font_family="var(--code-font-family)",
-                        size="2",
-                        word_break="break-all",
-                        user_select="all",
-                    ),
-                    padding="0.75em",
-                    border_radius="var(--radius-2)",
-                    background_color=rx.color("gray", 3),
-                    border=f"1px solid {rx.color('gray', 6)}",
-                    width="100%",
-                ),
-                rx.hstack(
-                    rx.button(
-                        rx.cond(TokensState.copied, rx.icon("check", size=16), rx.icon("copy", size=16)),
-                        rx.cond(TokensState.copied, "Copied", "Copy token"),
-                        on_click=[rx.set_clipboard(TokensState.new_token), TokensState.mark_copied],
-                        variant="soft",
-                        id="copy-token",
-                    ),
-                    rx.spacer(),
-                    rx.button("Done", on_click=TokensState.close_new_token(False), id="close-new-token"),
-                    width="100%",
-                ),
-                spacing="3",
-                margin_top="1em",
-                width="100%",
-            ),
-            max_width="560px",
-            id="new-token-dialog",
+    return shown_once_dialog(
+        title="Copy your new token",
+        description=rx.alert_dialog.description(
+            "Use it as ", rx.code("Authorization: Bearer <token>"), " when calling the API.", size="2"
         ),
-        open=TokensState.new_token != "",
-        on_open_change=TokensState.close_new_token,
+        warning=(
+            "This is the only time the token is shown: you won't see it again, HPI keeps only "
+            "a hash. If you lose it, revoke it and create another."
+        ),
+        value=TokensState.new_token,
+        copied=TokensState.copied,
+        on_copied=TokensState.mark_copied,
+        on_close=TokensState.close_new_token,
+        noun="token",
     )
 
 
