@@ -217,3 +217,49 @@ def shown_once_dialog(
         open=value != "",
         on_open_change=on_close,
     )
+
+
+def confirm_dialog(
+    *,
+    title: rx.Component,
+    description: rx.Component,
+    confirm_label: Any,
+    on_confirm: Any,
+    busy: rx.Var[bool],
+    open: rx.Var[bool],
+    on_open_change: Any,
+    dialog_id: str,
+    confirm_id: str,
+    error: rx.Var[str] | None = None,
+    color_scheme: Any = "red",
+) -> rx.Component:
+    """An "are you sure?" dialog: what will happen, an optional error, Cancel and the action."""
+    return rx.alert_dialog.root(
+        rx.alert_dialog.content(
+            title,
+            description,
+            rx.cond(
+                error != "",
+                rx.callout(error, icon="triangle-alert", color_scheme="red", margin_top="1em"),
+            )
+            if error is not None
+            else rx.fragment(),
+            rx.hstack(
+                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                rx.button(
+                    confirm_label,
+                    color_scheme=color_scheme,
+                    on_click=on_confirm,
+                    loading=busy,
+                    id=confirm_id,
+                ),
+                spacing="3",
+                justify="end",
+                margin_top="1.25em",
+            ),
+            max_width="460px",
+            id=dialog_id,
+        ),
+        open=open,
+        on_open_change=on_open_change,
+    )

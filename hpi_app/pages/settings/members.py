@@ -15,6 +15,7 @@ import reflex as rx
 from hpi_app.components.layout import admin_only
 from hpi_app.components.settings_nav import (
     WIDE_ONLY,
+    confirm_dialog,
     labelled_field,
     scrolling_table,
     section_card,
@@ -460,32 +461,20 @@ def _member_list() -> rx.Component:
 
 
 def _remove_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Remove ", MembersState.remove_email, "?"),
-            rx.alert_dialog.description(
-                "They are signed out at once, can no longer sign in, and every API token they made stops "
-                "working. Their tasks stay.",
-                size="2",
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Remove member",
-                    color_scheme="red",
-                    on_click=MembersState.confirm_remove,
-                    loading=MembersState.removing,
-                    id="confirm-remove",
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="1.25em",
-            ),
-            max_width="460px",
-            id="remove-dialog",
+    return confirm_dialog(
+        title=rx.alert_dialog.title("Remove ", MembersState.remove_email, "?"),
+        description=rx.alert_dialog.description(
+            "They are signed out at once, can no longer sign in, and every API token they made stops "
+            "working. Their tasks stay.",
+            size="2",
         ),
+        confirm_label="Remove member",
+        on_confirm=MembersState.confirm_remove,
+        busy=MembersState.removing,
         open=MembersState.remove_id != "",
         on_open_change=MembersState.cancel_remove,
+        dialog_id="remove-dialog",
+        confirm_id="confirm-remove",
     )
 
 

@@ -25,6 +25,7 @@ from hpi_app.components.deliveries import (
 from hpi_app.components.settings_nav import (
     PHONE_ONLY,
     WIDE_ONLY,
+    confirm_dialog,
     empty_state,
     labelled_field,
     scrolling_table,
@@ -790,44 +791,28 @@ def _new_secret_dialog() -> rx.Component:
 
 def _confirm_dialog() -> rx.Component:
     rotating = SinksState.confirm == "rotate"
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title(
-                rx.cond(rotating, "Rotate the secret of “", "Delete “"), SinksState.confirm_name, "”?"
-            ),
-            rx.alert_dialog.description(
-                rx.cond(
-                    rotating,
-                    "HPI signs with a new secret from now on; the receiver rejects events until it has "
-                    "the new one.",
-                    "It gets no more events. Deliveries still waiting are marked failed; the log keeps them.",
-                ),
-                size="2",
-            ),
-            rx.cond(
-                SinksState.confirm_error != "",
-                rx.callout(
-                    SinksState.confirm_error, icon="triangle-alert", color_scheme="red", margin_top="1em"
-                ),
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    rx.cond(rotating, "Rotate secret", "Delete sink"),
-                    color_scheme=rx.cond(rotating, "amber", "red"),
-                    on_click=SinksState.confirmed,
-                    loading=SinksState.working,
-                    id="confirm-sink-action",
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="1.25em",
-            ),
-            max_width="460px",
-            id="sink-confirm-dialog",
+    return confirm_dialog(
+        title=rx.alert_dialog.title(
+            rx.cond(rotating, "Rotate the secret of “", "Delete “"), SinksState.confirm_name, "”?"
         ),
+        description=rx.alert_dialog.description(
+            rx.cond(
+                rotating,
+                "HPI signs with a new secret from now on; the receiver rejects events until it has "
+                "the new one.",
+                "It gets no more events. Deliveries still waiting are marked failed; the log keeps them.",
+            ),
+            size="2",
+        ),
+        error=SinksState.confirm_error,
+        confirm_label=rx.cond(rotating, "Rotate secret", "Delete sink"),
+        color_scheme=rx.cond(rotating, "amber", "red"),
+        on_confirm=SinksState.confirmed,
+        busy=SinksState.working,
         open=SinksState.confirm != "",
         on_open_change=SinksState.cancel_confirm,
+        dialog_id="sink-confirm-dialog",
+        confirm_id="confirm-sink-action",
     )
 
 

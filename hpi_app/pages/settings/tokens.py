@@ -15,6 +15,7 @@ import reflex as rx
 from hpi_app.components.settings_nav import (
     PHONE_ONLY,
     WIDE_ONLY,
+    confirm_dialog,
     empty_state,
     labelled_field,
     scrolling_table,
@@ -557,39 +558,22 @@ def _new_token_dialog() -> rx.Component:
 
 
 def _revoke_dialog() -> rx.Component:
-    return rx.alert_dialog.root(
-        rx.alert_dialog.content(
-            rx.alert_dialog.title("Revoke “", TokensState.revoke_name, "”?"),
-            rx.alert_dialog.description(
-                "Software using ",
-                rx.code(TokensState.revoke_prefix + "…"),
-                " is refused at once with 401 “Token revoked”. This can't be undone.",
-                size="2",
-            ),
-            rx.cond(
-                TokensState.revoke_error != "",
-                rx.callout(
-                    TokensState.revoke_error, icon="triangle-alert", color_scheme="red", margin_top="1em"
-                ),
-            ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
-                rx.button(
-                    "Revoke token",
-                    color_scheme="red",
-                    on_click=TokensState.confirm_revoke,
-                    loading=TokensState.revoking,
-                    id="confirm-revoke",
-                ),
-                spacing="3",
-                justify="end",
-                margin_top="1.25em",
-            ),
-            max_width="460px",
-            id="revoke-dialog",
+    return confirm_dialog(
+        title=rx.alert_dialog.title("Revoke “", TokensState.revoke_name, "”?"),
+        description=rx.alert_dialog.description(
+            "Software using ",
+            rx.code(TokensState.revoke_prefix + "…"),
+            " is refused at once with 401 “Token revoked”. This can't be undone.",
+            size="2",
         ),
+        error=TokensState.revoke_error,
+        confirm_label="Revoke token",
+        on_confirm=TokensState.confirm_revoke,
+        busy=TokensState.revoking,
         open=TokensState.revoke_id != "",
         on_open_change=TokensState.cancel_revoke,
+        dialog_id="revoke-dialog",
+        confirm_id="confirm-revoke",
     )
 
 
