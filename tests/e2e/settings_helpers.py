@@ -44,8 +44,10 @@ def page_fits_the_screen(page: Page) -> bool:
 def screenshot_viewport(page: Page, name: str) -> Path:
     """Save what is on screen (a full-page shot misplaces an open dialog's overlay)."""
     # Let a dialog finish opening first (finite animations only; spinners run forever).
+    # An animation that is cancelled meanwhile rejects `finished` with an AbortError:
+    # that one is over too, so settle rather than fail.
     page.evaluate(
-        "Promise.all(document.getAnimations()"
+        "Promise.allSettled(document.getAnimations()"
         ".filter(a => a.effect?.getTiming().iterations !== Infinity).map(a => a.finished))"
     )
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
