@@ -82,6 +82,16 @@ def _token_revoke(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     """Start the app in production mode on one port and say where it is once it answers."""
     port = args.port or settings.port
+    env = _runtime_env()
+    if settings.workers > 1 and not settings.redis_url:
+        print(
+            "HPI_WORKERS > 1 needs REFLEX_REDIS_URL: without Redis, workers cannot share "
+            "browser sessions or hear each other's task changes. Run one worker, or set both.",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.workers > 0:
+        env["GRANIAN_WORKERS"] = str(settings.workers)
     cmd = [
         sys.executable,
         "-m",
@@ -101,7 +111,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"==> Starting HPI on port {port} (the first start builds the web app; this takes a while)",
         flush=True,
     )
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=_runtime_env())
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     url = f"http://localhost:{port}"
     try:
         if _wait_until_up(f"{url}/api/v1/health", proc):

@@ -26,6 +26,20 @@ def _int(name: str, default: int) -> int:
         raise ValueError(msg) from None
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value <= 0:
+        msg = f"{name} must be a positive number of seconds, got {raw!r}"
+        raise ValueError(msg)
+    return value
+
+
 def _str(name: str, default: str = "") -> str:
     return os.environ.get(name, default).strip()
 
@@ -69,6 +83,11 @@ class Settings:
     wait_default_timeout: int
     idempotency_ttl_seconds: int
     max_connections: int
+    workers: int
+    db_pool_size: int
+    db_max_overflow: int
+    bus_channel: str
+    bus_fallback_recheck_seconds: float
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -109,6 +128,11 @@ def load_settings() -> Settings:
         wait_default_timeout=_int("HPI_WAIT_DEFAULT_TIMEOUT", 300),
         idempotency_ttl_seconds=_int("HPI_IDEMPOTENCY_TTL", 24 * 3600),
         max_connections=_int("HPI_MAX_CONNECTIONS", 16384),
+        workers=_int("HPI_WORKERS", 0),
+        db_pool_size=max(1, _int("HPI_DB_POOL_SIZE", 5)),
+        db_max_overflow=max(0, _int("HPI_DB_MAX_OVERFLOW", 10)),
+        bus_channel=_str("HPI_BUS_CHANNEL", "hpi:events"),
+        bus_fallback_recheck_seconds=_float("HPI_BUS_FALLBACK_RECHECK", 2.0),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
     )
 

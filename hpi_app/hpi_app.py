@@ -17,6 +17,7 @@ from hpi_app.pages.task_detail import TaskDetailState, task_detail_page
 from hpi_app.pages.task_page import TaskPageState, task_page
 from hpi_app.state import SessionState
 from hpi_app.workers.bootstrap import create_first_admin
+from hpi_app.workers.bus_bridge import run_bus_bridge
 from hpi_app.workers.delivery import run_delivery_worker
 from hpi_app.workers.expiry import run_expiry_sweeper
 
@@ -60,6 +61,7 @@ app.add_page(
     on_load=[SessionState.require_member, AccountState.load],
 )
 app.add_page(task_page, route=routes.TASK_PAGE, title="Task · HPI", on_load=TaskPageState.load)
+app.register_lifespan_task(run_bus_bridge)  # first: only when REFLEX_REDIS_URL is set
 app.register_lifespan_task(create_first_admin)
 app.register_lifespan_task(run_expiry_sweeper)
 app.register_lifespan_task(run_delivery_worker)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from hpi_app.api import errors
 from hpi_app.api.limits import BodyLimitMiddleware
 from hpi_app.api.routes import deliveries, events, files, session, tasks
+from hpi_app.core.events import bus
 
 API_PREFIX = "/api/v1"
 
@@ -35,7 +36,8 @@ def create_api() -> FastAPI:
 
     @v1.get("/health", tags=["meta"], summary="Liveness")
     async def health() -> dict:
-        return {"status": "ok"}
+        # Which worker answered and whether its bus reaches the others (for operators and tests).
+        return {"status": "ok", "worker": bus.origin, "bus": bus.bridge_status}
 
     api.include_router(v1)
     api.include_router(session.router)

@@ -8,8 +8,10 @@ threads while watchers await on event loops.
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass
 
@@ -55,22 +57,28 @@ class _Waiter:
 
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.future: asyncio.Future[TaskChanged] = self.loop.create_future()
+        self.future: asyncio.Future[TaskChanged | None] = self.loop.create_future()
 
     def deliver(self, event: TaskChanged) -> None:
-        self.loop.call_soon_threadsafe(_resolve, self.future, event)
+        self.loop.call_soon_threadsafe(self._settle, event)
+
+    def nudge(self) -> None:
+        """Wake the waiter without an event, so it re-reads the store."""
+        self.loop.call_soon_threadsafe(self._settle, None)
+
+    def _settle(self, event: TaskChanged | None) -> None:
+        if not self.future.done():
+            self.future.set_result(event)
 
     async def wait(self, timeout: float | None) -> TaskChanged | None:
-        """The terminal event, or None after ``timeout`` seconds."""
+        """The terminal event, or None after ``timeout`` seconds or when nudged to re-check."""
         try:
-            return await asyncio.wait_for(asyncio.shield(self.future), timeout)
+            event = await asyncio.wait_for(asyncio.shield(self.future), timeout)
         except TimeoutError:
             return None
-
-
-def _resolve(future: asyncio.Future, event: TaskChanged) -> None:
-    if not future.done():
-        future.set_result(event)
+        if event is None:
+            self.future = self.loop.create_future()  # nudged: ready for the next wait
+        return event
 
 
 class Subscription:
@@ -79,13 +87,17 @@ class Subscription:
     def __init__(self, org_id: str | None, maxsize: int = 10_000) -> None:
         self.org_id = org_id
         self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[TaskChanged] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[TaskChanged | None] = asyncio.Queue(maxsize)
         self.overflowed = False
 
     def deliver(self, event: TaskChanged) -> None:
         self.loop.call_soon_threadsafe(self._put, event)
 
-    def _put(self, event: TaskChanged) -> None:
+    def nudge(self) -> None:
+        """Make the next ``get`` return None at once, so the consumer re-reads the store."""
+        self.loop.call_soon_threadsafe(self._put, None)
+
+    def _put(self, event: TaskChanged | None) -> None:
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -93,7 +105,7 @@ class Subscription:
             self.overflowed = True
 
     async def get(self, timeout: float | None = None) -> TaskChanged | None:
-        """The next event, or None after ``timeout`` seconds."""
+        """The next event, or None after ``timeout`` seconds or when the store must be re-read."""
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
@@ -103,20 +115,45 @@ class Subscription:
         return self
 
     async def __anext__(self) -> TaskChanged:
-        return await self.queue.get()
+        while (event := await self.queue.get()) is None:
+            pass  # a nudge: iterating consumers only want events
+        return event
 
 
 class EventBus:
-    """An in-process publish/subscribe hub for task changes."""
+    """A publish/subscribe hub for task changes.
+
+    In-process by default. With several workers, a bridge (``hpi_app.workers.bus_bridge``)
+    attaches a forwarder that carries each published event to the other workers, and hands
+    their events to ``dispatch`` here.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._waiters: dict[str, set[_Waiter]] = {}
         self._subscriptions: set[Subscription] = set()
+        self._forwarders: list[Callable[[TaskChanged], None]] = []
+        self._origin = ("", 0)
+        # "local" (no bridge), or the bridge's "connecting" / "redis" / "reconnecting".
+        self.bridge_status = "local"
+
+    @property
+    def origin(self) -> str:
+        """Names this process on the bridge (and in /health), so it can skip its own echoes.
+
+        Made per process: the bus is created before Granian forks its workers.
+        """
+        name, pid = self._origin
+        if pid != os.getpid():
+            name, pid = uuid.uuid4().hex[:12], os.getpid()
+            self._origin = (name, pid)
+        return name
 
     def publish(self, event: TaskChanged) -> None:
         """Announce a committed change to every watcher (callable from any thread)."""
         self.dispatch(event)
+        for forward in list(self._forwarders):
+            forward(event)
 
     def dispatch(self, event: TaskChanged) -> None:
         """Hand ``event`` to the watchers in this process."""
@@ -127,6 +164,30 @@ class EventBus:
             waiter.deliver(event)
         for sub in subs:
             sub.deliver(event)
+
+    def nudge_all(self) -> None:
+        """Wake every waiter and subscriber in this process to re-read the store.
+
+        For when events may have been missed (the bridge to other workers was down).
+        """
+        with self._lock:
+            waiters = [w for group in self._waiters.values() for w in group]
+            subs = list(self._subscriptions)
+        for waiter in waiters:
+            waiter.nudge()
+        for sub in subs:
+            sub.nudge()
+
+    @contextmanager
+    def forwarding(self, forward: Callable[[TaskChanged], None]) -> Iterator[None]:
+        """Also pass every event published here to ``forward`` (from the publishing thread)."""
+        with self._lock:
+            self._forwarders.append(forward)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._forwarders.remove(forward)
 
     @contextmanager
     def task_waiter(self, task_id: str) -> Iterator[_Waiter]:
