@@ -165,7 +165,7 @@ def bootstrap_admin(email: str, password: str, org_name: str) -> User | None:
 
 
 # Wrong current passwords on the Account page: per user, lightly.
-password_change_failures = RateLimiter(limit=5, window=15 * 60)
+password_change_failures = RateLimiter(limit=5, window=15 * 60, name="password-change")
 
 
 def _admin_of(session, actor_id: str) -> User:

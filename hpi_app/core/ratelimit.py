@@ -1,25 +1,125 @@
-"""Sliding-window limits on guessable actions (sign-in, one-time codes)."""
+"""Sliding-window limits on guessable actions (sign-in, password changes).
+
+One process counts in memory. With several workers (``REFLEX_REDIS_URL`` set) every worker
+counts in the same Redis sorted set per key, so N workers do not allow N times the guesses.
+If Redis cannot be reached, a worker falls back to counting in memory (still limited) and
+says so in the log.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
 import threading
 import time
+import uuid
 from collections import deque
+
+import redis
+from redis.exceptions import RedisError
+
+from hpi_app.config import settings
+
+log = logging.getLogger(__name__)
+
+_clients: dict[tuple[int, str], redis.Redis] = {}
+_clients_lock = threading.Lock()
+
+
+def _redis_for(url: str) -> redis.Redis:
+    """One client per process and URL, made after the fork (workers never share a socket)."""
+    key = (os.getpid(), url)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = redis.Redis.from_url(url, socket_timeout=1.0, socket_connect_timeout=1.0)
+            _clients[key] = client
+        return client
 
 
 class RateLimiter:
-    """At most ``limit`` hits per key within ``window`` seconds (in this process).
+    """At most ``limit`` hits per key within ``window`` seconds.
 
     Args:
         limit: Hits allowed per window.
         window: The window in seconds.
+        name: Names the limit in Redis (keys ``hpi:rl:<name>:<hash of key>``).
+        redis_url: Where workers share their counts; default ``REFLEX_REDIS_URL`` (none: in memory).
     """
 
-    def __init__(self, limit: int, window: float) -> None:
+    def __init__(self, limit: int, window: float, name: str = "", redis_url: str | None = None) -> None:
         self.limit = limit
         self.window = window
+        self.name = name or f"anon-{uuid.uuid4().hex[:8]}"
+        self.redis_url = settings.redis_url if redis_url is None else redis_url
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
+        self._warned = False
+
+    # Public API: the same whichever store counts.
+
+    def retry_after(self, key: str) -> float:
+        """Seconds until ``key`` may try again (0 when it may now)."""
+        shared = self._shared(self._shared_retry_after, key)
+        return shared if shared is not None else self._local_retry_after(key)
+
+    def hit(self, key: str) -> None:
+        """Count one attempt for ``key``."""
+        if self._shared(self._shared_hit, key) is None:
+            self._local_hit(key)
+
+    def reset(self, key: str) -> None:
+        """Forget ``key``'s attempts (after a success)."""
+        self._shared(self._shared_reset, key)
+        with self._lock:
+            self._hits.pop(key, None)
+
+    # Shared counts in Redis: one sorted set per key, scored by wall-clock time.
+
+    def _shared(self, operation, key: str):
+        if not self.redis_url:
+            return None
+        try:
+            result = operation(_redis_for(self.redis_url), self._key(key), time.time())
+        except (RedisError, OSError) as exc:
+            if not self._warned:
+                log.warning(
+                    "Rate limit %s: Redis unreachable (%s); counting in this worker only", self.name, exc
+                )
+                self._warned = True
+            return None
+        self._warned = False
+        return result
+
+    def _key(self, key: str) -> str:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return f"hpi:rl:{self.name}:{digest}"
+
+    def _shared_retry_after(self, client: redis.Redis, rkey: str, now: float) -> float:
+        pipe = client.pipeline()
+        pipe.zremrangebyscore(rkey, 0, now - self.window)
+        pipe.zrange(rkey, 0, -1, withscores=True)
+        _, hits = pipe.execute()
+        if len(hits) < self.limit:
+            return 0.0
+        # The attempt whose ageing-out brings the count back under the limit.
+        freeing = hits[len(hits) - self.limit][1]
+        return max(freeing + self.window - now, 0.0)
+
+    def _shared_hit(self, client: redis.Redis, rkey: str, now: float) -> bool:
+        pipe = client.pipeline()
+        pipe.zadd(rkey, {f"{now:.6f}-{uuid.uuid4().hex[:8]}": now})
+        pipe.zremrangebyscore(rkey, 0, now - self.window)
+        pipe.expire(rkey, int(self.window) + 1)
+        pipe.execute()
+        return True
+
+    def _shared_reset(self, client: redis.Redis, rkey: str, now: float) -> bool:
+        client.delete(rkey)
+        return True
+
+    # In-memory counts (one process, or Redis down).
 
     def _prune(self, key: str, now: float) -> deque[float]:
         hits = self._hits.setdefault(key, deque())
@@ -27,30 +127,23 @@ class RateLimiter:
             hits.popleft()
         return hits
 
-    def retry_after(self, key: str) -> float:
-        """Seconds until ``key`` may try again (0 when it may now)."""
+    def _local_retry_after(self, key: str) -> float:
         now = time.monotonic()
         with self._lock:
             hits = self._prune(key, now)
             if len(hits) < self.limit:
                 return 0.0
-            return hits[0] + self.window - now
+            return hits[len(hits) - self.limit] + self.window - now
 
-    def hit(self, key: str) -> None:
-        """Count one attempt for ``key``."""
+    def _local_hit(self, key: str) -> None:
         now = time.monotonic()
         with self._lock:
             self._prune(key, now).append(now)
             if len(self._hits) > 100_000:
                 self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
 
-    def reset(self, key: str) -> None:
-        """Forget ``key``'s attempts (after a success)."""
-        with self._lock:
-            self._hits.pop(key, None)
-
 
 # Failed sign-ins: per email, and per client address across emails (people behind one
 # address sign in successfully as often as they like; only wrong passwords count).
-signin_failures_by_email = RateLimiter(limit=5, window=15 * 60)
-signin_failures_by_client = RateLimiter(limit=30, window=15 * 60)
+signin_failures_by_email = RateLimiter(limit=5, window=15 * 60, name="signin-email")
+signin_failures_by_client = RateLimiter(limit=30, window=15 * 60, name="signin-client")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import timedelta
 
 from hpi_app.core import sessions
@@ -71,3 +73,29 @@ def test_answers_for_people():
         ("Comments", "—"),
         ("Checked", "Yes"),
     ]
+
+
+def test_rate_limit_is_shared_by_workers_through_redis():
+    """Two limiters with one name and one Redis stand for the same limit in two workers."""
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    url = os.environ.get("HPI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    worker_a = RateLimiter(limit=3, window=60, name=name, redis_url=url)
+    worker_b = RateLimiter(limit=3, window=60, name=name, redis_url=url)
+    worker_a.hit("who@example.com")
+    worker_b.hit("who@example.com")
+    assert worker_a.retry_after("who@example.com") == 0
+    worker_a.hit("who@example.com")
+    # The third failure, counted in worker A, also blocks worker B.
+    assert 59 < worker_b.retry_after("who@example.com") <= 60
+    assert worker_b.retry_after("someone-else@example.com") == 0
+    assert not worker_a._hits  # nothing was counted in memory while Redis answered
+    worker_b.reset("who@example.com")
+    assert worker_a.retry_after("who@example.com") == 0
+
+
+def test_rate_limit_counts_in_memory_when_redis_is_unreachable():
+    # Nothing listens on port 1: the limit still holds, counted in this process.
+    limiter = RateLimiter(limit=2, window=60, name="unreachable", redis_url="redis://127.0.0.1:1/0")
+    limiter.hit("k")
+    limiter.hit("k")
+    assert 59 < limiter.retry_after("k") <= 60

@@ -48,6 +48,16 @@ def _signed_in(request: Request, user_id: str, target: str) -> RedirectResponse:
     return response
 
 
+def _signin_wait(email_key: str, client: str) -> float:
+    # The limits may count in Redis (several workers): off the event loop.
+    return max(signin_failures_by_email.retry_after(email_key), signin_failures_by_client.retry_after(client))
+
+
+def _signin_failed(email_key: str, client: str) -> None:
+    signin_failures_by_email.hit(email_key)
+    signin_failures_by_client.hit(client)
+
+
 @router.post("/login")
 async def login(
     request: Request,
@@ -59,16 +69,15 @@ async def login(
     target = routes.safe_next(next)
     email_key = email.strip().lower()
     client = _client(request)
-    wait = max(signin_failures_by_email.retry_after(email_key), signin_failures_by_client.retry_after(client))
+    wait = await run_in_threadpool(_signin_wait, email_key, client)
     if wait > 0:
         minutes = str(max(1, math.ceil(wait / 60)))
         return _back(routes.LOGIN, error="rate_limited", minutes=minutes, next=target, email=email_key)
     user = await run_in_threadpool(accounts.authenticate_password, email_key, password)
     if user is None:
-        signin_failures_by_email.hit(email_key)
-        signin_failures_by_client.hit(client)
+        await run_in_threadpool(_signin_failed, email_key, client)
         return _back(routes.LOGIN, error="invalid", next=target, email=email_key)
-    signin_failures_by_email.reset(email_key)
+    await run_in_threadpool(signin_failures_by_email.reset, email_key)
     return await run_in_threadpool(_signed_in, request, user.id, target)
 
 
