@@ -13,6 +13,7 @@ from typing import BinaryIO
 from sqlmodel import select
 
 from hpi_app.config import settings
+from hpi_app.core import link_codes, sessions
 from hpi_app.core.errors import InvalidInput, NotFound, TooLarge
 from hpi_app.db import session_scope
 from hpi_app.models import StoredFile, Task
@@ -116,12 +117,27 @@ def is_active_type(content_type: str) -> bool:
     return content_type in _ACTIVE_TYPES
 
 
-def link_grants_file(link_id: str, record: StoredFile) -> bool:
-    """Whether the task behind ``link_id`` uses the file (in its spec, payload or data)."""
+def link_grants_file(link_id: str, record: StoredFile, cookie_header: str = "") -> bool:
+    """Whether the holder of ``link_id`` may read the file.
+
+    The task behind the link must use the file (in its spec, payload or data), and when the
+    task asks for a one-time code, this browser must have confirmed it (its grant cookie) or be
+    signed in as a member of the task's organisation: the same rule as the task page.
+    """
     with session_scope() as session:
         task = session.exec(select(Task).where(Task.link_id == link_id)).first()
     if task is None or task.org_id != record.org_id:
         return False
     needle = f"/api/v1/files/{record.key}"
     haystack = json.dumps([task.steps, task.payload, task.data, task.instructions_mdsvex])
-    return needle in haystack or record.key in haystack
+    if needle not in haystack and record.key not in haystack:
+        return False
+    return not task.requires_otp or _past_the_code(task, link_id, cookie_header)
+
+
+def _past_the_code(task: Task, link_id: str, cookie_header: str) -> bool:
+    grant = link_codes.grant_in_cookies(link_id, cookie_header)
+    if grant and link_codes.grant_allows(link_id, grant):
+        return True
+    member = sessions.resolve_session(sessions.cookie_value(cookie_header))
+    return member is not None and member[1].id == task.org_id

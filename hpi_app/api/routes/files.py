@@ -70,7 +70,9 @@ async def download_file(
         principal = await run_in_threadpool(authenticate_token, token)
         allowed = principal.org_id == record.org_id
     else:
-        allowed = await run_in_threadpool(core.link_grants_file, link, record)
+        allowed = await run_in_threadpool(
+            core.link_grants_file, link, record, request.headers.get("cookie", "")
+        )
     if not allowed:
         raise NotFound("No such file.", code="file_not_found")
     disposition = "attachment" if core.is_active_type(record.content_type) else "inline"
