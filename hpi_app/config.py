@@ -86,9 +86,14 @@ class Settings:
     workers: int
     db_pool_size: int
     db_max_overflow: int
-    bus_channel: str
+    redis_namespace: str
     bus_fallback_recheck_seconds: float
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def bus_channel(self) -> str:
+        """The Redis pub/sub channel of the event bus between workers."""
+        return f"{self.redis_namespace}:events"
 
     @property
     def files_dir(self) -> Path:
@@ -131,7 +136,7 @@ def load_settings() -> Settings:
         workers=_int("HPI_WORKERS", 0),
         db_pool_size=max(1, _int("HPI_DB_POOL_SIZE", 5)),
         db_max_overflow=max(0, _int("HPI_DB_MAX_OVERFLOW", 10)),
-        bus_channel=_str("HPI_BUS_CHANNEL", "hpi:events"),
+        redis_namespace=_str("HPI_REDIS_NAMESPACE", "hpi"),
         bus_fallback_recheck_seconds=_float("HPI_BUS_FALLBACK_RECHECK", 2.0),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
     )

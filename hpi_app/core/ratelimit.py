@@ -44,7 +44,7 @@ class RateLimiter:
     Args:
         limit: Hits allowed per window.
         window: The window in seconds.
-        name: Names the limit in Redis (keys ``hpi:rl:<name>:<hash of key>``).
+        name: Names the limit in Redis (keys ``<HPI_REDIS_NAMESPACE>:rl:<name>:<hash of key>``).
         redis_url: Where workers share their counts; default ``REFLEX_REDIS_URL`` (none: in memory).
     """
 
@@ -94,7 +94,7 @@ class RateLimiter:
 
     def _key(self, key: str) -> str:
         digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-        return f"hpi:rl:{self.name}:{digest}"
+        return f"{settings.redis_namespace}:rl:{self.name}:{digest}"
 
     def _shared_retry_after(self, client: redis.Redis, rkey: str, now: float) -> float:
         pipe = client.pipeline()

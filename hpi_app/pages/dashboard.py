@@ -91,6 +91,7 @@ class DashboardState(rx.State):
     done_count: int = 0
     loaded: bool = False
     base_url: str = ""
+    worker: str = ""  # which worker serves this tab, for operators and the scale-out tests
     _org_id: str = ""
     _user_id: str = ""
 
@@ -106,6 +107,7 @@ class DashboardState(rx.State):
     @rx.event
     async def load(self):
         """on_load: read the first page, then keep it live."""
+        self.worker = bus.origin
         session = await self.get_state(SessionState)
         if not session.user_id:
             return None
@@ -301,5 +303,7 @@ def dashboard_page() -> rx.Component:
             ),
             spacing="4",
             width="100%",
+            id="dashboard",
+            data_worker=DashboardState.worker,
         )
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from hpi_app.config import ROOT
+from tests.utils.chromium import launch_chromium
 
 
 def free_port() -> int:
@@ -118,24 +118,11 @@ def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
-    """Chromium driven by Playwright (HPI_CHROMIUM, else /usr/bin/chromium)."""
+    """Chromium driven by Playwright (``tests/utils/chromium.py``)."""
     from playwright.sync_api import sync_playwright
 
-    executable = os.environ.get("HPI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=executable,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
+        chromium = launch_chromium(pw)
         yield chromium
         chromium.close()
 
