@@ -72,12 +72,19 @@ class _Waiter:
 
     async def wait(self, timeout: float | None) -> TaskChanged | None:
         """The terminal event, or None after ``timeout`` seconds or when nudged to re-check."""
-        try:
-            event = await asyncio.wait_for(asyncio.shield(self.future), timeout)
-        except TimeoutError:
-            return None
+        # A timer that settles the future with None, rather than asyncio.wait_for + shield:
+        # thousands of parked waiters each hold one of these, so the lighter the better.
+        future = self.future
+        if not future.done():
+            timer = self.loop.call_later(timeout, self._settle, None) if timeout is not None else None
+            try:
+                await future
+            finally:
+                if timer is not None:
+                    timer.cancel()
+        event = future.result()
         if event is None:
-            self.future = self.loop.create_future()  # nudged: ready for the next wait
+            self.future = self.loop.create_future()  # timed out or nudged: ready for the next wait
         return event
 
 
