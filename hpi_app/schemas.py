@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hpi_app.core import destinations
 from hpi_app.spec import StepList, tagged_union
 
 SINK_EVENTS = ("created", "completed", "cancelled", "expired")
@@ -42,6 +43,9 @@ class WebhookSink(_Sink):
         if not re.match(r"^https?://[^\s/?#]+", value):
             msg = "must be an http:// or https:// URL"
             raise ValueError(msg)
+        problem = destinations.literal_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("secret")

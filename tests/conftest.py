@@ -19,6 +19,8 @@ _SCRATCH = Path(tempfile.mkdtemp(prefix="hpi-tests-"))
 os.environ["HPI_DATA_DIR"] = str(_SCRATCH / "data")
 os.environ["REFLEX_DB_URL"] = f"sqlite:///{_SCRATCH / 'template.db'}"
 os.environ.pop("HPI_PUBLIC_URL", None)
+# The tests' webhook receivers listen on 127.0.0.1 (tests/core/test_destinations.py turns this off).
+os.environ["HPI_WEBHOOK_ALLOW_PRIVATE"] = "1"
 os.environ.pop("HPI_ADMIN_EMAIL", None)
 BACKENDS = [
     b.strip() for b in os.environ.get("HPI_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()

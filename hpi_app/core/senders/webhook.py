@@ -7,7 +7,8 @@ Headers on every request:
   ``webhook-signature: v1,<base64>``, the HMAC-SHA256 of ``id.timestamp.body`` keyed with the
   base64-decoded part of a ``whsec_`` secret, or with any other secret's bytes (Standard Webhooks).
 
-Only a 2xx answer counts as delivered; redirects are never followed.
+Only a 2xx answer counts as delivered; redirects are never followed; private and local
+addresses are refused unless allowed (``core/destinations.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from hpi_app.core import destinations
 from hpi_app.core.deliveries import Job
 
 USER_AGENT = "HPI-Webhooks/1"
@@ -119,6 +121,9 @@ class WebhookSender:
         Raises:
             DeliveryFailed: Any other answer, a redirect, or no answer.
         """
+        problem = await destinations.resolved_problem(job.sink["url"])
+        if problem is not None:
+            raise DeliveryFailed(f"Not sent: {problem}.")
         raw = encode_body(job.body)
         index = min(range(len(self._clients)), key=self._busy.__getitem__)
         self._busy[index] += 1
