@@ -88,6 +88,7 @@ class Settings:
     db_max_overflow: int
     redis_namespace: str
     webhook_allow_private: bool
+    trusted_proxies: int
     bus_fallback_recheck_seconds: float
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
 
@@ -138,6 +139,7 @@ def load_settings() -> Settings:
         db_pool_size=max(1, _int("HPI_DB_POOL_SIZE", 5)),
         db_max_overflow=max(0, _int("HPI_DB_MAX_OVERFLOW", 10)),
         redis_namespace=_str("HPI_REDIS_NAMESPACE", "hpi"),
+        trusted_proxies=max(0, _int("HPI_TRUSTED_PROXIES", 0)),
         webhook_allow_private=_str("HPI_WEBHOOK_ALLOW_PRIVATE").lower() in ("1", "true", "yes"),
         bus_fallback_recheck_seconds=_float("HPI_BUS_FALLBACK_RECHECK", 2.0),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+from starlette.requests import Request
+
+from hpi_app.api.routes import session as session_routes
+from hpi_app.config import settings
 from hpi_app.core import accounts, sessions
 from hpi_app.core.ratelimit import signin_failures_by_client, signin_failures_by_email
 
@@ -50,3 +57,43 @@ async def test_login_refuses_offsite_next(client, admin):
         data={"email": admin.email, "password": "correct horse battery", "next": "//evil.example"},
     )
     assert answer.headers["location"] == "/"
+
+
+async def test_a_made_up_forwarded_for_does_not_escape_the_per_client_limit(client, store):
+    signin_failures_by_client.reset("127.0.0.1")
+    try:
+        for n in range(signin_failures_by_client.limit):
+            answer = await client.post(
+                "/auth/login",
+                data={"email": f"guess{n}@example.com", "password": "wrong"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            )
+            assert "error=invalid" in answer.headers["location"]
+        blocked = await client.post(
+            "/auth/login",
+            data={"email": "another@example.com", "password": "wrong"},
+            headers={"X-Forwarded-For": "198.51.100.7"},
+        )
+        assert "error=rate_limited" in blocked.headers["location"]
+    finally:
+        signin_failures_by_client.reset("127.0.0.1")
+
+
+def _request(peer: str, forwarded: str | None) -> Request:
+    headers = [(b"x-forwarded-for", forwarded.encode())] if forwarded is not None else []
+    return Request({"type": "http", "headers": headers, "client": (peer, 5000)})
+
+
+@pytest.mark.parametrize(
+    ("hops", "forwarded", "counted"),
+    [
+        (0, "203.0.113.9", "10.0.0.2"),  # no proxy of ours: the header is the client's own words
+        (1, "203.0.113.9", "203.0.113.9"),  # one proxy: the address it saw
+        (1, "1.2.3.4, 203.0.113.9", "203.0.113.9"),  # the client's made-up part is ignored
+        (2, "1.2.3.4, 203.0.113.9, 10.0.0.7", "203.0.113.9"),
+        (1, None, "10.0.0.2"),
+    ],
+)
+def test_client_address_behind_trusted_proxies(monkeypatch, hops, forwarded, counted):
+    monkeypatch.setattr(session_routes, "settings", dataclasses.replace(settings, trusted_proxies=hops))
+    assert session_routes.client_address(_request("10.0.0.2", forwarded)) == counted

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from hpi_app import routes
+from hpi_app.config import settings
 from hpi_app.core import accounts, link_codes, sessions
 from hpi_app.core.errors import Conflict, DomainError, NotFound
 from hpi_app.core.ratelimit import signin_failures_by_client, signin_failures_by_email
@@ -23,9 +24,19 @@ from hpi_app.core.ratelimit import signin_failures_by_client, signin_failures_by
 router = APIRouter(prefix="/auth", include_in_schema=False)
 
 
-def _client(request: Request) -> str:
-    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
-    return forwarded or (request.client.host if request.client else "unknown")
+def client_address(request: Request) -> str:
+    """The address sign-in attempts are counted under.
+
+    The connection's peer, unless ``HPI_TRUSTED_PROXIES`` says how many proxies of ours stand
+    in front: then the address the outermost of them saw, from the right of X-Forwarded-For
+    (what a client writes there itself is to the left, and is never believed).
+    """
+    peer = request.client.host if request.client else "unknown"
+    hops = settings.trusted_proxies
+    if hops <= 0:
+        return peer
+    chain = [part.strip() for part in request.headers.get("x-forwarded-for", "").split(",") if part.strip()]
+    return chain[-hops] if len(chain) >= hops else (chain[0] if chain else peer)
 
 
 def _back(path: str, **params: str) -> RedirectResponse:
@@ -68,7 +79,7 @@ async def login(
     """Check the password and start a session; back to the form with a reason otherwise."""
     target = routes.safe_next(next)
     email_key = email.strip().lower()
-    client = _client(request)
+    client = client_address(request)
     wait = await run_in_threadpool(_signin_wait, email_key, client)
     if wait > 0:
         minutes = str(max(1, math.ceil(wait / 60)))
