@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine, Row, make_url
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, create_engine
 
 from hpi_app.config import settings
@@ -17,6 +19,7 @@ from hpi_app.config import settings
 _engine: Engine | None = None
 _url: str = settings.db_url
 _writing: ContextVar[bool] = ContextVar("hpi_db_writing", default=False)
+_one_statement: ContextVar[bool] = ContextVar("hpi_db_one_statement", default=False)
 # SQLite has one writer at a time. Its busy handler waits by sleeping and retrying, which lets
 # a writer lose the lock again and again under load (long tails); queueing writers of this
 # process on a lock first keeps them in order. (With SQLite, HPI runs one worker process.)
@@ -44,6 +47,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 def _sqlite_begin(conn) -> None:
     # A writing transaction takes SQLite's write lock at BEGIN, so concurrent
     # writers queue on busy_timeout instead of failing when a read lock upgrades.
+    # A lone read statement needs no BEGIN: SQLite reads it from one snapshot.
+    if _one_statement.get():
+        return
     conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
 
@@ -122,6 +128,20 @@ def session_scope(*, write: bool = False) -> Iterator[Session]:
                 raise
     finally:
         _writing.reset(token)
+
+
+def read_first(statement: Executable, params: dict[str, Any]) -> Row | None:
+    """The first row of one read-only statement, or None.
+
+    For the hottest reads (every API request looks its token up): a plain connection instead of
+    a session, and on SQLite no explicit transaction around the one statement.
+    """
+    token = _one_statement.set(True)
+    try:
+        with get_engine().connect() as conn:
+            return conn.execute(statement, params).first()
+    finally:
+        _one_statement.reset(token)
 
 
 def _writing_needs_lock() -> bool:

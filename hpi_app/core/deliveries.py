@@ -79,7 +79,10 @@ def public_sink(sink: dict[str, Any]) -> dict[str, Any]:
 
 
 def org_sink_config(sink: OrgSink) -> dict[str, Any]:
-    """An org-wide sink as a sender uses it: ``{type, events, name, ...its settings}``."""
+    """An org-wide sink as a sender uses it: ``{type, events, name, ...its settings}``.
+
+    ``sink`` may also be a row of the ``org_sinks`` table (the same attribute names).
+    """
     return {"type": sink.type, **sink.config, "events": list(sink.events), "name": sink.name}
 
 
@@ -112,32 +115,45 @@ def new_delivery(
     )
 
 
+_ORG_SINKS = OrgSink.__table__
+_ENABLED_ORG_SINKS = select(_ORG_SINKS).where(
+    _ORG_SINKS.c.org_id == bindparam("org_id"), _ORG_SINKS.c.enabled
+)
+
+
 def enqueue_for_task(session: Session, task: Task, kind: str) -> list[Delivery]:
     """Add one delivery per sink that listens for ``kind``, in the caller's transaction.
 
     The task's own sinks carry their settings (and secret) on the delivery; the organisation's
     enabled sinks are referred to by id, so a sender always uses their current settings.
+    ``task`` is only read (``id``, ``org_id``, ``sinks`` and what ``event_body`` needs).
     """
+    own = [sink for sink in task.sinks or [] if kind in sink.get("events", ())]
+    # Read in the transaction that writes the change, so the sinks enabled when it commits get it
+    # (one indexed read, as plain rows: this runs on every task change).
+    org_sinks = [
+        row
+        for row in session.connection().execute(_ENABLED_ORG_SINKS, {"org_id": task.org_id})
+        if kind in row.events
+    ]
+    if not own and not org_sinks:
+        return []
     body = event_body(task, kind)
-    queued = []
-    for sink in task.sinks or []:
-        if kind in sink.get("events", ()):
-            queued.append(
-                new_delivery(org_id=task.org_id, task_id=task.id, event=f"task.{kind}", sink=sink, body=body)
-            )
-    org_sinks = session.exec(select(OrgSink).where(OrgSink.org_id == task.org_id, OrgSink.enabled)).all()
-    for org_sink in org_sinks:
-        if kind in org_sink.events:
-            queued.append(
-                new_delivery(
-                    org_id=task.org_id,
-                    task_id=task.id,
-                    sink_id=org_sink.id,
-                    event=f"task.{kind}",
-                    sink=public_sink(org_sink_config(org_sink)),
-                    body=body,
-                )
-            )
+    event = f"task.{kind}"
+    queued = [
+        new_delivery(org_id=task.org_id, task_id=task.id, event=event, sink=sink, body=body) for sink in own
+    ]
+    queued += [
+        new_delivery(
+            org_id=task.org_id,
+            task_id=task.id,
+            sink_id=org_sink.id,
+            event=event,
+            sink=public_sink(org_sink_config(org_sink)),
+            body=body,
+        )
+        for org_sink in org_sinks
+    ]
     session.add_all(queued)
     return queued
 

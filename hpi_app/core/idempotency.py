@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlmodel import Session, delete, select
+from sqlalchemy import bindparam, delete, insert, select
+from sqlmodel import Session
 
 from hpi_app.config import settings
 from hpi_app.core.errors import Conflict, InvalidInput
@@ -44,6 +45,19 @@ class IdempotencyRequest:
         return cls(key, scope, hashlib.sha256(canonical.encode()).hexdigest())
 
 
+# Plain statements on the transaction's connection: both run inside every keyed create or cancel.
+_KEYS = IdempotencyKey.__table__
+_FIND = select(
+    _KEYS.c.id, _KEYS.c.request_hash, _KEYS.c.status_code, _KEYS.c.response, _KEYS.c.created_at
+).where(
+    _KEYS.c.org_id == bindparam("org_id"),
+    _KEYS.c.scope == bindparam("scope"),
+    _KEYS.c.key == bindparam("key"),
+)
+_DELETE = delete(_KEYS).where(_KEYS.c.id == bindparam("row_id"))
+_INSERT = insert(_KEYS)
+
+
 def find_replay(session: Session, org_id: str, req: IdempotencyRequest) -> tuple[int, dict] | None:
     """The stored answer for this key, if a live one exists.
 
@@ -51,18 +65,12 @@ def find_replay(session: Session, org_id: str, req: IdempotencyRequest) -> tuple
         Conflict: The key was used with a different body.
     """
     cutoff = utcnow() - timedelta(seconds=settings.idempotency_ttl_seconds)
-    row = session.exec(
-        select(IdempotencyKey).where(
-            IdempotencyKey.org_id == org_id,
-            IdempotencyKey.scope == req.scope,
-            IdempotencyKey.key == req.key,
-        )
-    ).first()
+    conn = session.connection()
+    row = conn.execute(_FIND, {"org_id": org_id, "scope": req.scope, "key": req.key}).first()
     if row is None:
         return None
     if row.created_at < cutoff:
-        session.delete(row)
-        session.flush()
+        conn.execute(_DELETE, {"row_id": row.id})
         return None
     if row.request_hash != req.request_hash:
         raise Conflict(
@@ -74,16 +82,22 @@ def find_replay(session: Session, org_id: str, req: IdempotencyRequest) -> tuple
 
 
 def record(session: Session, org_id: str, req: IdempotencyRequest, status_code: int, response: dict) -> None:
-    """Store the first answer, in the caller's transaction."""
-    session.add(
-        IdempotencyKey(
-            org_id=org_id,
-            scope=req.scope,
-            key=req.key,
-            request_hash=req.request_hash,
-            status_code=status_code,
-            response=response,
-        )
+    """Store the first answer, in the caller's transaction.
+
+    Raises:
+        IntegrityError: A concurrent request stored an answer for this key first.
+    """
+    session.connection().execute(
+        _INSERT,
+        {
+            "org_id": org_id,
+            "scope": req.scope,
+            "key": req.key,
+            "request_hash": req.request_hash,
+            "status_code": status_code,
+            "response": response,
+            "created_at": utcnow(),
+        },
     )
 
 

@@ -6,9 +6,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, or_, select
 
@@ -101,27 +103,47 @@ def _resolve_assignee(session: Session, principal: Principal, body: TaskCreate) 
     return assignee
 
 
+# A task as create_task holds it before it is stored: Task's attribute names, none of the ORM's
+# cost. The timeline and the outbox only read a task, so they take either.
+NewTask = SimpleNamespace
+
+# Task changes are written with plain INSERTs (no ORM unit of work: creating is the hot path).
+# A new task's row starts from the model's defaults, so columns and defaults stay defined once,
+# on ``Task``.
+_TASK_COLUMNS = {attr.key: attr.columns[0].key for attr in sa_inspect(Task).column_attrs}
+_TASK_DEFAULTS = {
+    name: field.default
+    for name, field in Task.model_fields.items()
+    if not field.is_required() and field.default_factory is None
+}
+_INSERT_TASK = insert(Task.__table__)
+_INSERT_EVENT = insert(TaskEvent.__table__)
+_TASK_ID = select(Task.__table__.c.id).where(Task.__table__.c.id == bindparam("task_id"))
+
+
 @dataclass
 class _Recorded:
     """A timeline entry written in a transaction, and how many deliveries it queued."""
 
-    event: TaskEvent
+    event_id: int
     deliveries: int
 
 
 def _record(
-    session: Session, task: Task, kind: str, actor: str | None, detail: dict | None = None
+    session: Session, task: Task | NewTask, kind: str, actor: str | None, detail: dict | None = None
 ) -> _Recorded:
-    event = TaskEvent(org_id=task.org_id, task_id=task.id, kind=kind, actor=actor, detail=detail)
-    session.add(event)
-    return _Recorded(event, len(enqueue_for_task(session, task, kind)))
+    """Write a change's timeline entry and queue its deliveries, in the caller's transaction."""
+    row = {"org_id": task.org_id, "task_id": task.id, "kind": kind, "actor": actor, "detail": detail}
+    inserted = session.connection().execute(_INSERT_EVENT, {**row, "created_at": utcnow()})
+    return _Recorded(inserted.inserted_primary_key[0], len(enqueue_for_task(session, task, kind)))
 
 
-def _publish(task: Task, kind: str, recorded: _Recorded) -> None:
+def _publish(task: Task | NewTask, kind: str, recorded: _Recorded) -> None:
+    """Announce a committed change on the bus (after its transaction, never inside it)."""
     expires = task.expires_at.timestamp() if kind == "created" and task.expires_at else None
     bus.publish(
         TaskChanged(
-            f"task.{kind}", task.org_id, task.id, task.status, recorded.event.id, expires, recorded.deliveries
+            f"task.{kind}", task.org_id, task.id, task.status, recorded.event_id, expires, recorded.deliveries
         )
     )
 
@@ -135,6 +157,9 @@ def create_task(
 ) -> Outcome:
     """Create a task from a validated body.
 
+    The task, its timeline entry, its outbox deliveries and the ``Idempotency-Key`` record are
+    written in one transaction; the ``task.created`` event is published after it commits.
+
     Args:
         principal: The token's identity; the task belongs to its organisation.
         body: The validated create body.
@@ -144,34 +169,36 @@ def create_task(
     Returns:
         201 and the created task's summary, or the first answer replayed for a repeated key.
     """
+    # Everything that needs no store is done before the write transaction (and its lock).
+    now = utcnow()
+    sinks, secrets_out = _prepare_sinks(body)
+    task = _new_task(
+        id=body.task_id or str(uuid.uuid4()),
+        org_id=principal.org_id,
+        title=body.title,
+        instructions_mdsvex=body.instructions_mdsvex,
+        steps=[step.model_dump(mode="json", exclude_none=True) for step in body.steps],
+        created_at=now,
+        created_by=principal.user_id,
+        payload=body.payload,
+        meta=body.metadata,
+        sinks=sinks or None,
+        correlation_key=body.corr_id,
+        link_id=secrets.token_urlsafe(24),
+        expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
+        assignee_name=body.assignee_name,
+        assignee_phone=body.assignee_phone,
+        assignee_email=body.assignee_email,
+    )
     with session_scope(write=True) as session:
         if idempotency_request is not None:
             replay = idempotency.find_replay(session, principal.org_id, idempotency_request)
             if replay is not None:
                 return Outcome(*replay, replayed=True)
-        task_id = body.task_id or str(uuid.uuid4())
-        if body.task_id and session.get(Task, task_id) is not None:
-            raise _task_id_taken(task_id)
-        now = utcnow()
-        sinks, secrets_out = _prepare_sinks(body)
-        task = Task(
-            id=task_id,
-            org_id=principal.org_id,
-            title=body.title,
-            instructions_mdsvex=body.instructions_mdsvex,
-            steps=[step.model_dump(mode="json", exclude_none=True) for step in body.steps],
-            created_at=now,
-            created_by=principal.user_id,
-            payload=body.payload,
-            meta=body.metadata,
-            sinks=sinks or None,
-            correlation_key=body.corr_id,
-            link_id=secrets.token_urlsafe(24),
-            expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
-            **_resolve_assignee(session, principal, body),
-        )
-        session.add(task)
-        event = _record(session, task, "created", principal.user_id)
+        if body.task_id and _task_exists(session, task.id):
+            raise _task_id_taken(task.id)
+        if body.assignee_member_id or body.assignee_email:
+            vars(task).update(_resolve_assignee(session, principal, body))
         answer: dict[str, Any] = {
             "task_id": task.id,
             "link_id": task.link_id,
@@ -182,15 +209,25 @@ def create_task(
         }
         if secrets_out:
             answer["webhook_secrets"] = secrets_out
-        if idempotency_request is not None:
-            idempotency.record(session, principal.org_id, idempotency_request, 201, answer)
         try:
+            session.connection().execute(_INSERT_TASK, {_TASK_COLUMNS[k]: v for k, v in vars(task).items()})
+            recorded = _record(session, task, "created", principal.user_id)
+            if idempotency_request is not None:
+                idempotency.record(session, principal.org_id, idempotency_request, 201, answer)
             session.commit()
         except IntegrityError:
             session.rollback()
-            return _after_create_race(session, principal, task_id, idempotency_request)
-    _publish(task, "created", event)
+            return _after_create_race(session, principal, task.id, idempotency_request)
+    _publish(task, "created", recorded)
     return Outcome(201, answer)
+
+
+def _new_task(**values: Any) -> NewTask:
+    return NewTask(**(_TASK_DEFAULTS | values))
+
+
+def _task_exists(session: Session, task_id: str) -> bool:
+    return session.connection().execute(_TASK_ID, {"task_id": task_id}).first() is not None
 
 
 def _task_id_taken(task_id: str) -> Conflict:
@@ -209,7 +246,7 @@ def _after_create_race(
         replay = idempotency.find_replay(session, principal.org_id, req)
         if replay is not None:
             return Outcome(*replay, replayed=True)
-    if session.get(Task, task_id) is not None:
+    if _task_exists(session, task_id):
         raise _task_id_taken(task_id)
     raise Conflict("The task could not be created because of a concurrent change; retry.")
 

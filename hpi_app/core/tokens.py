@@ -8,11 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import bindparam, or_, update
 from sqlmodel import select
 
 from hpi_app.core.errors import InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from hpi_app.core.principal import SCOPES, Principal
-from hpi_app.db import session_scope
+from hpi_app.db import read_first, session_scope
 from hpi_app.models import ApiToken, User, utcnow
 
 TOKEN_PREFIX = "htk_"
@@ -77,8 +78,36 @@ def create_token(
         return raw, token
 
 
+_TOKENS, _USERS = ApiToken.__table__, User.__table__
+# Every API request runs this: one indexed read of plain columns, no ORM objects.
+_LOOKUP = (
+    select(
+        _TOKENS.c.id,
+        _TOKENS.c.org_id,
+        _TOKENS.c.user_id,
+        _TOKENS.c.scopes,
+        _TOKENS.c.last_used_at,
+        _TOKENS.c.expires_at,
+        _TOKENS.c.revoked_at,
+        _USERS.c.email,
+        _USERS.c.disabled_at,
+    )
+    .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id))
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
+_TOUCH = (
+    update(_TOKENS)
+    .where(_TOKENS.c.id == bindparam("token_id"))
+    .where(or_(_TOKENS.c.last_used_at.is_(None), _TOKENS.c.last_used_at < bindparam("stale_before")))
+    .values(last_used_at=bindparam("now"))
+)
+
+
 def authenticate_token(raw: str | None) -> Principal:
     """Resolve a raw bearer token to the principal it acts as.
+
+    The store is asked on every call (nothing is cached), so a token revoked or expired a
+    moment ago is refused at once, in every worker.
 
     Raises:
         Unauthenticated: Missing, unknown, revoked or expired tokens, each with its own message.
@@ -88,37 +117,32 @@ def authenticate_token(raw: str | None) -> Principal:
     if not _TOKEN_RE.match(raw):
         raise Unauthenticated("Invalid token", code="invalid_token")
     now = utcnow()
-    with session_scope() as session:
-        row = session.exec(
-            select(ApiToken, User).join(User).where(ApiToken.token_hash == hash_token(raw))
-        ).first()
-        if row is None:
-            raise Unauthenticated("Invalid token", code="invalid_token")
-        token, user = row
-        if token.revoked_at is not None:
-            raise Unauthenticated("Token revoked", code="token_revoked")
-        if token.expires_at is not None and token.expires_at <= now:
-            raise Unauthenticated("Token expired", code="token_expired")
-        if user.disabled_at is not None:
-            raise Unauthenticated("Invalid token", code="invalid_token")
-        stale = token.last_used_at is None or now - token.last_used_at > _LAST_USED_RESOLUTION
-    if stale:
-        _touch(token.id, now)
+    row = read_first(_LOOKUP, {"token_hash": hash_token(raw)})
+    if row is None:
+        raise Unauthenticated("Invalid token", code="invalid_token")
+    if row.revoked_at is not None:
+        raise Unauthenticated("Token revoked", code="token_revoked")
+    if row.expires_at is not None and row.expires_at <= now:
+        raise Unauthenticated("Token expired", code="token_expired")
+    if row.disabled_at is not None:
+        raise Unauthenticated("Invalid token", code="invalid_token")
+    if row.last_used_at is None or now - row.last_used_at > _LAST_USED_RESOLUTION:
+        _touch(row.id, now)
     return Principal(
-        org_id=token.org_id,
-        user_id=token.user_id,
-        scopes=frozenset(token.scopes),
-        token_id=token.id,
-        email=user.email,
+        org_id=row.org_id,
+        user_id=row.user_id,
+        scopes=frozenset(row.scopes),
+        token_id=row.id,
+        email=row.email,
     )
 
 
 def _touch(token_id: str, now: datetime) -> None:
+    # Conditional, so concurrent requests of one token write it once per resolution period.
     with session_scope(write=True) as session:
-        token = session.get(ApiToken, token_id)
-        if token is not None:
-            token.last_used_at = now
-            session.commit()
+        stale_before = now - _LAST_USED_RESOLUTION
+        session.connection().execute(_TOUCH, {"token_id": token_id, "now": now, "stale_before": stale_before})
+        session.commit()
 
 
 def require_scope(principal: Principal, scope: str) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
+from sqlmodel import func, select
 
+from hpi_app import db
 from hpi_app.core import accounts, tokens
 from hpi_app.db import session_scope
-from hpi_app.models import ApiToken, utcnow
+from hpi_app.models import ApiToken, Task, utcnow
 from tests.utils.bodies import seed_task
 
 ROUTES = [
@@ -100,3 +103,70 @@ async def test_another_organisations_task_is_404(client, auth):
     assert listing["total"] == 0
     mine = (await client.get(f"/api/v1/tasks/{task_id}", headers=auth)).json()
     assert mine["status"] == "pending"
+
+
+def _count_tasks() -> int:
+    with session_scope() as session:
+        return session.exec(select(func.count()).select_from(Task)).one()
+
+
+async def test_revoked_token_cannot_create_right_after_it_did(client, token, auth):
+    assert (await client.post("/api/v1/tasks", json=seed_task(), headers=auth)).status_code == 201
+    tokens.revoke_token(prefix=token[:12])
+    answer = await client.post("/api/v1/tasks", json=seed_task(), headers=auth)
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "Token revoked"
+    assert _count_tasks() == 1
+
+
+async def test_token_that_expires_after_use_is_refused_at_once(client, make_token):
+    raw = make_token(expires_at=utcnow() + timedelta(hours=1))
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert (await client.post("/api/v1/tasks", json=seed_task(), headers=headers)).status_code == 201
+    with session_scope(write=True) as session:
+        session.execute(update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        session.commit()
+    answer = await client.post("/api/v1/tasks", json=seed_task(), headers=headers)
+    assert answer.status_code == 401
+    assert answer.json()["error"] == "Token expired"
+    assert _count_tasks() == 1
+
+
+async def test_removed_members_token_stops_at_once(client, admin, make_token):
+    member = accounts.add_member(admin.id, "bob@acme.test", "another long password")
+    headers = {"Authorization": f"Bearer {make_token(user=member)}"}
+    assert (await client.post("/api/v1/tasks", json=seed_task(), headers=headers)).status_code == 201
+    accounts.remove_member(admin.id, member.id)
+    answer = await client.post("/api/v1/tasks", json=seed_task(), headers=headers)
+    assert answer.status_code == 401
+    assert _count_tasks() == 1
+
+
+def _last_used(raw: str):
+    with session_scope() as session:
+        return session.exec(select(ApiToken.last_used_at).where(ApiToken.prefix == raw[:12])).one()
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(token):
+    tokens.authenticate_token(token)
+    first = _last_used(token)
+    assert first is not None and utcnow() - first < timedelta(seconds=10)
+    tokens.authenticate_token(token)
+    assert _last_used(token) == first  # used again within the minute: no write
+    stale = utcnow() - timedelta(minutes=5)
+    with session_scope(write=True) as session:
+        session.execute(update(ApiToken).values(last_used_at=stale))
+        session.commit()
+    tokens.authenticate_token(token)
+    refreshed = _last_used(token)
+    assert refreshed > stale and utcnow() - refreshed < timedelta(seconds=10)
+
+
+def test_token_lookup_holds_no_transaction_open(token):
+    # The lookup reads outside any explicit transaction (SQLite) and hands its connection back.
+    principal = tokens.authenticate_token(token)
+    pool = db.get_engine().pool
+    assert pool.checkedout() == 0
+    with session_scope(write=True) as session:  # a writer gets the store at once
+        session.execute(update(ApiToken).where(ApiToken.id == principal.token_id).values(name="renamed"))
+        session.commit()

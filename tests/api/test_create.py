@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
+import pytest
+from sqlalchemy import update
 from sqlmodel import func, select
 
+from hpi_app.config import settings
+from hpi_app.core import sinks
+from hpi_app.core.events import TaskChanged, bus
 from hpi_app.db import session_scope
-from hpi_app.models import IdempotencyKey, Task, TaskEvent
+from hpi_app.models import Delivery, IdempotencyKey, Task, TaskEvent, utcnow
 from tests.utils.bodies import seed_task
 
 
@@ -231,3 +237,73 @@ async def test_sink_url_must_be_http(client, auth):
     answer = await client.post("/api/v1/tasks", json=body, headers=auth)
     assert answer.status_code == 400
     assert [d["field"] for d in answer.json()["details"]] == ["sinks[0].url"]
+
+
+async def test_an_idempotency_key_past_its_window_starts_over(client, auth):
+    headers = {**auth, "Idempotency-Key": "nightly"}
+    first = (await client.post("/api/v1/tasks", json=seed_task(), headers=headers)).json()
+    long_ago = utcnow() - timedelta(seconds=settings.idempotency_ttl_seconds + 60)
+    with session_scope(write=True) as session:
+        session.execute(update(IdempotencyKey).values(created_at=long_ago))
+        session.commit()
+    again = await client.post("/api/v1/tasks", json=seed_task(title="Tonight's run"), headers=headers)
+    assert again.status_code == 201
+    assert "Idempotent-Replayed" not in again.headers
+    assert again.json()["task_id"] != first["task_id"]
+    replay = await client.post("/api/v1/tasks", json=seed_task(title="Tonight's run"), headers=headers)
+    assert replay.headers.get("Idempotent-Replayed") == "true"
+    assert replay.json() == again.json()
+    with session_scope() as session:
+        assert session.exec(select(func.count()).select_from(IdempotencyKey)).one() == 1
+    assert count_tasks() == 2
+
+
+async def test_created_is_announced_after_commit_with_its_timeline_entry(client, auth, admin):
+    seen = []
+
+    def forward(event: TaskChanged) -> None:
+        # Runs in the publishing thread: what it reads here is already committed.
+        with session_scope() as session:
+            seen.append((event, session.get(TaskEvent, event.event_id), session.get(Task, event.task_id)))
+
+    with bus.forwarding(forward):
+        created = (await client.post("/api/v1/tasks", json=seed_task(expires_in=600), headers=auth)).json()
+    ((event, entry, task),) = seen
+    assert (event.kind, event.task_id, event.org_id, event.status) == (
+        "task.created",
+        created["task_id"],
+        admin.org_id,
+        "pending",
+    )
+    assert (entry.kind, entry.task_id, entry.actor) == ("created", created["task_id"], admin.id)
+    assert task.link_id == created["link_id"] and task.created_by == admin.id
+    assert event.expires_at == pytest.approx(task.expires_at.timestamp())
+    assert event.deliveries == 0
+
+
+async def test_created_queues_deliveries_for_listening_sinks_in_its_transaction(client, auth, admin):
+    org_sink = sinks.create_sink(
+        admin.org_id,
+        {"name": "All", "type": "webhook", "url": "https://hooks.example.com/all", "events": ["created"]},
+    ).sink
+    sinks.create_sink(
+        admin.org_id, {"name": "Done", "type": "webhook", "url": "https://hooks.example.com/done"}
+    )
+    body = seed_task(
+        sinks=[
+            {"type": "webhook", "url": "https://hooks.example.com/mine", "events": ["created"]},
+            {"type": "webhook", "url": "https://hooks.example.com/later"},
+        ]
+    )
+    seen = []
+    with bus.forwarding(seen.append):
+        created = (await client.post("/api/v1/tasks", json=body, headers=auth)).json()
+    with session_scope() as session:
+        rows = session.exec(select(Delivery).where(Delivery.task_id == created["task_id"])).all()
+    assert {(r.sink_id, r.sink["url"]) for r in rows} == {
+        (None, "https://hooks.example.com/mine"),
+        (org_sink.id, "https://hooks.example.com/all"),
+    }
+    assert {r.event for r in rows} == {"task.created"} and {r.status for r in rows} == {"pending"}
+    assert all(r.body["task_id"] == created["task_id"] for r in rows)
+    assert [e.deliveries for e in seen] == [2]

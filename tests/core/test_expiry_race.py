@@ -22,7 +22,9 @@ async def test_racing_sweepers_expire_each_task_exactly_once(admin):
     sink = [{"type": "webhook", "url": "https://receiver.example.com/hook", "events": ["expired"]}]
     ids = [create_task(admin, sink, expires_in=60)["task_id"] for _ in range(TASKS)]
     with session_scope(write=True) as session:
-        session.execute(update(Task).where(Task.id.in_(ids)).values(expires_at=utcnow() - timedelta(seconds=1)))
+        session.execute(
+            update(Task).where(Task.id.in_(ids)).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
         session.commit()
 
     async with bus.subscribe(None) as events:

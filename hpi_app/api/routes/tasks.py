@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from hpi_app.api.deps import BaseUrl, CanCreate, CanRead
+from hpi_app.api.deps import BaseUrl, CanCreate, CanRead, in_thread, public_base_url
 from hpi_app.config import settings
 from hpi_app.core import tasks as core
 from hpi_app.core.errors import InvalidInput
@@ -38,8 +38,11 @@ async def _json_body(request: Request) -> object:
     return json.loads(raw) if raw.strip() else {}
 
 
-def _idempotency(key: str | None, scope: str, body: object) -> IdempotencyRequest | None:
-    return IdempotencyRequest.build(key, scope, body) if key is not None else None
+async def _idempotency(request: Request, key: str | None, scope: str) -> IdempotencyRequest | None:
+    # The body is digested only when a key came with it (parsing it again costs every create).
+    if key is None:
+        return None
+    return IdempotencyRequest.build(key, scope, await _json_body(request))
 
 
 def _answer(outcome: core.Outcome) -> JSONResponse:
@@ -65,13 +68,12 @@ async def create_task(
     body: TaskCreate,
     request: Request,
     principal: CanCreate,
-    base: BaseUrl,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Create a task; the same ``Idempotency-Key`` and body within 24 h replays the first answer."""
-    req = _idempotency(idempotency_key, "POST /api/v1/tasks", await _json_body(request))
-    outcome = await run_in_threadpool(
-        core.create_task, principal, body, base_url=base, idempotency_request=req
+    req = await _idempotency(request, idempotency_key, "POST /api/v1/tasks")
+    outcome = await in_thread(
+        core.create_task, principal, body, base_url=public_base_url(request), idempotency_request=req
     )
     return _answer(outcome)
 
@@ -195,7 +197,7 @@ async def cancel_task(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Cancel a pending task; 409 when it is already completed, cancelled or expired."""
-    req = _idempotency(idempotency_key, f"POST /api/v1/tasks/{task_id}/cancel", await _json_body(request))
+    req = await _idempotency(request, idempotency_key, f"POST /api/v1/tasks/{task_id}/cancel")
     reason = body.reason if body else None
     outcome = await run_in_threadpool(core.cancel_task, principal, task_id, reason, idempotency_request=req)
     return _answer(outcome)
