@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request
@@ -17,7 +18,7 @@ from hpi_app.core import tasks as core
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.events import TERMINAL_STATUSES, bus
 from hpi_app.core.idempotency import IdempotencyRequest
-from hpi_app.models import utcnow
+from hpi_app.models import Task, utcnow
 from hpi_app.schemas import CancelRequest, ErrorBody, TaskCreate, TaskCreated, TaskList, TaskPublic
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
@@ -159,29 +160,38 @@ async def wait_task(
     seconds = _parse_timeout(timeout)
     deadline = time.monotonic() + seconds
     with bus.task_waiter(task_id) as waiter:
-        task = await run_in_threadpool(core.get_task, principal.org_id, task_id)
-        while task.status not in TERMINAL_STATUSES:
+        status, expires_at, done = await _wait_state(principal.org_id, task_id)
+        while done is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
             pause = min(remaining, WAIT_RECHECK_SECONDS)
-            if task.expires_at is not None:
-                until_expiry = (task.expires_at - utcnow()).total_seconds() + 0.01
+            if expires_at is not None:
+                until_expiry = (expires_at - utcnow()).total_seconds() + 0.01
                 pause = min(pause, max(until_expiry, 0.0))
             await waiter.wait(pause)
-            task = await run_in_threadpool(core.get_task, principal.org_id, task_id)
-    if task.status in TERMINAL_STATUSES:
-        return JSONResponse(core.to_public(task, base))
+            status, expires_at, done = await _wait_state(principal.org_id, task_id)
+    if done is not None:
+        return JSONResponse(core.to_public(done, base))
     return JSONResponse(
         {
-            "task_id": task.id,
-            "status": task.status,
+            "task_id": task_id,
+            "status": status,
             "timed_out": True,
-            "error": f"The task is still {task.status} after {seconds:g} seconds.",
+            "error": f"The task is still {status} after {seconds:g} seconds.",
             "code": "wait_timeout",
         },
         status_code=408,
     )
+
+
+async def _wait_state(org_id: str, task_id: str) -> tuple[str, datetime | None, Task | None]:
+    """Status and expiry of a waited-on task, and the task itself once it is final.
+
+    A parked waiter keeps only these two values, not the task with its spec: thousands park at once.
+    """
+    task = await in_thread(core.get_task, org_id, task_id)
+    return task.status, task.expires_at, task if task.status in TERMINAL_STATUSES else None
 
 
 @router.post(
