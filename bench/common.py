@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -105,6 +106,16 @@ def raise_nofile(wanted: int | None = None) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def stop_on_sigterm() -> None:
+    """Make SIGTERM (``kill``, ``timeout``) end this program like Ctrl-C does: by an exception,
+    so every ``with`` block stops its servers and drops its databases on the way out."""
+
+    def _exit(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
 def _child_setup() -> None:
     # Runs in the server's child between fork and exec: the same as `ulimit -n <hard>` in a shell.
     raise_nofile()
@@ -137,18 +148,22 @@ def tree_cpu_seconds(root: psutil.Process) -> float:
     return total
 
 
-def accepted_peers(root: psutil.Process, port: int) -> set[tuple[str, int]]:
+def accepted_peers(root: psutil.Process, port: int) -> dict[tuple[str, int], int]:
     """The remote ends of the TCP connections on ``port`` that the processes of the tree accepted.
 
     Connections still waiting in the kernel's accept queue belong to no process and are not
     counted.
+
+    Returns:
+        ``{(client address, client port): pid of the server process holding the connection}``;
+        with several Granian workers, the pid says which worker serves that connection.
     """
-    seen: set[tuple[str, int]] = set()
+    seen: dict[tuple[str, int], int] = {}
     for proc in process_tree(root):
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
             for conn in proc.net_connections(kind="tcp"):
                 if conn.status == psutil.CONN_ESTABLISHED and conn.laddr and conn.laddr.port == port:
-                    seen.add((conn.raddr.ip, conn.raddr.port))
+                    seen[(conn.raddr.ip, conn.raddr.port)] = proc.pid
     return seen
 
 
@@ -184,31 +199,37 @@ class CpuMeter:
 
     def __init__(self, server: Server | None) -> None:
         self.server = server
-        self._t0 = self._system0 = self._server0 = self._own0 = 0.0
+        self._t0 = self._system0 = self._server0 = self._own0 = self._store0 = 0.0
         self.wall = 0.0
 
     def _server_cpu(self) -> float:
         return self.server.cpu_seconds() if self.server is not None else 0.0
+
+    def _store_cpu(self) -> float:
+        return self.server.store_cpu_seconds() if self.server is not None else 0.0
 
     def start(self) -> CpuMeter:
         """Begin the span."""
         self._t0 = time.monotonic()
         self._system0 = system_busy_seconds()
         self._server0 = self._server_cpu()
+        self._store0 = self._store_cpu()
         self._own0 = _own_cpu_seconds(self.server.ps if self.server is not None else None)
         return self
 
     def stop(self) -> dict[str, float]:
-        """End the span: average busy cores of ``server``, ``client`` (this process and its
-        other children) and ``other``."""
+        """End the span: average busy cores of ``server``, ``store`` (its PostgreSQL backends and
+        Redis), ``client`` (this process and its other children) and ``other``."""
         wall = self.wall = max(time.monotonic() - self._t0, 1e-9)
         server = self._server_cpu() - self._server0
+        store = max(0.0, self._store_cpu() - self._store0)
         own = _own_cpu_seconds(self.server.ps if self.server is not None else None) - self._own0
         system = system_busy_seconds() - self._system0
         return {
             "server": round(server / wall, 2),
+            "store": round(store / wall, 2),
             "client": round(own / wall, 2),
-            "other": round(max(0.0, system - server - own) / wall, 2),
+            "other": round(max(0.0, system - server - store - own) / wall, 2),
         }
 
 
@@ -228,6 +249,77 @@ def wait_for_quiet_machine(limit: float, busy_cores: float = 0.3, window: float 
 
 
 # --------------------------------------------------------------------------------------------
+# Server configurations: one worker on SQLite, or several on PostgreSQL + Redis
+# --------------------------------------------------------------------------------------------
+
+PG_SERVER = os.environ.get("HPI_BENCH_PG", "postgresql://postgres@127.0.0.1:5432")
+REDIS_URL = os.environ.get("HPI_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How a benchmarked server (HPI or the baseline) runs.
+
+    Attributes:
+        name: Short name used on the command line (``sqlite1``, ``pg3``).
+        workers: Granian workers.
+        store: ``sqlite`` (a file in a temporary folder) or ``postgresql`` (a fresh database on
+            ``PG_SERVER``, dropped afterwards).
+        redis: Bridge the workers over Redis pub/sub (``REDIS_URL``, a fresh channel per server).
+    """
+
+    name: str
+    workers: int = 1
+    store: str = "sqlite"
+    redis: bool = False
+
+    @property
+    def label(self) -> str:
+        """For people: ``1 worker, SQLite`` / ``3 workers, PostgreSQL + Redis``."""
+        store = "PostgreSQL" if self.store == "postgresql" else "SQLite"
+        plural = "s" if self.workers != 1 else ""
+        return f"{self.workers} worker{plural}, {store}{' + Redis' if self.redis else ''}"
+
+
+SQLITE1 = ServerConfig("sqlite1")
+PG3 = ServerConfig("pg3", workers=3, store="postgresql", redis=True)
+CONFIGS = {c.name: c for c in (SQLITE1, PG3)}
+
+
+def parse_configs(text: str) -> list[ServerConfig]:
+    """``"sqlite1,pg3"`` → the configurations, in that order.
+
+    Raises:
+        ValueError: An unknown name.
+    """
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CONFIGS]
+    if unknown or not names:
+        raise ValueError(f"unknown configuration {unknown or text!r}; choose from {', '.join(CONFIGS)}")
+    return [CONFIGS[n] for n in names]
+
+
+def _pg_admin(statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True, connect_timeout=10) as conn:
+        conn.execute(statement)
+
+
+def create_pg_database(prefix: str = "bench") -> str:
+    """Create a fresh, empty database on ``PG_SERVER``; its URL."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    return f"{PG_SERVER}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    """Drop the database at ``url`` (``WITH (FORCE)``: connections still open are ended)."""
+    name = url.rsplit("/", 1)[1]
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# --------------------------------------------------------------------------------------------
 # Servers
 # --------------------------------------------------------------------------------------------
 
@@ -237,11 +329,15 @@ class Server:
     """A server started for a benchmark, in its own process group.
 
     Attributes:
-        name: What it is, for messages.
+        name: What it is, for messages (``HPI`` or ``baseline``).
         proc: The process started (the root of the server's process tree).
         port: The port it listens on.
         env: The environment it was started with.
         workdir: A temporary folder holding its data and log; removed by ``stop``.
+        config: How it runs (workers, store, Redis).
+        headers: Headers every API request needs (HPI: ``Authorization``; see ``sign_in``).
+        email: The benchmark user's email (HPI, once ``sign_in`` made one).
+        cleanups: Called once by ``stop`` after the processes are gone (e.g. drop the database).
     """
 
     name: str
@@ -249,6 +345,11 @@ class Server:
     port: int
     env: dict[str, str]
     workdir: Path
+    config: ServerConfig = SQLITE1
+    headers: dict[str, str] = field(default_factory=dict)
+    email: str = ""
+    store_url: str = ""
+    cleanups: list[Any] = field(default_factory=list, repr=False)
     _ps: psutil.Process | None = field(default=None, repr=False)
 
     @property
@@ -276,13 +377,37 @@ class Server:
         """CPU time the process tree has used so far."""
         return tree_cpu_seconds(self.ps)
 
+    def store_cpu_seconds(self) -> float:
+        """CPU time used so far by the store's and the bus's processes serving this server: the
+        PostgreSQL backends connected to its database and, with Redis, the Redis server (shared
+        with whatever else uses it). 0 for SQLite, which runs inside the server."""
+        if not self.store_url.startswith("postgresql"):
+            return 0.0
+        database = f" {self.store_url.rsplit('/', 1)[1]} "
+        total = 0.0
+        for proc in psutil.process_iter(["name", "cmdline"]):
+            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                title = (proc.info["cmdline"] or [""])[0]
+                if (proc.info["name"] == "postgres" and database in title) or (
+                    self.config.redis and proc.info["name"] == "redis-server"
+                ):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+        return total
+
     def connections(self) -> int:
         """Accepted connections the server holds open on its port."""
         return len(self.peers())
 
-    def peers(self) -> set[tuple[str, int]]:
-        """The client ends (address, port) of the connections the server holds open."""
+    def peers(self) -> dict[tuple[str, int], int]:
+        """The client ends (address, port) of the connections the server holds open, each with
+        the pid of the worker holding it."""
         return accepted_peers(self.ps, self.port)
+
+    def worker_of_ports(self, ports: Iterable[int]) -> dict[int, int]:
+        """``{client port: worker pid}`` for those of ``ports`` the server has accepted."""
+        wanted = set(ports)
+        return {port: pid for (_host, port), pid in self.peers().items() if port in wanted}
 
     def asgi_server(self) -> str:
         """Which ASGI server runs the app, read off the processes' memory maps and command lines."""
@@ -322,6 +447,32 @@ class Server:
                 raise RuntimeError(f"{self.name} did not answer within {limit:.0f} s:\n{self.tail()}")
             time.sleep(0.25)
 
+    def wait_workers(self, path: str, bus: str, limit: float = 120.0) -> None:
+        """Wait until every worker answers ``GET path`` with ``"bus": bus`` (HPI's and the
+        baseline's health route name the worker and its bus).
+
+        Fresh connections land on whichever worker accepts them first, so a few dozen of them
+        reach every worker.
+
+        Raises:
+            RuntimeError: Not every worker was seen ready within ``limit`` seconds.
+        """
+        deadline = time.monotonic() + limit
+        ready: set[str] = set()
+        while len(ready) < self.config.workers:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.tail()}")
+            with contextlib.suppress(httpx.HTTPError, ValueError):
+                answer = httpx.get(self.url + path, timeout=2, headers={"Connection": "close"}).json()
+                if answer.get("bus") == bus:
+                    ready.add(answer.get("worker"))
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{self.name}: only {len(ready)} of {self.config.workers} workers ready with bus "
+                    f"{bus!r} within {limit:.0f} s:\n{self.tail()}"
+                )
+            time.sleep(0.05)
+
     def tail(self, chars: int = 4000) -> str:
         """The end of the server's log."""
         try:
@@ -346,11 +497,12 @@ class Server:
         with contextlib.suppress(OSError):
             shutil.copyfile(self.log, self.saved_log)
         shutil.rmtree(self.workdir, ignore_errors=True)
+        _run_cleanups(self.cleanups)
 
     @property
     def saved_log(self) -> Path:
         """Where ``stop`` keeps the server's log (the last run of each kind of server)."""
-        return Path(tempfile.gettempdir()) / f"hpi-bench-{self.name.lower()}.log"
+        return Path(tempfile.gettempdir()) / f"hpi-bench-{self.name.lower()}-{self.config.name}.log"
 
     def __enter__(self) -> Server:
         return self
@@ -359,7 +511,26 @@ class Server:
         self.stop()
 
 
-def _spawn(name: str, cmd: list[str], env: dict[str, str], workdir: Path, port: int, cwd: Path) -> Server:
+def _run_cleanups(cleanups: list[Any]) -> None:
+    while cleanups:
+        cleanup = cleanups.pop()
+        try:
+            cleanup()
+        except Exception as exc:
+            print(f"  cleanup failed: {exc}", file=sys.stderr, flush=True)
+
+
+def _spawn(
+    name: str,
+    cmd: list[str],
+    env: dict[str, str],
+    workdir: Path,
+    port: int,
+    cwd: Path,
+    config: ServerConfig,
+    store_url: str,
+    cleanups: list[Any],
+) -> Server:
     with (workdir / "server.log").open("w") as out:
         proc = subprocess.Popen(
             cmd,
@@ -370,45 +541,129 @@ def _spawn(name: str, cmd: list[str], env: dict[str, str], workdir: Path, port: 
             start_new_session=True,
             preexec_fn=_child_setup,
         )
-    return Server(name=name, proc=proc, port=port, env=env, workdir=workdir)
+    return Server(
+        name=name,
+        proc=proc,
+        port=port,
+        env=env,
+        workdir=workdir,
+        config=config,
+        store_url=store_url,
+        cleanups=cleanups,
+    )
 
 
-def start_hpi() -> Server:
-    """Migrate a fresh store in a temporary folder and start ``python -m hpi_app serve`` on it.
+def _store_for(config: ServerConfig, workdir: Path, sqlite_name: str, cleanups: list[Any]) -> str:
+    """The store's URL: a SQLite file in ``workdir``, or a fresh PostgreSQL database (whose drop
+    is added to ``cleanups``)."""
+    if config.store == "postgresql":
+        url = create_pg_database()
+        cleanups.append(lambda: drop_pg_database(url))
+        return url
+    return f"sqlite:///{workdir / sqlite_name}"
+
+
+def start_hpi(config: ServerConfig = SQLITE1) -> Server:
+    """Migrate a fresh store and start ``python -m hpi_app serve`` on it, as ``config`` says.
 
     This is how ``tests/e2e/conftest.py`` starts the app: ``reflex run --env prod`` behind the
-    operator's ``serve`` command, one port for UI and API.
+    operator's ``serve`` command, one port for UI and API. With several workers, ``HPI_WORKERS``,
+    ``REFLEX_REDIS_URL`` and a fresh ``HPI_REDIS_NAMESPACE`` (bus channel, rate-limit keys) are set,
+    and the start waits until every worker answers with its bus bridged over Redis. Everything
+    made is removed again if the start fails (or is interrupted).
     """
     workdir = Path(tempfile.mkdtemp(prefix="hpi-bench-"))
-    port = free_port()
-    env = {
-        **os.environ,
-        "HPI_DATA_DIR": str(workdir),
-        "REFLEX_DB_URL": f"sqlite:///{workdir / 'hpi.db'}",
-        "PORT": str(port),
-    }
-    env.pop("HPI_PUBLIC_URL", None)
-    env.pop("REFLEX_REDIS_URL", None)
-    migrate = subprocess.run(
-        [PYTHON, "-m", "hpi_app", "migrate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    if migrate.returncode != 0:
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise RuntimeError(f"migrate failed:\n{migrate.stderr}")
-    server = _spawn("HPI", [PYTHON, "-m", "hpi_app", "serve"], env, workdir, port, ROOT)
-    server.wait_healthy("/api/v1/health")
-    return server
+    cleanups: list[Any] = [lambda: shutil.rmtree(workdir, ignore_errors=True)]
+    server = None
+    try:
+        port = free_port()
+        env = {**os.environ, "HPI_DATA_DIR": str(workdir), "PORT": str(port)}
+        for name in ("HPI_PUBLIC_URL", "REFLEX_REDIS_URL", "HPI_WORKERS", "HPI_REDIS_NAMESPACE"):
+            env.pop(name, None)
+        env["REFLEX_DB_URL"] = _store_for(config, workdir, "hpi.db", cleanups)
+        # The webhook benchmark's receiver listens on 127.0.0.1.
+        env["HPI_WEBHOOK_ALLOW_PRIVATE"] = "1"
+        if config.workers != 1:
+            env["HPI_WORKERS"] = str(config.workers)
+        if config.redis:
+            env["REFLEX_REDIS_URL"] = REDIS_URL
+            # Its own bus channel and rate-limit keys: other HPI instances may share this Redis.
+            env["HPI_REDIS_NAMESPACE"] = f"hpi-bench-{uuid.uuid4().hex[:12]}"
+        migrate = subprocess.run(
+            [PYTHON, "-m", "hpi_app", "migrate"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if migrate.returncode != 0:
+            raise RuntimeError(f"migrate failed:\n{migrate.stderr}")
+        server = _spawn(
+            "HPI",
+            [PYTHON, "-m", "hpi_app", "serve"],
+            env,
+            workdir,
+            port,
+            ROOT,
+            config,
+            env["REFLEX_DB_URL"],
+            cleanups,
+        )
+        server.wait_healthy("/api/v1/health")
+        server.wait_workers("/api/v1/health", "redis" if config.redis else "local")
+        return server
+    except BaseException:
+        if server is not None:
+            server.stop()
+        _run_cleanups(cleanups)
+        raise
 
 
-def start_baseline() -> Server:
-    """Start ``bench/baseline_app.py`` (Starlette + sqlite3 under Granian) on a fresh SQLite file."""
+def start_baseline(config: ServerConfig = SQLITE1) -> Server:
+    """Start ``bench/baseline_app.py`` (Starlette under Granian) on a fresh store, as ``config`` says."""
     workdir = Path(tempfile.mkdtemp(prefix="hpi-bench-baseline-"))
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(BENCH)}
-    cmd = [PYTHON, str(BENCH / "baseline_app.py"), "--port", str(port), "--db", str(workdir / "base.db")]
-    server = _spawn("baseline", cmd, env, workdir, port, BENCH)
-    server.wait_healthy("/health")
+    cleanups: list[Any] = [lambda: shutil.rmtree(workdir, ignore_errors=True)]
+    server = None
+    try:
+        port = free_port()
+        env = {**os.environ, "PYTHONPATH": str(BENCH)}
+        cmd = [PYTHON, str(BENCH / "baseline_app.py"), "--port", str(port), "--workers", str(config.workers)]
+        store = _store_for(config, workdir, "base.db", cleanups)
+        if config.store == "postgresql":
+            cmd += ["--pg", store]
+        else:
+            cmd += ["--db", str(workdir / "base.db")]
+        if config.redis:
+            cmd += ["--redis", REDIS_URL, "--channel", f"hpi:bench-baseline:{uuid.uuid4().hex[:12]}"]
+        server = _spawn("baseline", cmd, env, workdir, port, BENCH, config, store, cleanups)
+        server.wait_healthy("/health")
+        server.wait_workers("/api/v1/health", "redis" if config.redis else "local")
+        return server
+    except BaseException:
+        if server is not None:
+            server.stop()
+        _run_cleanups(cleanups)
+        raise
+
+
+def start_server(kind: str, config: ServerConfig = SQLITE1) -> Server:
+    """Start HPI (``kind`` = ``HPI``, with a signed-in benchmark user) or the baseline."""
+    if kind == "baseline":
+        return start_baseline(config)
+    server = start_hpi(config)
+    try:
+        sign_in(server)
+    except BaseException:
+        server.stop()
+        raise
     return server
+
+
+def sign_in(server: Server, email: str = "bench@example.com") -> None:
+    """Make the benchmark user and a token on HPI; sets ``server.headers`` and ``server.email``."""
+    server.headers = {"Authorization": f"Bearer {make_token(server, email)}"}
+    server.email = email
 
 
 def hpi_cli(server: Server, *args: str) -> str:
@@ -490,7 +745,38 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         "kernel": platform.release(),
+        "software": software_versions(),
     }
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of the server stack the figures depend on (``?`` when unknown)."""
+    import sqlite3
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str] = {}
+    for package in ("granian", "reflex", "starlette", "fastapi", "psycopg", "redis"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "?"
+    found["sqlite"] = sqlite3.sqlite_version
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", connect_timeout=5) as conn:
+            found["postgresql_server"] = conn.execute("SHOW server_version").fetchone()[0].split()[0]
+    except Exception:
+        found["postgresql_server"] = "?"
+    try:
+        import redis
+
+        found["redis_server"] = redis.Redis.from_url(REDIS_URL, socket_timeout=5).info("server")[
+            "redis_version"
+        ]
+    except Exception:
+        found["redis_server"] = "?"
+    return found
 
 
 def app_version() -> str:
@@ -511,8 +797,9 @@ def app_version() -> str:
     return f"{commit or 'unknown'}{' + uncommitted changes in hpi_app/' if dirty else ''}"
 
 
-def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Print rows as a plain, aligned text table."""
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]], left: int = 0) -> None:
+    """Print rows as a plain, aligned text table (numbers to the right, except in the first
+    ``left`` columns)."""
     text_rows = [[_cell(v) for v in row] for row in rows]
     widths = [
         max(len(h), *(len(r[i]) for r in text_rows)) if text_rows else len(h) for i, h in enumerate(headers)
@@ -520,7 +807,10 @@ def print_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
     print("  ".join("-" * w for w in widths))
     for row in text_rows:
-        cells = (c.rjust(w) if _numeric(c) else c.ljust(w) for c, w in zip(row, widths, strict=True))
+        cells = (
+            c.rjust(w) if i >= left and _numeric(c) else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
         print("  ".join(cells).rstrip())
 
 

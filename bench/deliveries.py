@@ -13,7 +13,16 @@ process nothing.
   and time until the receiver has all of them, and until the store shows every one delivered
   (attempt logged); deliveries per second from the latter.
 
-Run: ``python bench/deliveries.py [--tasks 200] [--backlog 1000] [--concurrency 16] [--pg]``.
+Served (``measure_served``, what ``run_all.py`` runs): against a running server (HPI as
+``python -m hpi_app serve`` in a ``common.ServerConfig``, or the baseline), create tasks with one
+webhook sink pointing at the receiver, then cancel them one at a time over HTTP (HPI has no REST
+"complete" route; a cancel queues a ``task.cancelled`` delivery in the same way a completion
+queues ``task.completed``) and time from the cancel's answer, and from its sending, to the
+webhook's arrival. With several workers the cancels rotate over each worker's connection and any
+worker's delivery worker may send.
+
+Run: ``python bench/deliveries.py [--tasks 200] [--backlog 1000] [--concurrency 16] [--pg]``
+(in-process) or ``python bench/deliveries.py --served [--config sqlite1,pg3] [--tasks 200]``.
 """
 
 from __future__ import annotations
@@ -242,6 +251,143 @@ async def run(args: argparse.Namespace, arrivals: multiprocessing.Queue, url: st
     return {"latency": latency, "drain": drains}
 
 
+class Receiver:
+    """The webhook receiver in its own process (``receiver_main``), for a ``with`` block."""
+
+    def __enter__(self) -> Receiver:
+        ctx = multiprocessing.get_context("spawn")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.arrivals, ready = ctx.Queue(), ctx.Event()
+        self.proc = ctx.Process(target=receiver_main, args=(self.port, self.arrivals, ready), daemon=True)
+        self.proc.start()
+        if not ready.wait(15):
+            self.__exit__()
+            raise RuntimeError("the receiver did not start")
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.proc.terminate()
+        self.proc.join(5)
+
+
+def measure_served(server, count: int = 200, warmup: int = 5, gap: float = 0.02) -> dict:
+    """Cancel ``count`` tasks with a webhook sink one at a time on a running server; time each webhook.
+
+    Args:
+        server: A ``common.Server``: HPI (``server.headers`` authenticate) or the baseline.
+        count: Cancels timed (after ``warmup`` more).
+        warmup: Cancels not timed, first.
+        gap: Seconds between one webhook's arrival and the next cancel (the server settles).
+
+    Returns:
+        p50/p99/max from the cancel's answer and from its sending to the webhook's arrival.
+    """
+    from common import SEED_TASK, LoadSpec, RawConnection, ms, percentile, run_post_load
+
+    with Receiver() as receiver:
+        sink = {"type": "webhook", "url": receiver.url, "secret": "bench-secret-123"}
+        made = run_post_load(
+            LoadSpec(
+                url=f"{server.url}/api/v1/tasks",
+                body={**SEED_TASK, "sinks": [sink]},
+                headers=server.headers,
+                count=count + warmup,
+                concurrency=8,
+                keep_answers=True,
+            )
+        )
+        if made.errors:
+            raise RuntimeError(f"creating tasks failed: {made.error_samples}")
+        ids = [a["task_id"] for a in made.answers]
+
+        async def cancel_all() -> tuple[list[float], list[float], list[str]]:
+            conns = []
+            for _ in range(server.config.workers * 10):  # one connection per worker
+                conn = RawConnection("127.0.0.1", server.port, server.headers)
+                await conn.request("GET", "/api/v1/health")
+                conns.append(conn)
+            where = server.worker_of_ports(c.local_port for c in conns)
+            per_worker = {}
+            for conn in conns:
+                per_worker.setdefault(where.get(conn.local_port), conn)
+            per_worker.pop(None, None)
+            use = list(per_worker.values())
+            from_answer, from_sent, problems = [], [], []
+            body = json.dumps({"reason": "bench/deliveries.py"}).encode()
+            try:
+                for n, task_id in enumerate(ids):
+                    await asyncio.sleep(gap)
+                    sent = time.monotonic()
+                    status, text = await use[n % len(use)].request(
+                        "POST", f"/api/v1/tasks/{task_id}/cancel", body
+                    )
+                    answered = time.monotonic()
+                    if status != 200:
+                        problems.append(f"cancel {status}: {text[:200]!r}")
+                        continue
+                    try:
+                        got_task, _webhook_id, at = await asyncio.to_thread(receiver.arrivals.get, True, 10)
+                    except queue.Empty:
+                        problems.append(f"no webhook for {task_id} within 10 s")
+                        continue
+                    if got_task != task_id:
+                        problems.append(f"webhook for {got_task} while waiting for {task_id}")
+                        continue
+                    if n >= warmup:
+                        from_answer.append(at - answered)
+                        from_sent.append(at - sent)
+            finally:
+                for conn in conns:
+                    await conn.close()
+            return from_answer, from_sent, problems
+
+        from_answer, from_sent, problems = asyncio.run(cancel_all())
+    return {
+        "target": server.name,
+        "config": server.config.name,
+        "cancels": count,
+        "received": len(from_answer),
+        "from_answer_p50_ms": ms(percentile(from_answer, 50)),
+        "from_answer_p99_ms": ms(percentile(from_answer, 99)),
+        "from_answer_max_ms": ms(max(from_answer, default=float("nan"))),
+        "from_sent_p50_ms": ms(percentile(from_sent, 50)),
+        "from_sent_p99_ms": ms(percentile(from_sent, 99)),
+        "problems": problems[:5],
+        "problem_count": len(problems),
+    }
+
+
+def run_served(config=None, count: int = 200, baseline: bool = True) -> list[dict]:
+    """``measure_served`` on the baseline (unless told not to), then on HPI, in ``config``."""
+    from common import SQLITE1, start_server
+
+    config = config or SQLITE1
+    results = []
+    for kind in ("baseline", "HPI") if baseline else ("HPI",):
+        print(f"webhooks: {kind} ({config.label}), {count} cancels", flush=True)
+        with start_server(kind, config) as server:
+            results.append(measure_served(server, count))
+    return results
+
+
+def report_served(results: list[dict]) -> None:
+    """Print the results of ``run_served``."""
+    print("\nCancel (over HTTP) → webhook received, one at a time")
+    print(
+        f"{'target':<9} {'config':<8} {'cancels':>7} {'from answer p50':>16} {'p99':>7} {'max':>7} "
+        f"{'from sent p50':>14} {'p99':>7}"
+    )
+    for r in results:
+        print(
+            f"{r['target']:<9} {r['config']:<8} {r['received']:>7} {r['from_answer_p50_ms']:>16} "
+            f"{r['from_answer_p99_ms']:>7} {r['from_answer_max_ms']:>7} {r['from_sent_p50_ms']:>14} "
+            f"{r['from_sent_p99_ms']:>7}"
+        )
+        for problem in r["problems"]:
+            print(f"  {r['target']} {r['config']}: {problem}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run both measurements and print their figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -262,10 +408,21 @@ def main(argv: list[str] | None = None) -> int:
         "--wait-quiet", type=float, default=60.0, metavar="S", help="wait up to S s for other load to settle"
     )
     parser.add_argument("--json", metavar="PATH", help="also write the figures as JSON")
+    parser.add_argument("--served", action="store_true", help="time cancel → webhook against served apps")
+    parser.add_argument("--config", default="sqlite1", help="with --served: sqlite1, pg3 or both")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from common import wait_for_quiet_machine
+    from common import parse_configs, stop_on_sigterm, wait_for_quiet_machine
+
+    stop_on_sigterm()
+
+    if args.served:
+        served = [r for config in parse_configs(args.config) for r in run_served(config, args.tasks)]
+        report_served(served)
+        if args.json:
+            Path(args.json).write_text(json.dumps(served, indent=2))
+        return 0
 
     busy = wait_for_quiet_machine(args.wait_quiet) if args.wait_quiet > 0 else float("nan")
     workdir = Path(tempfile.mkdtemp(prefix="hpi-bench-deliveries-"))
