@@ -186,6 +186,8 @@ def _row_view(row: TaskRow) -> rx.Component:
         ),
         rx.table.cell(rx.moment(row.created_at, from_now=True, interval=30000), white_space="nowrap"),
         class_name="task-row",
+        # Keyed by task, not by position: a new task inserts one row instead of re-rendering all.
+        key=row.task_id,
         data_task_id=row.task_id,
         data_status=row.status,
         cursor="pointer",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import random
 import time
 from datetime import datetime
 from typing import Annotated, Literal
@@ -165,7 +166,8 @@ async def wait_task(
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            pause = min(remaining, WAIT_RECHECK_SECONDS)
+            # Jittered, so thousands of waiters parked together do not re-read the store together.
+            pause = min(remaining, WAIT_RECHECK_SECONDS * random.uniform(0.8, 1.2))
             if expires_at is not None:
                 until_expiry = (expires_at - utcnow()).total_seconds() + 0.01
                 pause = min(pause, max(until_expiry, 0.0))
