@@ -12,6 +12,7 @@ from typing import Any
 import reflex as rx
 
 from hpi_app import routes
+from hpi_app.components.forms import callout_if
 from hpi_app.components.layout import centered_card
 from hpi_app.components.native_form import native_form
 
@@ -137,11 +138,8 @@ def _code_form(code: Any) -> rx.Component:
 
 def _waiting_for_code(code: Any) -> rx.Component:
     return rx.fragment(
-        rx.cond(
-            code.notice != "",
-            rx.callout(
-                code.notice, icon="mail-check", color_scheme="grass", size="1", width="100%", id="code-notice"
-            ),
+        callout_if(
+            code.notice, icon="mail-check", color_scheme="grass", size="1", width="100%", id="code-notice"
         ),
         _code_form(code),
         _resend(code),
@@ -150,11 +148,8 @@ def _waiting_for_code(code: Any) -> rx.Component:
 
 def _no_code_yet(code: Any) -> rx.Component:
     return rx.fragment(
-        rx.cond(
-            code.error != "",
-            rx.callout(
-                code.error, icon="circle-alert", color_scheme="red", size="1", role="alert", id="code-error"
-            ),
+        callout_if(
+            code.error, icon="circle-alert", color_scheme="red", size="1", role="alert", id="code-error"
         ),
         _send_button(code),
     )

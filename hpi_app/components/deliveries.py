@@ -259,6 +259,7 @@ def _delivery(
         border_top=f"1px solid {rx.color('gray', 4)}",
         width="100%",
         class_name="delivery-row",
+        key=row.id,
         data_delivery_id=row.id,
         data_status=row.status,
         data_event=row.event,

@@ -86,6 +86,11 @@ def navbar() -> rx.Component:
     )
 
 
+def loading_spinner(**props) -> rx.Component:
+    """A spinner in the middle of the space something is still loading into."""
+    return rx.center(rx.spinner(size="3"), **{"padding": "3em", **props})
+
+
 def signed_in_page(*children: rx.Component) -> rx.Component:
     """A page for members: the navbar, then the content once the session is confirmed."""
     return rx.box(
@@ -93,7 +98,7 @@ def signed_in_page(*children: rx.Component) -> rx.Component:
         rx.cond(
             SessionState.signed_in,
             rx.box(*children, max_width="1100px", margin_x="auto", padding="1em", width="100%"),
-            rx.center(rx.spinner(size="3"), padding="4em"),
+            loading_spinner(padding="4em"),
         ),
         min_height="100vh",
         background_color=rx.color("gray", 2),

@@ -1,13 +1,18 @@
-"""The frame of the Settings pages: a heading, the sub-navigation and the page's own section."""
+"""The frame of the Settings pages: a heading, the sub-navigation and the page's own sections.
+
+Also the parts those sections share: cards, lists of records, empty states and dialogs.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import reflex as rx
 
 from hpi_app import routes
-from hpi_app.components.layout import signed_in_page
+from hpi_app.components.forms import callout_if, dialog_actions, secondary_button
+from hpi_app.components.layout import loading_spinner, signed_in_page
 
 # (key, label, route, icon); the order of the tabs.
 SETTINGS_SECTIONS = (
@@ -90,37 +95,6 @@ def section_card(*children: rx.Component, **props) -> rx.Component:
     )
 
 
-def labelled_field(
-    label: str,
-    field_id: str,
-    control: rx.Component,
-    error: rx.Var[str] | str = "",
-    hint: rx.Var[str] | str = "",
-) -> rx.Component:
-    """A form control with its label above and its error (or hint) beside it."""
-    return rx.vstack(
-        rx.el.label(label, html_for=field_id, font_size="var(--font-size-2)", font_weight="500"),
-        control,
-        rx.cond(
-            error != "",
-            rx.text(
-                rx.icon("circle-alert", size=14, display="inline", vertical_align="-2px", margin_right="4px"),
-                error,
-                size="1",
-                color_scheme="red",
-                id=f"{field_id}-error",
-                role="alert",
-            ),
-            rx.fragment()
-            if isinstance(hint, str) and not hint
-            else rx.text(hint, size="1", color_scheme="gray"),
-        ),
-        spacing="1",
-        width="100%",
-        align="stretch",
-    )
-
-
 def empty_state(icon: str, title: str, text: str, **props) -> rx.Component:
     """A quiet box saying there is nothing here yet, and what to do about it."""
     return rx.center(
@@ -149,6 +123,32 @@ def empty_state(icon: str, title: str, text: str, **props) -> rx.Component:
 def scrolling_table(table: rx.Component, **props) -> rx.Component:
     """A table that scrolls sideways inside its own box on narrow screens (never the page)."""
     return rx.box(table, overflow_x="auto", width="100%", max_width="100%", **props)
+
+
+def records_table(
+    rows: rx.Var[list],
+    row: Callable[[Any], rx.Component],
+    *header_cells: rx.Component,
+    table_id: str,
+    empty: rx.Component | None = None,
+) -> rx.Component:
+    """A Settings list: the header cells, then ``row`` for each of ``rows`` (``empty`` when none)."""
+    table = scrolling_table(
+        rx.table.root(
+            rx.table.header(rx.table.row(*header_cells)),
+            rx.table.body(rx.foreach(rows, row)),
+            variant="surface",
+            size=rx.breakpoints(initial="1", sm="2"),
+            width="100%",
+            id=table_id,
+        ),
+    )
+    return table if empty is None else rx.cond(rows.length() > 0, table, empty)
+
+
+def when_loaded(loaded: rx.Var[bool], content: rx.Component, **spinner_props) -> rx.Component:
+    """``content`` once the section's records are read; a full-width spinner until then."""
+    return rx.cond(loaded, content, loading_spinner(width="100%", **spinner_props))
 
 
 def shown_once_dialog(
@@ -238,14 +238,11 @@ def confirm_dialog(
         rx.alert_dialog.content(
             title,
             description,
-            rx.cond(
-                error != "",
-                rx.callout(error, icon="triangle-alert", color_scheme="red", margin_top="1em"),
-            )
+            callout_if(error, icon="triangle-alert", color_scheme="red", margin_top="1em")
             if error is not None
             else rx.fragment(),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Cancel", variant="soft", color_scheme="gray")),
+            dialog_actions(
+                rx.alert_dialog.cancel(secondary_button("Cancel")),
                 rx.button(
                     confirm_label,
                     color_scheme=color_scheme,
@@ -253,8 +250,6 @@ def confirm_dialog(
                     loading=busy,
                     id=confirm_id,
                 ),
-                spacing="3",
-                justify="end",
                 margin_top="1.25em",
             ),
             max_width="460px",

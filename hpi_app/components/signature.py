@@ -11,6 +11,8 @@ from typing import Any
 
 import reflex as rx
 
+from hpi_app.components.forms import secondary_button
+
 SCRIPT_SRC = "/signature.js"
 
 
@@ -83,12 +85,10 @@ def signature_pad(field: Any, value: rx.Var[str], on_change: Any, label_id: rx.V
                 size="1",
                 color_scheme="gray",
             ),
-            rx.button(
+            secondary_button(
                 rx.icon("eraser", size=14),
                 "Clear",
                 type="button",
-                variant="soft",
-                color_scheme="gray",
                 size="1",
                 custom_attrs={"data-signature-clear": canvas_id},
                 aria_label="Clear signature",

@@ -11,6 +11,7 @@ from typing import Any
 import reflex as rx
 
 from hpi_app.components.blocks import form_block
+from hpi_app.components.forms import error_callout, secondary_button
 from hpi_app.components.layout import centered_card
 from hpi_app.components.markdown import markdown_html
 from hpi_app.components.signature import signature_script
@@ -183,13 +184,11 @@ def _step(page: Any, step: Any, index: rx.Var[int]) -> rx.Component:
 
 
 def _nav(page: Any) -> rx.Component:
-    back = rx.button(
+    back = secondary_button(
         rx.icon("chevron-left", size=16),
         "Back",
         on_click=page.previous_step,
         disabled=page.busy,
-        variant="soft",
-        color_scheme="gray",
         size="3",
         id="back-button",
     )
@@ -227,17 +226,7 @@ def form_view(page: Any) -> rx.Component:
 def form_body(page: Any) -> rx.Component:
     """The form without the page around it (the task detail page embeds it)."""
     return rx.vstack(
-        rx.cond(
-            page.notice != "",
-            rx.callout(
-                page.notice,
-                icon="triangle-alert",
-                color_scheme="red",
-                role="alert",
-                width="100%",
-                id="form-notice",
-            ),
-        ),
+        error_callout(page.notice, role="alert", id="form-notice"),
         _progress(page),
         rx.foreach(page.steps, lambda step, index: _step(page, step, index)),
         _nav(page),

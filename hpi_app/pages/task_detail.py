@@ -16,7 +16,8 @@ from hpi_app.components.deliveries import (
     redeliver_now,
     seconds_to_next_attempt,
 )
-from hpi_app.components.layout import signed_in_page
+from hpi_app.components.forms import callout_if, dialog_actions, secondary_button
+from hpi_app.components.layout import loading_spinner, signed_in_page
 from hpi_app.components.signature import signature_script
 from hpi_app.components.task_views import form_body
 from hpi_app.config import settings
@@ -289,21 +290,26 @@ def _cancel_dialog() -> rx.Component:
                 TaskDetailState.cancel_error != "",
                 rx.text(TaskDetailState.cancel_error, color_scheme="red", size="2"),
             ),
-            rx.hstack(
-                rx.alert_dialog.cancel(rx.button("Keep it", variant="soft", color_scheme="gray")),
+            dialog_actions(
+                rx.alert_dialog.cancel(secondary_button("Keep it")),
                 rx.button(
                     "Cancel task",
                     color_scheme="red",
                     on_click=TaskDetailState.confirm_cancel,
                     id="confirm-cancel",
                 ),
-                justify="end",
-                spacing="3",
                 margin_top="1em",
             ),
         ),
         open=TaskDetailState.cancel_open,
         on_open_change=TaskDetailState.open_cancel,
+    )
+
+
+def _instructions() -> rx.Component:
+    return rx.cond(
+        TaskDetailState.instructions_html != "",
+        rx.box(rx.html(TaskDetailState.instructions_html), class_name="markdown", width="100%"),
     )
 
 
@@ -313,10 +319,7 @@ def _embedded_form() -> rx.Component:
         rx.card(
             rx.vstack(
                 rx.heading("Complete it here", size="3"),
-                rx.cond(
-                    TaskDetailState.instructions_html != "",
-                    rx.box(rx.html(TaskDetailState.instructions_html), class_name="markdown", width="100%"),
-                ),
+                _instructions(),
                 form_body(TaskPageState),
                 spacing="3",
                 width="100%",
@@ -395,12 +398,7 @@ def _details() -> rx.Component:
                         _fact("Task id", rx.code(TaskDetailState.task_id_shown, size="1")),
                         orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
                     ),
-                    rx.cond(
-                        TaskDetailState.instructions_html != "",
-                        rx.box(
-                            rx.html(TaskDetailState.instructions_html), class_name="markdown", width="100%"
-                        ),
-                    ),
+                    _instructions(),
                     rx.cond(
                         TaskDetailState.status == "completed",
                         rx.vstack(
@@ -409,14 +407,8 @@ def _details() -> rx.Component:
                             width="100%",
                         ),
                     ),
-                    rx.cond(
-                        TaskDetailState.cancel_reason != "",
-                        rx.callout(
-                            TaskDetailState.cancel_reason,
-                            icon="ban",
-                            color_scheme="gray",
-                            title="Cancel reason",
-                        ),
+                    callout_if(
+                        TaskDetailState.cancel_reason, icon="ban", color_scheme="gray", title="Cancel reason"
                     ),
                     spacing="4",
                     width="100%",
@@ -475,6 +467,6 @@ def task_detail_page() -> rx.Component:
                     id="task-missing",
                 ),
             ),
-            rx.center(rx.spinner(size="3"), padding="3em"),
+            loading_spinner(),
         )
     )

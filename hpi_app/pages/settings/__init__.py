@@ -1,4 +1,6 @@
-"""Settings: API Tokens, Members and Account, one module per page with its state beside it."""
+"""Settings: API Tokens, Members, Notification sinks and Account, one module per page with its state
+beside it (``sinks``, the largest, is a package: its state, its dialogs and the page).
+"""
 
 from __future__ import annotations
 

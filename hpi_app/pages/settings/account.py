@@ -9,7 +9,8 @@ import asyncio
 
 import reflex as rx
 
-from hpi_app.components.settings_nav import labelled_field, section_card, settings_page
+from hpi_app.components.forms import error_callout, notice_callout, submit_button, text_field
+from hpi_app.components.settings_nav import section_card, settings_page
 from hpi_app.core import accounts, sessions
 from hpi_app.core.errors import DomainError
 from hpi_app.pages.settings import acting_member, back_to_sign_in
@@ -116,33 +117,17 @@ def _profile() -> rx.Component:
     )
 
 
-def _password_input(field_id: str, autocomplete: str) -> rx.Component:
-    return rx.input(
-        id=field_id,
-        name=field_id.replace("-", "_"),
-        type="password",
-        auto_complete=autocomplete,
-        width="100%",
-    )
+def _password_field(
+    label: str, field_id: str, error: rx.Var[str], autocomplete: str = "new-password", hint: str = ""
+) -> rx.Component:
+    return text_field(label, field_id, error=error, hint=hint, type="password", auto_complete=autocomplete)
 
 
 def _password_form() -> rx.Component:
     return section_card(
         rx.heading("Change password", size="3", as_="h3"),
-        rx.cond(
-            AccountState.notice != "",
-            rx.callout(
-                AccountState.notice,
-                icon="circle-check",
-                color_scheme="green",
-                width="100%",
-                id="account-notice",
-            ),
-        ),
-        rx.cond(
-            AccountState.form_error != "",
-            rx.callout(AccountState.form_error, icon="triangle-alert", color_scheme="red", width="100%"),
-        ),
+        notice_callout(AccountState.notice, "account-notice"),
+        error_callout(AccountState.form_error),
         rx.form(
             rx.vstack(
                 # Lets password managers tie the new password to this account.
@@ -154,33 +139,19 @@ def _password_form() -> rx.Component:
                     read_only=True,
                     hidden=True,
                 ),
-                labelled_field(
-                    "Current password",
-                    "current-password",
-                    _password_input("current-password", "current-password"),
-                    AccountState.current_error,
+                _password_field(
+                    "Current password", "current-password", AccountState.current_error, "current-password"
                 ),
-                labelled_field(
-                    "New password",
-                    "new-password",
-                    _password_input("new-password", "new-password"),
-                    AccountState.new_error,
-                    hint="At least 8 characters.",
+                _password_field(
+                    "New password", "new-password", AccountState.new_error, hint="At least 8 characters."
                 ),
-                labelled_field(
-                    "Confirm new password",
-                    "confirm-password",
-                    _password_input("confirm-password", "new-password"),
-                    AccountState.confirm_error,
-                ),
+                _password_field("Confirm new password", "confirm-password", AccountState.confirm_error),
                 rx.text(
                     "Changing it signs you out on every other browser and device.",
                     size="1",
                     color_scheme="gray",
                 ),
-                rx.button(
-                    "Change password", type="submit", loading=AccountState.saving, id="change-password"
-                ),
+                submit_button("Change password", busy=AccountState.saving, button_id="change-password"),
                 spacing="3",
                 width="100%",
                 max_width="420px",

@@ -12,14 +12,23 @@ import secrets
 
 import reflex as rx
 
+from hpi_app.components.forms import (
+    error_callout,
+    labelled_field,
+    notice_callout,
+    secondary_button,
+    submit_button,
+    text_field,
+    text_input,
+)
 from hpi_app.components.layout import admin_only
 from hpi_app.components.settings_nav import (
     WIDE_ONLY,
     confirm_dialog,
-    labelled_field,
-    scrolling_table,
+    records_table,
     section_card,
     settings_page,
+    when_loaded,
 )
 from hpi_app.core import accounts
 from hpi_app.core.errors import DomainError
@@ -237,34 +246,22 @@ def _add_form() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.grid(
-                    labelled_field(
+                    text_field(
                         "Email",
                         "member-email",
-                        rx.input(
-                            id="member-email",
-                            name="member_email",
-                            type="email",
-                            value=MembersState.email,
-                            on_change=MembersState.set_email,
-                            placeholder="name@example.com",
-                            auto_complete="off",
-                            width="100%",
-                        ),
-                        MembersState.email_error,
+                        type="email",
+                        value=MembersState.email,
+                        on_change=MembersState.set_email,
+                        placeholder="name@example.com",
+                        error=MembersState.email_error,
                     ),
-                    labelled_field(
+                    text_field(
                         "Name",
                         "member-name",
-                        rx.input(
-                            id="member-name",
-                            name="member_name",
-                            value=MembersState.name,
-                            on_change=MembersState.set_name,
-                            placeholder="Optional",
-                            auto_complete="off",
-                            width="100%",
-                        ),
-                        MembersState.name_error,
+                        value=MembersState.name,
+                        on_change=MembersState.set_name,
+                        placeholder="Optional",
+                        error=MembersState.name_error,
                     ),
                     labelled_field(
                         "Role",
@@ -284,21 +281,17 @@ def _add_form() -> rx.Component:
                         "Temporary password",
                         "member-password",
                         rx.hstack(
-                            rx.input(
-                                id="member-password",
-                                name="member_password",
+                            text_input(
+                                "member-password",
                                 value=MembersState.password,
                                 on_change=MembersState.set_password,
                                 auto_complete="new-password",
                                 font_family="var(--code-font-family)",
-                                width="100%",
                             ),
-                            rx.button(
+                            secondary_button(
                                 rx.icon("dices", size=16),
                                 "Generate",
                                 type="button",
-                                variant="soft",
-                                color_scheme="gray",
                                 on_click=MembersState.generate_password,
                                 id="generate-password",
                             ),
@@ -312,18 +305,9 @@ def _add_form() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                rx.cond(
-                    MembersState.form_error != "",
-                    rx.callout(
-                        MembersState.form_error, icon="triangle-alert", color_scheme="red", width="100%"
-                    ),
-                ),
-                rx.button(
-                    rx.icon("user-plus", size=16),
-                    "Add member",
-                    type="submit",
-                    loading=MembersState.adding,
-                    id="add-member",
+                error_callout(MembersState.form_error),
+                submit_button(
+                    "Add member", icon="user-plus", busy=MembersState.adding, button_id="add-member"
                 ),
                 spacing="4",
                 width="100%",
@@ -338,12 +322,10 @@ def _add_form() -> rx.Component:
 def _member_actions(row: MemberRow) -> rx.Component:
     return rx.dropdown_menu.root(
         rx.dropdown_menu.trigger(
-            rx.button(
+            secondary_button(
                 "Manage",
                 rx.icon("chevron-down", size=14),
                 size="1",
-                variant="soft",
-                color_scheme="gray",
                 aria_label="Manage " + row.email,
                 class_name="manage-member",
             ),
@@ -404,6 +386,7 @@ def _member_row(row: MemberRow) -> rx.Component:
         ),
         rx.table.cell(_member_actions(row), text_align="right"),
         class_name="member-row",
+        key=row.id,
         data_email=row.email,
         data_role=row.role,
         align="center",
@@ -413,47 +396,20 @@ def _member_row(row: MemberRow) -> rx.Component:
 def _member_list() -> rx.Component:
     return rx.vstack(
         rx.heading("Members", size="3", as_="h3"),
-        rx.cond(
-            MembersState.notice != "",
-            rx.callout(
-                MembersState.notice,
-                icon="circle-check",
-                color_scheme="green",
-                width="100%",
-                id="members-notice",
-            ),
-        ),
-        rx.cond(
-            MembersState.action_error != "",
-            rx.callout(
-                MembersState.action_error,
-                icon="triangle-alert",
-                color_scheme="red",
-                width="100%",
-                role="alert",
-                id="members-error",
-            ),
-        ),
-        rx.cond(
+        notice_callout(MembersState.notice, "members-notice"),
+        error_callout(MembersState.action_error, role="alert", id="members-error"),
+        when_loaded(
             MembersState.loaded,
-            scrolling_table(
-                rx.table.root(
-                    rx.table.header(
-                        rx.table.row(
-                            rx.table.column_header_cell("Member"),
-                            rx.table.column_header_cell("Role"),
-                            rx.table.column_header_cell("Added", display=WIDE_ONLY),
-                            rx.table.column_header_cell(""),
-                        )
-                    ),
-                    rx.table.body(rx.foreach(MembersState.rows, _member_row)),
-                    variant="surface",
-                    size=rx.breakpoints(initial="1", sm="2"),
-                    width="100%",
-                    id="member-table",
-                ),
+            records_table(
+                MembersState.rows,
+                _member_row,
+                rx.table.column_header_cell("Member"),
+                rx.table.column_header_cell("Role"),
+                rx.table.column_header_cell("Added", display=WIDE_ONLY),
+                rx.table.column_header_cell(""),
+                table_id="member-table",
             ),
-            rx.center(rx.spinner(size="3"), padding="3em", width="100%", id="members-loading"),
+            id="members-loading",
         ),
         spacing="3",
         width="100%",

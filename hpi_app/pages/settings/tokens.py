@@ -12,16 +12,24 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
+from hpi_app.components.forms import (
+    choice_fieldset,
+    error_callout,
+    field_error,
+    labelled_field,
+    submit_button,
+    text_field,
+)
 from hpi_app.components.settings_nav import (
     PHONE_ONLY,
     WIDE_ONLY,
     confirm_dialog,
     empty_state,
-    labelled_field,
-    scrolling_table,
+    records_table,
     section_card,
     settings_page,
     shown_once_dialog,
+    when_loaded,
 )
 from hpi_app.core import tokens
 from hpi_app.core.errors import DomainError
@@ -307,20 +315,14 @@ def _create_form() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.grid(
-                    labelled_field(
+                    text_field(
                         "Name",
                         "token-name",
-                        rx.input(
-                            id="token-name",
-                            name="token_name",
-                            value=TokensState.name,
-                            on_change=TokensState.set_name,
-                            placeholder="e.g. deploy pipeline",
-                            max_length=200,
-                            auto_complete="off",
-                            width="100%",
-                        ),
-                        TokensState.name_error,
+                        value=TokensState.name,
+                        on_change=TokensState.set_name,
+                        placeholder="e.g. deploy pipeline",
+                        max_length=200,
+                        error=TokensState.name_error,
                         hint="So you recognise it in this list later.",
                     ),
                     labelled_field(
@@ -362,10 +364,8 @@ def _create_form() -> rx.Component:
                     spacing="4",
                     width="100%",
                 ),
-                rx.el.fieldset(
-                    rx.el.legend(
-                        "Scopes", font_size="var(--font-size-2)", font_weight="500", margin_bottom="0.35em"
-                    ),
+                choice_fieldset(
+                    "Scopes",
                     rx.grid(
                         *[_scope_choice(scope) for scope in SCOPES],
                         columns=rx.breakpoints(initial="1", sm="2"),
@@ -374,41 +374,14 @@ def _create_form() -> rx.Component:
                     ),
                     rx.cond(
                         TokensState.scopes_error != "",
-                        rx.text(
-                            rx.icon(
-                                "circle-alert",
-                                size=14,
-                                display="inline",
-                                vertical_align="-2px",
-                                margin_right="4px",
-                            ),
-                            TokensState.scopes_error,
-                            size="1",
-                            color_scheme="red",
-                            id="scopes-error",
-                            role="alert",
-                            margin_top="0.35em",
-                        ),
+                        field_error(TokensState.scopes_error, "scopes-error", margin_top="0.35em"),
                     ),
-                    border="none",
-                    padding="0",
-                    margin="0",
-                    min_width="0",
                     width="100%",
                     id="token-scopes",
                 ),
-                rx.cond(
-                    TokensState.form_error != "",
-                    rx.callout(
-                        TokensState.form_error, icon="triangle-alert", color_scheme="red", width="100%"
-                    ),
-                ),
-                rx.button(
-                    rx.icon("plus", size=16),
-                    "Create token",
-                    type="submit",
-                    loading=TokensState.creating,
-                    id="create-token",
+                error_callout(TokensState.form_error),
+                submit_button(
+                    "Create token", icon="plus", busy=TokensState.creating, button_id="create-token"
                 ),
                 spacing="4",
                 width="100%",
@@ -477,6 +450,7 @@ def _token_row(row: TokenRow) -> rx.Component:
         ),
         rx.table.cell(_status(row), white_space="nowrap"),
         class_name="token-row",
+        key=row.id,
         data_token_id=row.id,
         data_prefix=row.prefix,
         data_status=row.status,
@@ -498,41 +472,30 @@ def _token_list() -> rx.Component:
             spacing="3",
             wrap="wrap",
         ),
-        rx.cond(
+        when_loaded(
             TokensState.loaded,
-            rx.cond(
-                TokensState.rows.length() > 0,
-                scrolling_table(
-                    rx.table.root(
-                        rx.table.header(
-                            rx.table.row(
-                                rx.table.column_header_cell("Token"),
-                                rx.table.column_header_cell("Scopes", display=WIDE_ONLY),
-                                rx.cond(
-                                    TokensState.show_owner,
-                                    rx.table.column_header_cell("Acts as", display=WIDE_ONLY),
-                                ),
-                                rx.table.column_header_cell("Created", display=WIDE_ONLY),
-                                rx.table.column_header_cell("Last used"),
-                                rx.table.column_header_cell("Expires", display=WIDE_ONLY),
-                                rx.table.column_header_cell("Status"),
-                            )
-                        ),
-                        rx.table.body(rx.foreach(TokensState.rows, _token_row)),
-                        variant="surface",
-                        size=rx.breakpoints(initial="1", sm="2"),
-                        width="100%",
-                        id="token-table",
-                    ),
+            records_table(
+                TokensState.rows,
+                _token_row,
+                rx.table.column_header_cell("Token"),
+                rx.table.column_header_cell("Scopes", display=WIDE_ONLY),
+                rx.cond(
+                    TokensState.show_owner,
+                    rx.table.column_header_cell("Acts as", display=WIDE_ONLY),
                 ),
-                empty_state(
+                rx.table.column_header_cell("Created", display=WIDE_ONLY),
+                rx.table.column_header_cell("Last used"),
+                rx.table.column_header_cell("Expires", display=WIDE_ONLY),
+                rx.table.column_header_cell("Status"),
+                table_id="token-table",
+                empty=empty_state(
                     "key-round",
                     "No API tokens yet",
                     "Create one above so a script, a CI pipeline or an agent can create tasks.",
                     id="tokens-empty",
                 ),
             ),
-            rx.center(rx.spinner(size="3"), padding="3em", width="100%", id="tokens-loading"),
+            id="tokens-loading",
         ),
         spacing="3",
         width="100%",

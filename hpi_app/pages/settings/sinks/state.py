@@ -1,0 +1,395 @@
+"""The state of Settings > Notification sinks: the sinks, the edit form, the confirmations, the log."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+
+import reflex as rx
+
+from hpi_app.components.deliveries import DeliveryRow, delivery_rows, redeliver_now, sink_target
+from hpi_app.core import delivery_log, sinks
+from hpi_app.core.errors import DomainError
+from hpi_app.models import OrgSink
+from hpi_app.pages.settings import acting_member, back_to_sign_in
+from hpi_app.schemas import DEFAULT_SINK_EVENTS
+from hpi_app.state import SessionState
+
+SINK_EVENTS = ("created", "completed", "cancelled", "expired")
+TARGET_FIELDS = {"webhook": "url", "email": "to", "nats": "subject"}
+LOG_LIMIT = 50
+# How long the page follows a test event or a redelivery before leaving it to the log.
+FOLLOW_SECONDS = 15.0
+
+
+@dataclasses.dataclass
+class SinkRow:
+    """One line of the sink list."""
+
+    id: str = ""
+    name: str = ""
+    type: str = "webhook"
+    target: str = ""
+    events: list[str] = dataclasses.field(default_factory=list)
+    enabled: bool = True
+    last_status: str = ""
+    last_at: str = ""
+
+
+def _row_of(sink: OrgSink) -> SinkRow:
+    public = sinks.to_public(sink)
+    records, _total = delivery_log.list_deliveries(sink.org_id, sink_id=sink.id, limit=1)
+    last = records[0].delivery if records else None
+    return SinkRow(
+        id=public["sink_id"],
+        name=public["name"],
+        type=public["type"],
+        target=sink_target({"type": public["type"], **public["config"]}),
+        events=public["events"],
+        enabled=public["enabled"],
+        last_status=last.status if last else "",
+        last_at=delivery_log.to_public(records[0])["created_at"] if last else "",
+    )
+
+
+def _load_rows(org_id: str) -> list[SinkRow]:
+    return [_row_of(sink) for sink in sinks.list_sinks(org_id)]
+
+
+def _load_log(org_id: str, sink_id: str) -> tuple[list[DeliveryRow], int]:
+    records, total = delivery_log.list_deliveries(org_id, sink_id=sink_id, limit=LOG_LIMIT)
+    return delivery_rows(org_id, records), total
+
+
+class SinksState(rx.State):
+    """The sink list, the edit dialog, the confirmations and the chosen sink's log."""
+
+    rows: list[SinkRow] = []
+    loaded: bool = False
+    can_manage: bool = False
+
+    editing: bool = False
+    edit_id: str = ""
+    name: str = ""
+    kind: str = "webhook"
+    target: str = ""
+    secret: str = ""
+    has_secret: bool = False
+    events: list[str] = list(DEFAULT_SINK_EVENTS)
+    errors: dict[str, str] = {}
+    saving: bool = False
+
+    # A generated secret lives here only until its dialog is closed.
+    new_secret: str = ""
+    new_secret_sink: str = ""
+    copied: bool = False
+
+    confirm: str = ""
+    confirm_id: str = ""
+    confirm_name: str = ""
+    confirm_error: str = ""
+    working: bool = False
+
+    log_sink_id: str = ""
+    log_rows: list[DeliveryRow] = []
+    log_total: int = 0
+
+    _org_id: str = ""
+    _user_id: str = ""
+
+    async def _reload(self) -> None:
+        self.rows = await asyncio.to_thread(_load_rows, self._org_id)
+        if self.log_sink_id not in {row.id for row in self.rows}:
+            self.log_sink_id = self.rows[0].id if self.rows else ""
+        if self.log_sink_id:
+            self.log_rows, self.log_total = await asyncio.to_thread(_load_log, self._org_id, self.log_sink_id)
+        else:
+            self.log_rows, self.log_total = [], 0
+        self.loaded = True
+
+    @rx.var
+    def log_sink_name(self) -> str:
+        """The name of the sink whose log is shown."""
+        return next((row.name for row in self.rows if row.id == self.log_sink_id), "")
+
+    @rx.var
+    def target_label(self) -> str:
+        """What the target field asks for, by type."""
+        return {"webhook": "URL", "email": "Email address", "nats": "NATS subject"}.get(self.kind, "Target")
+
+    @rx.var
+    def target_error(self) -> str:
+        """The error beside the target field."""
+        return self.errors.get(TARGET_FIELDS.get(self.kind, ""), "")
+
+    @rx.event
+    async def load(self):
+        """on_load: read the organisation's sinks and the first one's log."""
+        session = await self.get_state(SessionState)
+        if not session.user_id:
+            return
+        self._org_id, self._user_id = session.org_id, session.user_id
+        self.can_manage = session.is_admin
+        self.editing, self.new_secret, self.confirm = False, "", ""
+        await self._reload()
+
+    async def _refused(self) -> rx.event.EventSpec | None:
+        """None when the tab's member may manage sinks; else where to send them, or why not."""
+        session = await acting_member(self)
+        self.can_manage = bool(session and session.is_admin)
+        if session is None:
+            return back_to_sign_in(self)
+        return None if self.can_manage else rx.toast.error("Only an admin can change sinks.")
+
+    @rx.event
+    async def refresh(self):
+        """Read the sinks and the log again."""
+        await self._reload()
+
+    @rx.event
+    def new_sink(self):
+        """Open the dialog for a new sink."""
+        self.edit_id, self.name, self.kind, self.target, self.secret = "", "", "webhook", "", ""
+        self.has_secret, self.events, self.errors = False, list(DEFAULT_SINK_EVENTS), {}
+        self.editing = True
+
+    @rx.event
+    def edit_sink(self, sink_id: str):
+        """Open the dialog for one sink."""
+        row = next((r for r in self.rows if r.id == sink_id), None)
+        if row is None:
+            return
+        self.edit_id, self.name, self.kind, self.target, self.secret = (
+            row.id,
+            row.name,
+            row.type,
+            row.target,
+            "",
+        )
+        self.has_secret, self.events, self.errors = row.type == "webhook", list(row.events), {}
+        self.editing = True
+
+    @rx.event
+    def close_editor(self, open_: bool = False):
+        """Close the dialog without saving."""
+        if not open_ and not self.saving:
+            self.editing = False
+
+    @rx.event
+    def set_name(self, value: str):
+        """Type the sink's name."""
+        self.name = value[:100]
+        self.errors = {k: v for k, v in self.errors.items() if k != "name"}
+
+    @rx.event
+    def set_kind(self, value: str):
+        """Choose the sink's type (the target field follows)."""
+        if value != self.kind:
+            self.kind, self.target, self.errors = value, "", {}
+
+    @rx.event
+    def set_target(self, value: str):
+        """Type where the sink sends to."""
+        self.target = value[:2000]
+        self.errors = {k: v for k, v in self.errors.items() if k != TARGET_FIELDS.get(self.kind)}
+
+    @rx.event
+    def set_secret(self, value: str):
+        """Type a webhook secret of one's own."""
+        self.secret = value[:200]
+        self.errors = {k: v for k, v in self.errors.items() if k != "secret"}
+
+    @rx.event
+    def toggle_event(self, event: str, checked: bool):
+        """Tick or untick one event."""
+        chosen = (set(self.events) | {event}) if checked else (set(self.events) - {event})
+        self.events = [e for e in SINK_EVENTS if e in chosen]
+        self.errors = {k: v for k, v in self.errors.items() if not k.startswith("events")}
+
+    def _settings(self) -> dict:
+        data = {"name": self.name.strip(), "type": self.kind, "events": self.events}
+        data[TARGET_FIELDS[self.kind]] = self.target.strip()
+        if self.kind == "webhook" and self.secret:
+            data["secret"] = self.secret
+        return data
+
+    @rx.event
+    async def save(self, _form: dict):
+        """Create or change the sink; show a generated secret once."""
+        if self.saving:
+            return
+        errors = {}
+        if not self.name.strip():
+            errors["name"] = "Give the sink a name, e.g. the system it notifies."
+        if not self.target.strip():
+            errors[TARGET_FIELDS[self.kind]] = f"Enter the {self.target_label.lower()} to send to."
+        if not self.events:
+            errors["events"] = "Choose at least one event."
+        self.errors = errors
+        if errors:
+            return
+        if refused := await self._refused():
+            self.editing = False
+            yield refused
+            return
+        self.saving = True
+        yield
+        try:
+            if self.edit_id:
+                saved = await asyncio.to_thread(
+                    sinks.update_sink, self._org_id, self.edit_id, self._settings()
+                )
+            else:
+                saved = await asyncio.to_thread(
+                    sinks.create_sink, self._org_id, self._settings(), created_by=self._user_id
+                )
+        except DomainError as exc:
+            self._show_errors(exc)
+            self.saving = False
+            return
+        self.saving, self.editing = False, False
+        self.log_sink_id = saved.sink.id
+        if saved.new_secret:
+            self.new_secret, self.new_secret_sink, self.copied = saved.new_secret, saved.sink.name, False
+        await self._reload()
+        yield rx.toast.success(f"Saved “{saved.sink.name}”.", duration=3000)
+
+    def _show_errors(self, exc: DomainError) -> None:
+        known = {"name", "url", "to", "subject", "secret", "events"}
+        errors = {}
+        for detail in exc.details:
+            key = str(detail.get("field", "")).split(".")[0].split("[")[0]
+            if key in known:
+                errors.setdefault(key, _sentence(detail.get("message", "") or exc.message))
+            else:
+                errors["form"] = exc.message
+        self.errors = errors or {"form": exc.message}
+
+    @rx.event
+    def mark_copied(self):
+        """Note that the copy button was used."""
+        self.copied = True
+
+    @rx.event
+    def close_new_secret(self, open_: bool = False):
+        """Forget the secret once its dialog closes."""
+        if not open_:
+            self.new_secret = self.new_secret_sink = ""
+            self.copied = False
+
+    @rx.event
+    async def set_enabled(self, sink_id: str, enabled: bool):
+        """Switch a sink on or off."""
+        if refused := await self._refused():
+            return refused
+        try:
+            await asyncio.to_thread(sinks.set_enabled, self._org_id, sink_id, enabled)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        await self._reload()
+        return None
+
+    @rx.event
+    def show_log(self, sink_id: str):
+        """Show one sink's delivery log."""
+        self.log_sink_id = sink_id
+        return SinksState.refresh
+
+    @rx.event
+    async def send_test(self, sink_id: str):
+        """Send a test event to a sink, then follow it until it is delivered or fails."""
+        if refused := await self._refused():
+            return refused
+        try:
+            delivery = await asyncio.to_thread(sinks.send_test_event, self._org_id, sink_id)
+        except DomainError as exc:
+            return rx.toast.error(exc.message)
+        self.log_sink_id = sink_id
+        await self._reload()
+        return [rx.toast.info("Test event sent…", duration=2000), SinksState.follow(delivery.id, True)]
+
+    @rx.event
+    async def redeliver(self, delivery_id: str):
+        """Send one delivery of the log again."""
+        if refused := await self._refused():
+            return refused
+        toast = await redeliver_now(self._org_id, delivery_id)
+        await self._reload()
+        return [toast, SinksState.follow(delivery_id, False)]
+
+    @rx.event(background=True)
+    async def follow(self, delivery_id: str, announce: bool):
+        """Refresh the log once a just-sent delivery has its answer; toast a test event's result."""
+        async with self:
+            org_id = self._org_id
+        deadline = time.monotonic() + FOLLOW_SECONDS
+        record = None
+        while time.monotonic() < deadline:
+            record = await asyncio.to_thread(delivery_log.get_delivery, org_id, delivery_id)
+            if record.delivery.status != "pending":
+                break
+            await asyncio.sleep(0.3)
+        async with self:
+            await self._reload()
+        if record is None or not announce:
+            return None
+        row = record.delivery
+        if row.status == "delivered":
+            return rx.toast.success(f"Test event delivered (HTTP {row.last_status_code or 'OK'}).")
+        if row.status == "failed":
+            return rx.toast.error(f"Test event failed: {row.last_error or 'no answer'}", duration=8000)
+        return rx.toast.info("The test event is still on its way; see the delivery log.")
+
+    @rx.event
+    def ask(self, action: str, sink_id: str):
+        """Open the confirmation for rotating a secret or deleting a sink."""
+        row = next((r for r in self.rows if r.id == sink_id), None)
+        if row is not None:
+            self.confirm, self.confirm_id, self.confirm_name, self.confirm_error = (
+                action,
+                row.id,
+                row.name,
+                "",
+            )
+
+    @rx.event
+    def cancel_confirm(self, open_: bool = False):
+        """Close the confirmation."""
+        if not open_ and not self.working:
+            self.confirm = ""
+
+    @rx.event
+    async def confirmed(self):
+        """Rotate the secret or delete the sink the confirmation names."""
+        if not self.confirm or self.working:
+            return
+        if refused := await self._refused():
+            self.confirm = ""
+            yield refused
+            return
+        self.working = True
+        yield
+        try:
+            if self.confirm == "rotate":
+                saved = await asyncio.to_thread(sinks.rotate_secret, self._org_id, self.confirm_id)
+                self.new_secret, self.new_secret_sink, self.copied = (
+                    saved.new_secret or "",
+                    saved.sink.name,
+                    False,
+                )
+                message = f"“{self.confirm_name}” has a new secret."
+            else:
+                await asyncio.to_thread(sinks.delete_sink, self._org_id, self.confirm_id)
+                message = f"Deleted “{self.confirm_name}”."
+        except DomainError as exc:
+            self.confirm_error, self.working = exc.message, False
+            return
+        self.working, self.confirm = False, ""
+        await self._reload()
+        yield rx.toast.success(message, duration=3000)
+
+
+def _sentence(message: str) -> str:
+    text = message.strip()
+    return (text[:1].upper() + text[1:]).rstrip(".") + "." if text else ""
