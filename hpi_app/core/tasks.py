@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, func, or_, select
 
@@ -20,8 +21,8 @@ from hpi_app.core.errors import Conflict, InvalidInput, NotFound
 from hpi_app.core.events import TaskChanged, bus
 from hpi_app.core.idempotency import IdempotencyRequest
 from hpi_app.core.principal import Principal
-from hpi_app.db import session_scope
-from hpi_app.models import Submission, Task, TaskEvent, User, iso, utcnow
+from hpi_app.db import read_first, session_scope
+from hpi_app.models import Submission, Task, TaskEvent, User, iso, new_id, utcnow
 from hpi_app.schemas import TaskCreate
 from hpi_app.spec import SubmissionError, load_steps, validate_submission
 
@@ -396,10 +397,73 @@ _REFUSALS = {
 }
 
 
-def not_pending(task: Task) -> Conflict:
-    """The refusal for acting on a task that is no longer pending (says which final state it is in)."""
+def not_pending(task: Task | Row) -> Conflict:
+    """The refusal for acting on a task that is no longer pending (says which final state it is in).
+
+    ``task`` may also be a row with the task's ``id`` and ``status``.
+    """
     message, code = _REFUSALS.get(task.status, ("This task is not pending.", "task_not_pending"))
     return Conflict(message, code=code, extra={"status": task.status, "task_id": task.id})
+
+
+# Finishing a task is one conditional UPDATE: only a pending task that is not overdue matches, so
+# of two racing callers exactly one changes the row (SQLite: one writer at a time; PostgreSQL: the
+# second waits on the row lock, then finds it no longer pending). RETURNING hands back what the
+# timeline, the outbox and the answer need, so nothing is read before or after it.
+_TASKS = Task.__table__
+_NOW = bindparam("now", type_=_TASKS.c.expires_at.type)
+_PENDING = (_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == "pending")
+_NOT_OVERDUE = or_(_TASKS.c.expires_at.is_(None), _TASKS.c.expires_at > _NOW)
+_CANCEL = (
+    update(_TASKS)
+    .where(*_PENDING, _TASKS.c.org_id == bindparam("org"), _NOT_OVERDUE)
+    .values(status="cancelled", cancelled_at=_NOW, cancel_reason=bindparam("reason"))
+    .returning(_TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at)
+)
+# The completed task is the caller's answer: the whole row, as a Task.
+_COMPLETE = select(Task).from_statement(
+    update(_TASKS)
+    .where(*_PENDING, _NOT_OVERDUE)
+    .values(
+        status="completed",
+        completed_at=_NOW,
+        completed_by=bindparam("actor"),
+        data=bindparam("answers", type_=_TASKS.c.data.type),
+    )
+    .returning(*_TASKS.c)
+)
+_EXPIRE = (
+    update(_TASKS)
+    .where(*_PENDING, _TASKS.c.expires_at.is_not(None), _TASKS.c.expires_at <= _NOW)
+    .values(status="expired", expired_at=_NOW)
+    .returning(_TASKS.c.org_id, _TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at)
+)
+# Where a task stands, for the refusals (and, with its steps, for validating a submission).
+_STATE = select(_TASKS.c.id, _TASKS.c.org_id, _TASKS.c.status, _TASKS.c.expires_at).where(
+    _TASKS.c.id == bindparam("task_id")
+)
+_STATE_AND_STEPS = _STATE.add_columns(_TASKS.c.steps)
+_INSERT_SUBMISSION = insert(Submission.__table__)
+
+
+def _task_not_found(task_id: str) -> NotFound:
+    return NotFound(f"No task with id {task_id}.", code="task_not_found")
+
+
+def _refusal(session: Session, task_id: str, org_id: str | None = None) -> Exception:
+    """Why a conditional change matched no row: 404, or 409 with the task's current state.
+
+    Reads the row in the change's transaction (which it then rolls back). A task found pending
+    was overdue (the only other reason not to match): it is expired first, as a read would.
+    """
+    state = session.connection().execute(_STATE, {"task_id": task_id}).first()
+    session.rollback()
+    if state is None or (org_id is not None and state.org_id != org_id):
+        return _task_not_found(task_id)
+    if state.status == "pending":
+        expire_task(task_id)
+        state = read_first(_STATE, {"task_id": task_id}) or state
+    return not_pending(state)
 
 
 def complete_task(
@@ -412,7 +476,8 @@ def complete_task(
     """Accept a submission: validate ``data`` against the spec and finish the task.
 
     Exactly one of several concurrent submissions wins; the others get a Conflict and
-    change nothing.
+    change nothing. The task's change, its submission, timeline entry and outbox deliveries are
+    written in one transaction; ``task.completed`` is published after it commits.
 
     Args:
         task_id: The task.
@@ -423,39 +488,34 @@ def complete_task(
     Returns:
         The completed task.
     """
-    with session_scope() as session:
-        task = _load(session, org_id, task_id)
-    if _is_overdue(task):
-        expire_task(task.id)
-        raise not_pending(get_task(task.org_id, task.id))
-    if task.status != "pending":
-        raise not_pending(task)
+    current = read_first(_STATE_AND_STEPS, {"task_id": task_id}) if _is_uuid(task_id) else None
+    if current is None or (org_id is not None and current.org_id != org_id):
+        raise _task_not_found(task_id)
+    if _is_overdue(current):
+        expire_task(current.id)
+        raise not_pending(get_task(current.org_id, current.id))
+    if current.status != "pending":
+        raise not_pending(current)
     try:
-        cleaned = validate_submission(load_steps(task.steps), data)
+        cleaned = validate_submission(load_steps(current.steps), data)
     except SubmissionError as exc:
         raise InvalidInput(
             "Some answers need attention.", code="invalid_submission", details=exc.details
         ) from None
     now = utcnow()
     with session_scope(write=True) as session:
-        won = session.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.status == "pending")
-            .where(or_(Task.expires_at.is_(None), Task.expires_at > now))
-            .values(status="completed", completed_at=now, completed_by=actor, data=cleaned)
-        ).rowcount
-        if won != 1:
-            session.rollback()
-            current = _load(session, None, task.id)
-            if _is_overdue(current, now):
-                expire_task(current.id)
-                current = _load(session, None, task.id)
-            raise not_pending(current)
-        session.add(Submission(task_id=task.id, data=cleaned, submitted_by=actor, submitted_at=now))
-        task = _load(session, None, task.id)
-        event = _record(session, task, "completed", actor)
+        task = session.scalars(
+            _COMPLETE, {"task_id": current.id, "now": now, "actor": actor, "answers": cleaned}
+        ).first()
+        if task is None:
+            raise _refusal(session, current.id)
+        session.connection().execute(
+            _INSERT_SUBMISSION,
+            {"id": new_id(), "task_id": task.id, "data": cleaned, "submitted_by": actor, "submitted_at": now},
+        )
+        recorded = _record(session, task, "completed", actor)
         session.commit()
-    _publish(task, "completed", event)
+    _publish(task, "completed", recorded)
     return task
 
 
@@ -468,11 +528,15 @@ def cancel_task(
 ) -> Outcome:
     """Cancel a pending task of the principal's organisation.
 
+    The change, its timeline entry, its outbox deliveries and the ``Idempotency-Key`` record are
+    written in one transaction; ``task.cancelled`` is published after it commits.
+
     Returns:
         200 ``{task_id, status: "cancelled"}``, or the first answer replayed for a repeated key.
 
     Raises:
-        Conflict: The task is no longer pending.
+        NotFound: No such task in the principal's organisation.
+        Conflict: The task is no longer pending (an overdue one is expired first).
     """
     now = utcnow()
     with session_scope(write=True) as session:
@@ -480,26 +544,32 @@ def cancel_task(
             replay = idempotency.find_replay(session, principal.org_id, idempotency_request)
             if replay is not None:
                 return Outcome(*replay, replayed=True)
-        task = _load(session, principal.org_id, task_id)
-        if _is_overdue(task, now):
-            session.rollback()
-            expire_task(task.id)
-            raise not_pending(get_task(principal.org_id, task_id))
-        won = session.execute(
-            update(Task)
-            .where(Task.id == task.id, Task.status == "pending")
-            .values(status="cancelled", cancelled_at=now, cancel_reason=reason)
-        ).rowcount
-        if won != 1:
-            session.rollback()
-            raise not_pending(_load(session, None, task.id))
-        session.refresh(task)
-        event = _record(session, task, "cancelled", principal.user_id, {"reason": reason} if reason else None)
+        if not _is_uuid(task_id):
+            raise _task_not_found(task_id)
+        won = (
+            session.connection()
+            .execute(_CANCEL, {"task_id": task_id, "org": principal.org_id, "now": now, "reason": reason})
+            .first()
+        )
+        if won is None:
+            raise _refusal(session, task_id, principal.org_id)
+        task = _new_task(
+            id=task_id,
+            org_id=principal.org_id,
+            status="cancelled",
+            cancelled_at=now,
+            cancel_reason=reason,
+            sinks=won.sinks,
+            correlation_key=won.correlation_key,
+            expires_at=won.expires_at,
+        )
+        detail = {"reason": reason} if reason else None
+        recorded = _record(session, task, "cancelled", principal.user_id, detail)
         answer = {"task_id": task.id, "status": "cancelled"}
         if idempotency_request is not None:
             idempotency.record(session, principal.org_id, idempotency_request, 200, answer)
         session.commit()
-    _publish(task, "cancelled", event)
+    _publish(task, "cancelled", recorded)
     return Outcome(200, answer)
 
 
@@ -507,19 +577,22 @@ def expire_task(task_id: str) -> bool:
     """Expire one overdue pending task; True if this call did it (so it is announced once)."""
     now = utcnow()
     with session_scope(write=True) as session:
-        won = session.execute(
-            update(Task)
-            .where(Task.id == task_id, Task.status == "pending")
-            .where(Task.expires_at.is_not(None), Task.expires_at <= now)
-            .values(status="expired", expired_at=now)
-        ).rowcount
-        if won != 1:
+        won = session.connection().execute(_EXPIRE, {"task_id": task_id, "now": now}).first()
+        if won is None:
             session.rollback()
             return False
-        task = _load(session, None, task_id)
-        event = _record(session, task, "expired", None)
+        task = _new_task(
+            id=task_id,
+            org_id=won.org_id,
+            status="expired",
+            expired_at=now,
+            sinks=won.sinks,
+            correlation_key=won.correlation_key,
+            expires_at=won.expires_at,
+        )
+        recorded = _record(session, task, "expired", None)
         session.commit()
-    _publish(task, "expired", event)
+    _publish(task, "expired", recorded)
     return True
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import timedelta
 
+from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
-from hpi_app.core import tasks
+from hpi_app.core import accounts, tasks, tokens
 from hpi_app.core.events import bus
 from hpi_app.db import session_scope
-from hpi_app.models import Task, utcnow
+from hpi_app.models import Delivery, IdempotencyKey, Task, TaskEvent, utcnow
 from tests.utils.bodies import seed_task
 
 
@@ -167,3 +169,107 @@ async def test_the_sweeper_worker_expires_on_time(client, auth):
     finally:
         worker.cancel()
     assert answer.status_code == 200 and answer.json()["status"] == "expired"
+
+
+_CANCEL_SINK = [{"type": "webhook", "url": "https://receiver.example.com/hook", "events": ["cancelled"]}]
+
+
+def _rows(model, task_id: str, **where) -> list:
+    with session_scope() as session:
+        query = select(model).where(model.task_id == task_id)
+        for column, value in where.items():
+            query = query.where(getattr(model, column) == value)
+        return list(session.exec(query).all())
+
+
+async def _published(events, kind: str) -> list:
+    seen = []
+    while (event := await events.get(timeout=0.3)) is not None:
+        seen.append(event)
+    return [e for e in seen if e.kind == kind]
+
+
+async def test_racing_cancels_exactly_one_wins_and_writes_once(client, auth):
+    task_id = await _create(client, auth, sinks=_CANCEL_SINK)
+    async with bus.subscribe(None) as events:
+        answers = await asyncio.gather(
+            *(
+                client.post(f"/api/v1/tasks/{task_id}/cancel", json={"reason": f"#{n}"}, headers=auth)
+                for n in range(8)
+            )
+        )
+        announced = await _published(events, "task.cancelled")
+    assert sorted(a.status_code for a in answers) == [200] + [409] * 7
+    assert {a.json()["code"] for a in answers if a.status_code == 409} == {"task_cancelled"}
+    winner = next(a for a in answers if a.status_code == 200)
+    assert winner.json() == {"task_id": task_id, "status": "cancelled"}
+    reason = json.loads(winner.request.content)["reason"]
+    task = (await client.get(f"/api/v1/tasks/{task_id}", headers=auth)).json()
+    assert task["status"] == "cancelled" and task["cancel_reason"] == reason
+    [event] = _rows(TaskEvent, task_id, kind="cancelled")  # one timeline row, the winner's
+    assert event.detail == {"reason": reason}
+    [queued] = _rows(Delivery, task_id, event="task.cancelled")  # one outbox row
+    assert queued.body["reason"] == reason and queued.body["task_id"] == task_id
+    # Announced once, after the commit, naming the timeline row and the queued delivery.
+    assert [(e.task_id, e.status, e.event_id, e.deliveries) for e in announced] == [
+        (task_id, "cancelled", event.id, 1)
+    ]
+
+
+async def test_racing_cancels_with_one_idempotency_key_cancel_once(client, auth):
+    task_id = await _create(client, auth)
+    headers = {**auth, "Idempotency-Key": "race-1"}
+    answers = await asyncio.gather(
+        *(
+            client.post(f"/api/v1/tasks/{task_id}/cancel", json={"reason": "x"}, headers=headers)
+            for _ in range(6)
+        )
+    )
+    first = [a for a in answers if a.status_code == 200 and "Idempotent-Replayed" not in a.headers]
+    assert len(first) == 1
+    for answer in answers:
+        if answer.status_code == 200:  # the first answer, or it replayed
+            assert answer.json() == {"task_id": task_id, "status": "cancelled"}
+        else:  # it raced the first one past the key check (PostgreSQL): refused as for any cancel
+            assert answer.status_code == 409 and answer.json()["code"] == "task_cancelled"
+    assert len(_rows(TaskEvent, task_id, kind="cancelled")) == 1
+    with session_scope() as session:
+        keys = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == "race-1")).all()
+    assert [(k.status_code, k.response) for k in keys] == [(200, {"task_id": task_id, "status": "cancelled"})]
+    again = await client.post(f"/api/v1/tasks/{task_id}/cancel", json={"reason": "x"}, headers=headers)
+    assert again.status_code == 200 and again.headers.get("Idempotent-Replayed") == "true"
+
+
+async def test_cancelling_an_overdue_task_expires_it_instead(client, auth):
+    task_id = await _create(client, auth, expires_in=60, sinks=_CANCEL_SINK)
+    _backdate_expiry(task_id)  # overdue, and nothing has read it since
+    async with bus.subscribe(None) as events:
+        cancel = await client.post(f"/api/v1/tasks/{task_id}/cancel", json={"reason": "late"}, headers=auth)
+        expired = await _published(events, "task.expired")
+    assert cancel.status_code == 409
+    assert cancel.json()["code"] == "task_expired" and cancel.json()["status"] == "expired"
+    task = (await client.get(f"/api/v1/tasks/{task_id}", headers=auth)).json()
+    assert task["status"] == "expired" and task["cancelled_at"] is None and task["cancel_reason"] is None
+    assert [e.kind for e in tasks.timeline(task["org_id"], task_id)] == ["created", "expired"]
+    assert [e.task_id for e in expired] == [task_id]
+    assert _rows(Delivery, task_id) == []  # the sink listens for cancelled only
+
+
+async def test_cancel_of_a_task_not_ours_is_404_whatever_its_state(client, auth):
+    done = await _create(client, auth)
+    tasks.complete_task(done, {"decision": "Approve"})
+    overdue = await _create(client, auth, expires_in=60)
+    _backdate_expiry(overdue)
+    stranger = accounts.create_user("eve@other.test", "another password", org_name="Other")
+    raw, _ = tokens.create_token(stranger.id, "eve", "tasks:create,tasks:read")
+    theirs = {"Authorization": f"Bearer {raw}"}
+    for task_id in (done, overdue, "7d2c7d56-7a5c-4a1e-8a37-0a4b6f9f6c11", "not-a-task-id"):
+        answer = await client.post(f"/api/v1/tasks/{task_id}/cancel", json={"reason": "x"}, headers=theirs)
+        assert answer.status_code == 404, task_id
+        assert answer.json()["code"] == "task_not_found"
+    with session_scope() as session:
+        assert session.get(Task, done).status == "completed"
+        assert session.get(Task, overdue).status == "pending"  # a stranger's request expires nothing
+    assert _rows(TaskEvent, overdue, kind="expired") == []
+    mine = await client.post("/api/v1/tasks/not-a-task-id/cancel", headers=auth)
+    assert mine.status_code == 404 and mine.json()["code"] == "task_not_found"

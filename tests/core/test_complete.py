@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import func, select, update
 
-from hpi_app.core import tasks
-from hpi_app.core.errors import Conflict, InvalidInput
+from hpi_app.core import accounts, tasks
+from hpi_app.core.errors import Conflict, InvalidInput, NotFound
 from hpi_app.core.principal import Principal
 from hpi_app.db import session_scope
-from hpi_app.models import Submission
+from hpi_app.models import Submission, Task, utcnow
 from hpi_app.schemas import TaskCreate
 from tests.utils.bodies import seed_task
 
@@ -88,3 +89,129 @@ def test_completion_by_link(task_id, admin):
     with pytest.raises(Exception) as caught:
         tasks.get_task_by_link("no-such-link")
     assert getattr(caught.value, "code", "") == "link_not_found"
+
+
+def _principal(user) -> Principal:
+    return Principal(org_id=user.org_id, user_id=user.id, scopes=frozenset({"tasks:create"}))
+
+
+def _backdate_expiry(task_id: str) -> None:
+    with session_scope(write=True) as session:
+        session.execute(
+            update(Task).where(Task.id == task_id).values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        session.commit()
+
+
+def _kinds(org_id: str, task_id: str) -> list[str]:
+    return [event.kind for event in tasks.timeline(org_id, task_id)]
+
+
+def _submissions(task_id: str) -> int:
+    with session_scope() as session:
+        return session.exec(
+            select(func.count()).select_from(Submission).where(Submission.task_id == task_id)
+        ).one()
+
+
+def test_completion_returns_the_task_as_stored(task_id, admin):
+    done = tasks.complete_task(task_id, {"decision": "Approve", "comments": "ok"}, actor="a@acme.test")
+    stored = tasks.get_task(admin.org_id, task_id)
+    assert done.status == "completed" and done.data == {"decision": "Approve", "comments": "ok"}
+    assert done.completed_by == "a@acme.test" and done.completed_at is not None
+    assert tasks.to_public(done, "http://x") == tasks.to_public(stored, "http://x")
+
+
+def test_racing_cancels_and_completions_exactly_one_wins(task_id, admin):
+    barrier = threading.Barrier(8)
+    results: list[tuple[str, str]] = []
+
+    def act(n: int) -> None:
+        barrier.wait()
+        try:
+            if n % 2:
+                tasks.cancel_task(_principal(admin), task_id, f"#{n}")
+                results.append(("won", "cancelled"))
+            else:
+                tasks.complete_task(task_id, {"decision": "Approve", "comments": f"#{n}"}, actor=f"p{n}")
+                results.append(("won", "completed"))
+        except Conflict as exc:
+            results.append(("lost", exc.code))
+
+    threads = [threading.Thread(target=act, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [state for outcome, state in results if outcome == "won"]
+    assert len(winners) == 1 and len(results) == 8
+    final = tasks.get_task(admin.org_id, task_id)
+    assert final.status == winners[0]
+    # Every loser was told the state the winner left, whichever way it lost.
+    assert {code for outcome, code in results if outcome == "lost"} == {f"task_{winners[0]}"}
+    assert _kinds(admin.org_id, task_id) == ["created", winners[0]]
+    assert _submissions(task_id) == (1 if winners[0] == "completed" else 0)
+    assert (final.data is None) == (winners[0] == "cancelled")
+    assert (final.cancel_reason is None) == (winners[0] == "completed")
+
+
+def test_a_task_overdue_when_the_answer_is_written_is_expired_not_completed(admin, monkeypatch):
+    outcome = tasks.create_task(
+        _principal(admin), TaskCreate.model_validate(seed_task(expires_in=60)), base_url="http://x"
+    )
+    task_id = outcome.body["task_id"]
+    validate = tasks.validate_submission
+
+    def validate_then_expire(steps, data):
+        _backdate_expiry(task_id)  # its expiry passes between the read and the write
+        return validate(steps, data)
+
+    monkeypatch.setattr(tasks, "validate_submission", validate_then_expire)
+    with pytest.raises(Conflict) as caught:
+        tasks.complete_task(task_id, {"decision": "Approve"})
+    assert caught.value.code == "task_expired"
+    task = tasks.get_task(admin.org_id, task_id)
+    assert task.status == "expired" and task.data is None and task.completed_at is None
+    assert _kinds(admin.org_id, task_id) == ["created", "expired"]
+    assert _submissions(task_id) == 0
+
+
+def test_an_overdue_task_refuses_completion_and_cancel_and_expires_once(admin):
+    outcome = tasks.create_task(
+        _principal(admin), TaskCreate.model_validate(seed_task(expires_in=60)), base_url="http://x"
+    )
+    task_id = outcome.body["task_id"]
+    assert tasks.expire_task(task_id) is False  # not due yet: nothing changes
+    _backdate_expiry(task_id)
+    with pytest.raises(Conflict) as completing:
+        tasks.complete_task(task_id, {"decision": "Approve"})
+    assert completing.value.code == "task_expired"
+    with pytest.raises(Conflict) as cancelling:
+        tasks.cancel_task(_principal(admin), task_id, "late")
+    assert cancelling.value.code == "task_expired"
+    assert tasks.expire_task(task_id) is False  # already expired
+    assert _kinds(admin.org_id, task_id) == ["created", "expired"]
+    task = tasks.get_task(admin.org_id, task_id)
+    assert task.status == "expired" and task.expired_at is not None and task.cancel_reason is None
+
+
+def test_finished_tasks_do_not_expire(task_id, admin):
+    tasks.complete_task(task_id, {"decision": "Approve"})
+    _backdate_expiry(task_id)
+    assert tasks.expire_task(task_id) is False
+    assert tasks.get_task(admin.org_id, task_id).status == "completed"
+    assert _kinds(admin.org_id, task_id) == ["created", "completed"]
+
+
+def test_another_organisations_or_an_unknown_task_is_not_found(task_id, admin):
+    stranger = accounts.create_user("eve@other.test", "another password", org_name="Other")
+    for ref in (task_id, "7d2c7d56-7a5c-4a1e-8a37-0a4b6f9f6c11", "not-a-task-id"):
+        with pytest.raises(NotFound):
+            tasks.complete_task(ref, {"decision": "Approve"}, org_id=stranger.org_id)
+        with pytest.raises(NotFound):
+            tasks.cancel_task(_principal(stranger), ref, None)
+    for ref in ("7d2c7d56-7a5c-4a1e-8a37-0a4b6f9f6c11", "not-a-task-id"):
+        with pytest.raises(NotFound):
+            tasks.complete_task(ref, {"decision": "Approve"})
+    assert tasks.get_task(admin.org_id, task_id).status == "pending"
+    assert _kinds(admin.org_id, task_id) == ["created"]
