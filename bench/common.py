@@ -12,6 +12,7 @@ import json
 import math
 import os
 import platform
+import random
 import resource
 import shutil
 import signal
@@ -82,7 +83,25 @@ SEED_TASK: dict[str, Any] = {
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port nothing listens on, below the kernel's ephemeral range.
+
+    Ports from ``bind(0)`` are also handed to outgoing connections, which may take one between
+    choosing it and the server binding it ("address already in use"); below the ephemeral range
+    only listeners compete. (tests/utils/ports.py does the same for the tests.)
+    """
+    try:
+        floor = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        floor = 32768
+    for _ in range(200):
+        port = random.randrange(max(1025, floor - 12000), floor)
+        try:
+            with socket.socket() as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("0.0.0.0", port))
+        except OSError:
+            continue
+        return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]

@@ -35,7 +35,6 @@ import multiprocessing
 import os
 import queue
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -44,13 +43,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def receiver_main(port: int, arrivals: multiprocessing.Queue, ready: multiprocessing.Event) -> None:
@@ -255,6 +247,8 @@ class Receiver:
     """The webhook receiver in its own process (``receiver_main``), for a ``with`` block."""
 
     def __enter__(self) -> Receiver:
+        from common import free_port
+
         ctx = multiprocessing.get_context("spawn")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
@@ -428,6 +422,8 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="hpi-bench-deliveries-"))
     db_url = set_up_store(args.pg, workdir)
     sys.path.insert(0, str(ROOT))
+    from common import free_port
+
     port = free_port()
     ctx = multiprocessing.get_context("spawn")
     arrivals, ready = ctx.Queue(), ctx.Event()

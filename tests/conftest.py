@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Settings are read once at import: point them at a scratch folder before hpi_app loads.
@@ -49,24 +50,33 @@ def template_db() -> Iterator[Path]:
     shutil.rmtree(_SCRATCH, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def postgres_db() -> Iterator[str]:
-    """A PostgreSQL database created and migrated for this test session, dropped afterwards."""
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database on ``PG_SERVER``, dropped afterwards; yields its URL."""
     name = f"hpi_test_{uuid.uuid4().hex[:12]}"
-    admin_engine = create_engine(
+    admin = create_engine(
         f"{PG_SERVER}/postgres".replace("postgresql://", "postgresql+psycopg://"),
         isolation_level="AUTOCOMMIT",
     )
-    with admin_engine.connect() as conn:
+    with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = f"{PG_SERVER}/{name}"
-    db.use_database(url)
-    migrate()
-    db.get_engine().dispose()
-    yield url
-    with admin_engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin_engine.dispose()
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_db() -> Iterator[str]:
+    """A PostgreSQL database created and migrated for this test session, dropped afterwards."""
+    with postgres_database() as url:
+        db.use_database(url)
+        migrate()
+        db.get_engine().dispose()
+        yield url
+        db.get_engine().dispose()
 
 
 @pytest.fixture(params=BACKENDS)

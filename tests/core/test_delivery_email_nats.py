@@ -12,7 +12,8 @@ import pytest
 from hpi_app.core import tasks
 from hpi_app.core.senders.email import parse_smtp_url
 from tests.utils.deliveries import attempts, create_task, deliveries, principal_of, running_worker, wait_until
-from tests.utils.receivers import SmtpReceiver, free_port
+from tests.utils.ports import free_port
+from tests.utils.receivers import SmtpReceiver
 
 NATS_URL = "nats://127.0.0.1:4222"
 PUBLIC = "https://hpi.example.com"

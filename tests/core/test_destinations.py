@@ -19,6 +19,24 @@ from tests.utils.bodies import seed_task
 from tests.utils.receivers import WebhookReceiver
 
 
+async def _send(url: str) -> int:
+    """One attempt of a webhook delivery to ``url`` (the sender the delivery worker uses)."""
+    job = Job(
+        delivery_id="d-1",
+        webhook_id="msg_1",
+        event="task.completed",
+        attempt=1,
+        sink={"type": "webhook", "url": url},
+        body={"event": "task.completed", "task_id": "t-1"},
+        deadline_at=utcnow() + timedelta(hours=1),
+    )
+    sender = WebhookSender(timeout=2)
+    try:
+        return await sender.send(job)
+    finally:
+        await sender.aclose()
+
+
 @pytest.fixture
 def private_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """The default of a real instance (the test suite itself allows private receivers)."""
@@ -86,39 +104,13 @@ async def test_a_name_resolving_to_a_private_address_is_not_sent_to(private_refu
     assert resolved and not any(destinations.is_public_address(a) for a in resolved)
     with WebhookReceiver() as receiver:
         port = receiver.url.rsplit(":", 1)[1]
-        job = Job(
-            delivery_id="d-1",
-            webhook_id="msg_1",
-            event="task.completed",
-            attempt=1,
-            sink={"type": "webhook", "url": f"http://{name}:{port}/hook"},
-            body={"event": "task.completed", "task_id": "t-1"},
-            deadline_at=utcnow() + timedelta(hours=1),
-        )
-        sender = WebhookSender(timeout=2)
-        try:
-            with pytest.raises(DeliveryFailed, match="resolves to a private or local address"):
-                await sender.send(job)
-        finally:
-            await sender.aclose()
+        with pytest.raises(DeliveryFailed, match="resolves to a private or local address"):
+            await _send(f"http://{name}:{port}/hook")
         assert receiver.requests == []
 
 
 async def test_allowed_private_receivers_get_their_webhooks():
     assert settings.webhook_allow_private  # as the test suite runs
     with WebhookReceiver() as receiver:
-        job = Job(
-            delivery_id="d-2",
-            webhook_id="msg_2",
-            event="task.completed",
-            attempt=1,
-            sink={"type": "webhook", "url": f"{receiver.url}/hook"},
-            body={"event": "task.completed", "task_id": "t-2"},
-            deadline_at=utcnow() + timedelta(hours=1),
-        )
-        sender = WebhookSender(timeout=2)
-        try:
-            assert await sender.send(job) == 200
-        finally:
-            await sender.aclose()
+        assert await _send(f"{receiver.url}/hook") == 200
         assert len(receiver.requests) == 1

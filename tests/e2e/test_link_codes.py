@@ -20,8 +20,9 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 
 from tests.e2e.accounts import Member, create_task, make_member, open_dashboard, sign_in
-from tests.e2e.conftest import RunningApp, free_port, running_app, screenshot
+from tests.e2e.conftest import RunningApp, running_app, screenshot
 from tests.e2e.helpers import timeline_kinds
+from tests.utils.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

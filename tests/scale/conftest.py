@@ -23,9 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_SERVER
+from tests.conftest import postgres_database
 from tests.e2e.accounts import Member, make_member
 from tests.e2e.conftest import RunningApp, running_app
 from tests.utils.chromium import launch_chromium
@@ -34,24 +33,6 @@ WORKERS = 3
 REDIS_URL = os.environ.get("HPI_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Opening this many connections without reaching a given worker means the workers don't share the port.
 MAX_CONNECT_TRIES = 60
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database on ``PG_SERVER``, dropped afterwards; yields its URL."""
-    name = f"hpi_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(
-        f"{PG_SERVER}/postgres".replace("postgresql://", "postgresql+psycopg://"),
-        isolation_level="AUTOCOMMIT",
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="module")
