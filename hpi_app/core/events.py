@@ -122,8 +122,10 @@ class Subscription:
         return self
 
     async def __anext__(self) -> TaskChanged:
-        while (event := await self.queue.get()) is None:
-            pass  # a nudge: iterating consumers only want events
+        # Nudges (None) are for consumers that re-read the store; iterating ones only want events.
+        event = await self.queue.get()
+        while event is None:
+            event = await self.queue.get()
         return event
 
 

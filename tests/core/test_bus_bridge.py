@@ -179,3 +179,14 @@ async def test_without_a_bridge_the_bus_stays_in_the_process():
 async def _until(condition) -> None:
     while not condition():
         await asyncio.sleep(0.02)
+
+
+async def test_iterating_a_subscription_skips_nudges_but_get_returns_them():
+    bus = EventBus()
+    async with bus.subscribe(None) as sub:
+        bus.nudge_all()
+        assert await sub.get(timeout=2) is None  # a nudge: re-read the store
+        bus.nudge_all()
+        bus.nudge_all()
+        publish_from_a_thread(bus, completed("t-6"))
+        assert await asyncio.wait_for(anext(sub), 2) == completed("t-6")  # the nudges before it skipped
