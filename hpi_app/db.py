@@ -103,11 +103,6 @@ def get_engine() -> Engine:
     return _engine
 
 
-def current_url() -> str:
-    """The URL of the database this process uses."""
-    return normalise_url(_url)
-
-
 @contextmanager
 def session_scope(*, write: bool = False) -> Iterator[Session]:
     """A session that rolls back on error and is always closed.

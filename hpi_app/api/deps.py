@@ -40,7 +40,8 @@ async def in_thread(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) 
     """Run blocking ``func`` in a worker thread, with this context's variables, and await it.
 
     The same as Starlette's ``run_in_threadpool`` for the caller, but a lighter hop (a plain
-    executor instead of anyio's limiter and cancel scopes): every API request takes one or two.
+    executor instead of anyio's limiter and cancel scopes): every API request takes one or two,
+    and every route of the API door uses this one.
     """
     call = functools.partial(contextvars.copy_context().run, func, *args, **kwargs)
     return await asyncio.get_running_loop().run_in_executor(_threads(), call)

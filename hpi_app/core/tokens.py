@@ -184,16 +184,6 @@ def revoke_token(
         return token
 
 
-def list_tokens(org_id: str) -> list[ApiToken]:
-    """Every token of an organisation, newest first."""
-    with session_scope() as session:
-        return list(
-            session.exec(
-                select(ApiToken).where(ApiToken.org_id == org_id).order_by(ApiToken.created_at.desc())
-            ).all()
-        )
-
-
 EXPIRY_CHOICES = {"never": None, "7d": 7, "30d": 30, "90d": 90}
 
 

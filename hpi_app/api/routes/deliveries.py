@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 
-from hpi_app.api.deps import CanCreate, CanRead
+from hpi_app.api.deps import CanCreate, CanRead, in_thread
 from hpi_app.core import delivery_log as core
 from hpi_app.schemas import DeliveryList, DeliveryPublic, ErrorBody
 
@@ -26,7 +25,7 @@ _errors = {
 )
 async def task_deliveries(task_id: str, principal: CanRead) -> dict:
     """Every event pushed for this task, to each sink, with every attempt (status code, latency, error)."""
-    records = await run_in_threadpool(core.deliveries_for_task, principal.org_id, task_id)
+    records = await in_thread(core.deliveries_for_task, principal.org_id, task_id)
     return {"deliveries": [core.to_public(record) for record in records]}
 
 
@@ -38,7 +37,7 @@ async def task_deliveries(task_id: str, principal: CanRead) -> dict:
 )
 async def get_delivery(delivery_id: str, principal: CanRead) -> dict:
     """One delivery with its attempts."""
-    record = await run_in_threadpool(core.get_delivery, principal.org_id, delivery_id)
+    record = await in_thread(core.get_delivery, principal.org_id, delivery_id)
     return core.to_public(record)
 
 
@@ -51,5 +50,5 @@ async def get_delivery(delivery_id: str, principal: CanRead) -> dict:
 )
 async def redeliver(delivery_id: str, principal: CanCreate) -> dict:
     """Send the event again now, with the same `webhook-id`; retried like a new delivery."""
-    record = await run_in_threadpool(core.redeliver, principal.org_id, delivery_id)
+    record = await in_thread(core.redeliver, principal.org_id, delivery_id)
     return core.to_public(record)

@@ -11,9 +11,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from starlette.concurrency import run_in_threadpool
 
-from hpi_app.api.deps import CanRead
+from hpi_app.api.deps import CanRead, in_thread
 from hpi_app.core import tasks as core
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.events import TERMINAL_STATUSES, bus
@@ -59,7 +58,7 @@ def resume_point(
 async def _stream(org_id: str, after: int, task_id: str | None) -> AsyncIterator[ServerSentEvent]:
     async with bus.subscribe(org_id) as changes:
         while True:
-            rows = await run_in_threadpool(core.events_after, org_id, after, task_id=task_id)
+            rows = await in_thread(core.events_after, org_id, after, task_id=task_id)
             for row in rows:
                 after = row.id
                 yield _event(row)
@@ -74,7 +73,7 @@ async def _stream(org_id: str, after: int, task_id: str | None) -> AsyncIterator
 
 async def _streamed_task(task_id: str, principal: CanRead) -> Task:
     # Resolved before the stream starts, so an unknown task is a plain 404.
-    return await run_in_threadpool(core.get_task, principal.org_id, task_id)
+    return await in_thread(core.get_task, principal.org_id, task_id)
 
 
 @router.get(
@@ -92,7 +91,7 @@ async def org_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """The organisation's event stream."""
     if after is None:
-        after = await run_in_threadpool(core.last_event_id, principal.org_id)
+        after = await in_thread(core.last_event_id, principal.org_id)
     async for item in _stream(principal.org_id, after, None):
         yield item
 

@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse
-from starlette.concurrency import run_in_threadpool
 
-from hpi_app.api.deps import BaseUrl, CanCreate, bearer_token
+from hpi_app.api.deps import BaseUrl, CanCreate, bearer_token, in_thread
 from hpi_app.core import files as core
 from hpi_app.core.errors import NotFound
 from hpi_app.core.tokens import authenticate_token
@@ -35,7 +34,7 @@ async def upload_file(
     folder: Annotated[str | None, Form(description="A folder name for organising uploads")] = None,
 ) -> dict:
     """Store a file for this organisation; answers its URL and key."""
-    record = await run_in_threadpool(
+    record = await in_thread(
         core.save_upload,
         principal.org_id,
         principal.user_id,
@@ -64,15 +63,13 @@ async def download_file(
     link: Annotated[str | None, Query(description="The link id of a task that uses this file")] = None,
 ) -> FileResponse:
     """A file of the caller's organisation (by token), or of the task behind ``link``."""
-    record = await run_in_threadpool(core.find_file, key)
+    record = await in_thread(core.find_file, key)
     token = bearer_token(request)
     if token is not None or link is None:
-        principal = await run_in_threadpool(authenticate_token, token)
+        principal = await in_thread(authenticate_token, token)
         allowed = principal.org_id == record.org_id
     else:
-        allowed = await run_in_threadpool(
-            core.link_grants_file, link, record, request.headers.get("cookie", "")
-        )
+        allowed = await in_thread(core.link_grants_file, link, record, request.headers.get("cookie", ""))
     if not allowed:
         raise NotFound("No such file.", code="file_not_found")
     disposition = "attachment" if core.is_active_type(record.content_type) else "inline"

@@ -13,9 +13,9 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
-from starlette.concurrency import run_in_threadpool
 
 from hpi_app import routes
+from hpi_app.api.deps import in_thread
 from hpi_app.config import settings
 from hpi_app.core import accounts, link_codes, sessions
 from hpi_app.core.errors import Conflict, DomainError, NotFound
@@ -80,22 +80,22 @@ async def login(
     target = routes.safe_next(next)
     email_key = email.strip().lower()
     client = client_address(request)
-    wait = await run_in_threadpool(_signin_wait, email_key, client)
+    wait = await in_thread(_signin_wait, email_key, client)
     if wait > 0:
         minutes = str(max(1, math.ceil(wait / 60)))
         return _back(routes.LOGIN, error="rate_limited", minutes=minutes, next=target, email=email_key)
-    user = await run_in_threadpool(accounts.authenticate_password, email_key, password)
+    user = await in_thread(accounts.authenticate_password, email_key, password)
     if user is None:
-        await run_in_threadpool(_signin_failed, email_key, client)
+        await in_thread(_signin_failed, email_key, client)
         return _back(routes.LOGIN, error="invalid", next=target, email=email_key)
-    await run_in_threadpool(signin_failures_by_email.reset, email_key)
-    return await run_in_threadpool(_signed_in, request, user.id, target)
+    await in_thread(signin_failures_by_email.reset, email_key)
+    return await in_thread(_signed_in, request, user.id, target)
 
 
 @router.post("/logout")
 async def logout(request: Request) -> RedirectResponse:
     """End the session and clear its cookie."""
-    await run_in_threadpool(sessions.end_session, request.cookies.get(sessions.SESSION_COOKIE))
+    await in_thread(sessions.end_session, request.cookies.get(sessions.SESSION_COOKIE))
     response = RedirectResponse(routes.LOGIN, status_code=303)
     response.delete_cookie(sessions.SESSION_COOKIE, path="/")
     return response
@@ -111,12 +111,12 @@ async def setup(
 ) -> RedirectResponse:
     """Create the first admin and the organisation, then sign in."""
     try:
-        user = await run_in_threadpool(accounts.create_first_admin, email, password, org_name, name)
+        user = await in_thread(accounts.create_first_admin, email, password, org_name, name)
     except DomainError as exc:
         if exc.code == "already_set_up":
             return _back(routes.LOGIN)
         return _back(routes.SETUP, error=exc.message, org_name=org_name, name=name, email=email)
-    return await run_in_threadpool(_signed_in, request, user.id, routes.DASHBOARD)
+    return await in_thread(_signed_in, request, user.id, routes.DASHBOARD)
 
 
 @router.post("/link-code")
@@ -132,7 +132,7 @@ async def link_code(
     """
     page = routes.task_page(quote(link_id[:64], safe=""))
     try:
-        raw = await run_in_threadpool(link_codes.verify_code, link_id, code)
+        raw = await in_thread(link_codes.verify_code, link_id, code)
     except (NotFound, Conflict):
         return _back(page)  # the page itself explains a finished or unknown link
     except DomainError as exc:

@@ -11,7 +11,6 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from hpi_app.api.deps import BaseUrl, CanCreate, CanRead, in_thread, public_base_url
 from hpi_app.config import settings
@@ -97,7 +96,7 @@ async def list_tasks(
     """Tasks of the token's organisation, filtered and paged."""
     assignee_id = None
     if assignee:
-        assignee_id = await run_in_threadpool(core.resolve_member, principal.org_id, assignee, principal)
+        assignee_id = await in_thread(core.resolve_member, principal.org_id, assignee, principal)
         assignee_id = assignee_id or assignee
     flt = core.TaskFilter(
         statuses=core.parse_statuses(status),
@@ -108,7 +107,7 @@ async def list_tasks(
         limit=limit,
         offset=offset,
     )
-    rows, total = await run_in_threadpool(core.list_tasks, principal.org_id, flt)
+    rows, total = await in_thread(core.list_tasks, principal.org_id, flt)
     return {
         "tasks": [core.to_public(task, base) for task in rows],
         "total": total,
@@ -120,7 +119,7 @@ async def list_tasks(
 @router.get("/{task_id}", response_model=TaskPublic, responses=_errors, summary="Get a task")
 async def get_task(task_id: str, principal: CanRead, base: BaseUrl) -> dict:
     """One task, with ``data`` once it is completed."""
-    task = await run_in_threadpool(core.get_task, principal.org_id, task_id)
+    task = await in_thread(core.get_task, principal.org_id, task_id)
     return core.to_public(task, base)
 
 
