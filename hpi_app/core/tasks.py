@@ -117,9 +117,10 @@ _TASK_DEFAULTS = {
     for name, field in Task.model_fields.items()
     if not field.is_required() and field.default_factory is None
 }
-_INSERT_TASK = insert(Task.__table__)
+_TASKS = Task.__table__
+_INSERT_TASK = insert(_TASKS)
 _INSERT_EVENT = insert(TaskEvent.__table__)
-_TASK_ID = select(Task.__table__.c.id).where(Task.__table__.c.id == bindparam("task_id"))
+_TASK_ID = select(_TASKS.c.id).where(_TASKS.c.id == bindparam("task_id"))
 
 
 @dataclass
@@ -410,7 +411,6 @@ def not_pending(task: Task | Row) -> Conflict:
 # of two racing callers exactly one changes the row (SQLite: one writer at a time; PostgreSQL: the
 # second waits on the row lock, then finds it no longer pending). RETURNING hands back what the
 # timeline, the outbox and the answer need, so nothing is read before or after it.
-_TASKS = Task.__table__
 _NOW = bindparam("now", type_=_TASKS.c.expires_at.type)
 _PENDING = (_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == "pending")
 _NOT_OVERDUE = or_(_TASKS.c.expires_at.is_(None), _TASKS.c.expires_at > _NOW)
