@@ -1,8 +1,10 @@
-"""The web app's routes and the URL builders beside them."""
+"""The web app's routes and every URL builder: one place for each path HPI hands out."""
 
 from __future__ import annotations
 
 from urllib.parse import quote
+
+from hpi_app.config import settings
 
 DASHBOARD = "/"
 LOGIN = "/login"
@@ -19,6 +21,19 @@ AUTH_LOGOUT = "/auth/logout"
 AUTH_SETUP = "/auth/setup"
 AUTH_LINK_CODE = "/auth/link-code"
 
+API = "/api/v1"
+FILES_API = f"{API}/files/"
+
+
+def public_base(origin: str) -> str:
+    """The base URL links are built on: ``HPI_PUBLIC_URL``, else the request's ``origin``."""
+    return (settings.public_url or origin).rstrip("/")
+
+
+def configured_base() -> str:
+    """The base URL for links made outside a request (emails): ``HPI_PUBLIC_URL`` or localhost."""
+    return settings.public_url or f"http://localhost:{settings.port}"
+
 
 def task_detail(task_id: str) -> str:
     """The dashboard's page for one task."""
@@ -28,6 +43,21 @@ def task_detail(task_id: str) -> str:
 def task_page(link_id: str) -> str:
     """The page behind a task's link."""
     return f"/t/{link_id}"
+
+
+def task_link(base_url: str, link_id: str) -> str:
+    """The absolute link a person opens to work on a task."""
+    return f"{base_url.rstrip('/')}{task_page(link_id)}"
+
+
+def file_path(key: str) -> str:
+    """The API path of an uploaded file."""
+    return f"{FILES_API}{key}"
+
+
+def file_url(base_url: str, key: str) -> str:
+    """The absolute URL of an uploaded file."""
+    return f"{base_url.rstrip('/')}{file_path(key)}"
 
 
 def login(next_path: str = "/") -> str:

@@ -1,0 +1,59 @@
+"""The product's words that the store, the API and the UI share: statuses, events, scopes.
+
+Each vocabulary is a ``StrEnum`` defined once here; the UI keys its labels and colours by these
+members, the API documents them, the core stores their values.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskStatus(StrEnum):
+    """Where a task stands."""
+
+    PENDING = "pending"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+# The final states, in the order lists and counts show them.
+DONE_STATUSES: tuple[TaskStatus, ...] = (TaskStatus.COMPLETED, TaskStatus.CANCELLED, TaskStatus.EXPIRED)
+FINAL_STATUSES = frozenset(DONE_STATUSES)
+
+
+class SinkEvent(StrEnum):
+    """The task events a sink can listen for (``events`` of a sink)."""
+
+    CREATED = "created"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+DEFAULT_SINK_EVENTS: tuple[SinkEvent, ...] = (SinkEvent.COMPLETED, SinkEvent.CANCELLED)
+
+
+class Scope(StrEnum):
+    """What an API token may do."""
+
+    TASKS_CREATE = "tasks:create"
+    TASKS_READ = "tasks:read"
+    PROCESSES_READ = "processes:read"
+    PROCESSES_WRITE = "processes:write"
+
+
+class DeliveryStatus(StrEnum):
+    """Where a push delivery stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class Role(StrEnum):
+    """A member's role in the organisation."""
+
+    ADMIN = "admin"
+    MEMBER = "member"
