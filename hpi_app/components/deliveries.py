@@ -11,14 +11,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 import reflex as rx
-from sqlmodel import select
 
 from hpi_app import routes
-from hpi_app.core import delivery_log
+from hpi_app.core import delivery_log, tasks
 from hpi_app.core.deliveries import TEST_EVENT
 from hpi_app.core.errors import DomainError
-from hpi_app.db import session_scope
-from hpi_app.models import Task, utcnow
+from hpi_app.models import utcnow
 
 DELIVERY_COLORS = {"delivered": "green", "pending": "amber", "failed": "red"}
 SINK_TYPE_COLORS = {"webhook": "indigo", "email": "teal", "nats": "purple"}
@@ -61,14 +59,6 @@ def sink_target(sink: dict) -> str:
     return str(sink.get(SINK_TARGET_KEYS.get(sink.get("type", ""), ""), ""))
 
 
-def _task_titles(org_id: str, task_ids: set[str]) -> dict[str, str]:
-    if not task_ids:
-        return {}
-    with session_scope() as session:
-        rows = session.exec(select(Task.id, Task.title).where(Task.org_id == org_id, Task.id.in_(task_ids)))
-        return dict(rows.all())
-
-
 def _row(record: delivery_log.DeliveryRecord, titles: dict[str, str]) -> DeliveryRow:
     public = delivery_log.to_public(record)
     sink = public["sink"] or {}
@@ -102,7 +92,7 @@ def _row(record: delivery_log.DeliveryRecord, titles: dict[str, str]) -> Deliver
 
 def delivery_rows(org_id: str, records: list[delivery_log.DeliveryRecord]) -> list[DeliveryRow]:
     """The log's rows for ``records``, with the title of each one's task (sync: run in a thread)."""
-    titles = _task_titles(org_id, {r.delivery.task_id for r in records if r.delivery.task_id})
+    titles = tasks.titles(org_id, {r.delivery.task_id for r in records if r.delivery.task_id})
     return [_row(record, titles) for record in records]
 
 

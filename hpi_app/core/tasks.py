@@ -369,6 +369,15 @@ def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:
     return list(rows), total
 
 
+def titles(org_id: str, task_ids: set[str]) -> dict[str, str]:
+    """The titles of those of ``task_ids`` that are tasks of ``org_id``."""
+    if not task_ids:
+        return {}
+    with session_scope() as session:
+        rows = session.exec(select(Task.id, Task.title).where(Task.org_id == org_id, Task.id.in_(task_ids)))
+        return dict(rows.all())
+
+
 def count_by_status(org_id: str) -> dict[str, int]:
     """How many tasks of the organisation are in each status."""
     with session_scope() as session:
@@ -520,13 +529,14 @@ def complete_task(
 
 
 def cancel_task(
-    principal: Principal,
+    org_id: str,
     task_id: str,
     reason: str | None,
     *,
+    actor: str | None,
     idempotency_request: IdempotencyRequest | None = None,
 ) -> Outcome:
-    """Cancel a pending task of the principal's organisation.
+    """Cancel a pending task of ``org_id`` on behalf of ``actor`` (a member id).
 
     The change, its timeline entry, its outbox deliveries and the ``Idempotency-Key`` record are
     written in one transaction; ``task.cancelled`` is published after it commits.
@@ -541,21 +551,21 @@ def cancel_task(
     now = utcnow()
     with session_scope(write=True) as session:
         if idempotency_request is not None:
-            replay = idempotency.find_replay(session, principal.org_id, idempotency_request)
+            replay = idempotency.find_replay(session, org_id, idempotency_request)
             if replay is not None:
                 return Outcome(*replay, replayed=True)
         if not _is_uuid(task_id):
             raise _task_not_found(task_id)
         won = (
             session.connection()
-            .execute(_CANCEL, {"task_id": task_id, "org": principal.org_id, "now": now, "reason": reason})
+            .execute(_CANCEL, {"task_id": task_id, "org": org_id, "now": now, "reason": reason})
             .first()
         )
         if won is None:
-            raise _refusal(session, task_id, principal.org_id)
+            raise _refusal(session, task_id, org_id)
         task = _new_task(
             id=task_id,
-            org_id=principal.org_id,
+            org_id=org_id,
             status="cancelled",
             cancelled_at=now,
             cancel_reason=reason,
@@ -564,10 +574,10 @@ def cancel_task(
             expires_at=won.expires_at,
         )
         detail = {"reason": reason} if reason else None
-        recorded = _record(session, task, "cancelled", principal.user_id, detail)
+        recorded = _record(session, task, "cancelled", actor, detail)
         answer = {"task_id": task.id, "status": "cancelled"}
         if idempotency_request is not None:
-            idempotency.record(session, principal.org_id, idempotency_request, 200, answer)
+            idempotency.record(session, org_id, idempotency_request, 200, answer)
         session.commit()
     _publish(task, "cancelled", recorded)
     return Outcome(200, answer)

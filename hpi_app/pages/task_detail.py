@@ -26,7 +26,6 @@ from hpi_app.core.answers import Answer, answers
 from hpi_app.core.errors import DomainError, NotFound
 from hpi_app.core.events import bus
 from hpi_app.core.markdown import render_markdown
-from hpi_app.core.principal import Principal
 from hpi_app.db import session_scope
 from hpi_app.models import Task, TaskEvent, User, iso
 from hpi_app.pages.task_page import TaskPageState
@@ -195,10 +194,13 @@ class TaskDetailState(rx.State):
     @rx.event
     async def confirm_cancel(self):
         """Cancel the task with the typed reason."""
-        principal = Principal(org_id=self._org_id, user_id=self._user_id, scopes=frozenset({"tasks:create"}))
         try:
             await asyncio.to_thread(
-                tasks.cancel_task, principal, self.task_id_shown, self.cancel_text.strip() or None
+                tasks.cancel_task,
+                self._org_id,
+                self.task_id_shown,
+                self.cancel_text.strip() or None,
+                actor=self._user_id,
             )
         except DomainError as exc:
             self.cancel_error = exc.message

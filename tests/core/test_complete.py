@@ -70,7 +70,7 @@ def test_concurrent_submissions_exactly_one_wins(task_id, admin):
 
 def test_cancelled_task_refuses_submission(task_id, admin):
     principal = Principal(org_id=admin.org_id, user_id=admin.id, scopes=frozenset({"tasks:create"}))
-    tasks.cancel_task(principal, task_id, "changed plans")
+    tasks.cancel_task(principal.org_id, task_id, "changed plans", actor=principal.user_id)
     with pytest.raises(Conflict) as caught:
         tasks.complete_task(task_id, {"decision": "Approve"})
     assert caught.value.code == "task_cancelled"
@@ -130,7 +130,7 @@ def test_racing_cancels_and_completions_exactly_one_wins(task_id, admin):
         barrier.wait()
         try:
             if n % 2:
-                tasks.cancel_task(_principal(admin), task_id, f"#{n}")
+                tasks.cancel_task(admin.org_id, task_id, f"#{n}", actor=admin.id)
                 results.append(("won", "cancelled"))
             else:
                 tasks.complete_task(task_id, {"decision": "Approve", "comments": f"#{n}"}, actor=f"p{n}")
@@ -187,7 +187,7 @@ def test_an_overdue_task_refuses_completion_and_cancel_and_expires_once(admin):
         tasks.complete_task(task_id, {"decision": "Approve"})
     assert completing.value.code == "task_expired"
     with pytest.raises(Conflict) as cancelling:
-        tasks.cancel_task(_principal(admin), task_id, "late")
+        tasks.cancel_task(admin.org_id, task_id, "late", actor=admin.id)
     assert cancelling.value.code == "task_expired"
     assert tasks.expire_task(task_id) is False  # already expired
     assert _kinds(admin.org_id, task_id) == ["created", "expired"]
@@ -209,7 +209,7 @@ def test_another_organisations_or_an_unknown_task_is_not_found(task_id, admin):
         with pytest.raises(NotFound):
             tasks.complete_task(ref, {"decision": "Approve"}, org_id=stranger.org_id)
         with pytest.raises(NotFound):
-            tasks.cancel_task(_principal(stranger), ref, None)
+            tasks.cancel_task(stranger.org_id, ref, None, actor=stranger.id)
     for ref in ("7d2c7d56-7a5c-4a1e-8a37-0a4b6f9f6c11", "not-a-task-id"):
         with pytest.raises(NotFound):
             tasks.complete_task(ref, {"decision": "Approve"})

@@ -19,7 +19,7 @@ from hpi_app.core import delivery_log, tasks
 from hpi_app.core.errors import Conflict
 from hpi_app.db import session_scope
 from hpi_app.models import Task, utcnow
-from tests.utils.deliveries import attempts, create_task, deliveries, principal_of, running_worker, wait_until
+from tests.utils.deliveries import attempts, create_task, deliveries, running_worker, wait_until
 from tests.utils.receivers import WebhookReceiver, verify_signatures
 
 PLAIN_SECRET = "a-plain-shared-secret"
@@ -67,7 +67,7 @@ async def test_completion_posts_the_hpi_body_with_both_signatures(admin, receive
 async def test_cancel_sends_reason_instead_of_data_with_a_plain_secret(admin, receiver):
     created = create_task(admin, [{"type": "webhook", "url": receiver.url, "secret": PLAIN_SECRET}])
     assert "webhook_secrets" not in created
-    tasks.cancel_task(principal_of(admin), created["task_id"], "plans changed")
+    tasks.cancel_task(admin.org_id, created["task_id"], "plans changed", actor=admin.id)
     async with running_worker():
         (request,) = await receiver.until(1)
     body = verify_signatures(request, PLAIN_SECRET)
@@ -209,7 +209,7 @@ async def test_a_refused_state_change_writes_no_delivery(admin):
     created = create_task(admin, [{"type": "webhook", "url": "http://127.0.0.1:9/x", "secret": PLAIN_SECRET}])
     tasks.complete_task(created["task_id"], {"decision": "Approve"})
     with pytest.raises(Conflict):
-        tasks.cancel_task(principal_of(admin), created["task_id"], "too late")
+        tasks.cancel_task(admin.org_id, created["task_id"], "too late", actor=admin.id)
     with pytest.raises(Conflict):
         tasks.complete_task(created["task_id"], {"decision": "Reject"})
     assert [d.event for d in deliveries()] == ["task.completed"]

@@ -11,7 +11,7 @@ import pytest
 
 from hpi_app.core import tasks
 from hpi_app.core.senders.email import parse_smtp_url
-from tests.utils.deliveries import attempts, create_task, deliveries, principal_of, running_worker, wait_until
+from tests.utils.deliveries import attempts, create_task, deliveries, running_worker, wait_until
 from tests.utils.ports import free_port
 from tests.utils.receivers import SmtpReceiver
 
@@ -53,7 +53,7 @@ async def test_a_completed_task_is_mailed_with_title_answers_and_link(admin):
 async def test_a_cancelled_task_mail_gives_the_reason(admin):
     with SmtpReceiver() as smtp:
         created = create_task(admin, [{"type": "email", "to": "ops@example.com"}])
-        tasks.cancel_task(principal_of(admin), created["task_id"], "not needed <any more>")
+        tasks.cancel_task(admin.org_id, created["task_id"], "not needed <any more>", actor=admin.id)
         async with running_worker(smtp_url=smtp.url, public_url=PUBLIC):
             (message,) = await smtp.until(1)
     assert message["Subject"] == "Cancelled: Approve deployment to production"

@@ -6,7 +6,7 @@ import pytest
 
 from hpi_app.core import accounts, delivery_log, sinks, tasks
 from hpi_app.core.errors import InvalidInput, NotFound
-from tests.utils.deliveries import attempts, create_task, deliveries, principal_of, running_worker, wait_until
+from tests.utils.deliveries import attempts, create_task, deliveries, running_worker, wait_until
 from tests.utils.receivers import WebhookReceiver, verify_signatures
 
 SECRET = "org-sink-secret"
@@ -122,7 +122,7 @@ async def test_org_sinks_hear_every_task_through_their_filter(admin, receiver):
 async def test_a_sink_disabled_after_queueing_gets_nothing_and_says_why(admin, receiver):
     sink = sinks.create_sink(admin.org_id, webhook(receiver.url, secret=SECRET)).sink
     created = create_task(admin)
-    tasks.cancel_task(principal_of(admin), created["task_id"], "no")
+    tasks.cancel_task(admin.org_id, created["task_id"], "no", actor=admin.id)
     sinks.set_enabled(admin.org_id, sink.id, False)
     async with running_worker():
         (row,) = await wait_until(lambda: [d for d in deliveries() if d.status == "failed"], what="failed")

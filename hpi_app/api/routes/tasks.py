@@ -210,5 +210,7 @@ async def cancel_task(
     """Cancel a pending task; 409 when it is already completed, cancelled or expired."""
     req = await _idempotency(request, idempotency_key, f"POST /api/v1/tasks/{task_id}/cancel")
     reason = body.reason if body else None
-    outcome = await in_thread(core.cancel_task, principal, task_id, reason, idempotency_request=req)
+    outcome = await in_thread(
+        core.cancel_task, principal.org_id, task_id, reason, actor=principal.user_id, idempotency_request=req
+    )
     return _answer(outcome)
