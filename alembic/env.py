@@ -20,7 +20,7 @@ target_metadata = SQLModel.metadata
 def run_migrations_offline() -> None:
     """Emit SQL to stdout instead of applying it."""
     context.configure(
-        url=db.current_url(),
+        url=db.get_engine().url.render_as_string(hide_password=False),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,

@@ -128,9 +128,7 @@ async def measure_latency(
     principal = Principal(org_id=user.org_id, user_id=user.id, scopes=frozenset({"tasks:create"}))
     sink = {"type": "webhook", "url": url, "secret": "bench-secret-123"}
     body = TaskCreate.model_validate({**SEED_TASK, "sinks": [sink]})
-    ids = [
-        tasks.create_task(principal, body, base_url="http://bench").body["task_id"] for _ in range(count + 5)
-    ]
+    ids = [tasks.create_task(principal, body).task.id for _ in range(count + 5)]
     worker = asyncio.create_task(DeliveryWorker(concurrency=concurrency).run())
     total, after_commit = [], []
     try:

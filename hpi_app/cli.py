@@ -83,6 +83,8 @@ def _serve(args: argparse.Namespace) -> int:
     """Start the app in production mode on one port and say where it is once it answers."""
     port = args.port or settings.port
     env = _runtime_env()
+    if args.db:
+        env["REFLEX_DB_URL"] = args.db
     if settings.workers > 1 and not settings.redis_url:
         print(
             "HPI_WORKERS > 1 needs REFLEX_REDIS_URL: without Redis, workers cannot share "
@@ -151,6 +153,11 @@ def _wait_until_up(url: str, proc: subprocess.Popen, limit: float = 600.0) -> bo
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m hpi_app``."""
     parser = argparse.ArgumentParser(prog="python -m hpi_app", description="Operate an HPI instance.")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="the store to act on (default: $REFLEX_DB_URL, else the SQLite file in the data folder)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=_migrate)
@@ -185,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; errors are printed for a person, with a non-zero exit code."""
     args = build_parser().parse_args(argv)
+    if args.db:
+        from hpi_app.db import use_database
+
+        use_database(args.db)
     try:
         return args.func(args)
     except DomainError as exc:

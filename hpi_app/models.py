@@ -147,15 +147,23 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
-class TaskEvent(SQLModel, table=True):
-    """One entry of a task's timeline; its id orders the organisation's event stream."""
+class TimelineEntry(SQLModel, table=True):
+    """One entry of a subject's timeline (a task's today); its id orders the organisation's event stream.
 
-    __tablename__ = "task_events"
-    __table_args__ = (Index("ix_task_events_org_id_id", "org_id", "id"),)
+    A subject is named by its kind (``task``) and id, so every kind of subject shares one timeline,
+    one event stream and one ``Last-Event-ID`` sequence.
+    """
+
+    __tablename__ = "timeline"
+    __table_args__ = (
+        Index("ix_timeline_org_id_id", "org_id", "id"),
+        Index("ix_timeline_subject", "subject_kind", "subject_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     org_id: str = Field(max_length=36)
-    task_id: str = Field(foreign_key="tasks.id", index=True, max_length=36)
+    subject_kind: str = Field(max_length=20)
+    subject_id: str = Field(max_length=36)
     kind: str = Field(max_length=40)
     actor: str | None = Field(default=None, max_length=320)
     detail: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
@@ -186,6 +194,9 @@ class OrgSink(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """An outbox row: one event to push to one sink, written with the change it announces.
 
+    ``subject_kind``/``subject_id`` name what the event is about (a task); both are empty for a
+    sink's test event.
+
     ``status`` is ``pending`` (waiting for its next attempt), ``delivered`` or ``failed`` (no
     attempt succeeded before ``deadline_at``). A worker sending it holds it until ``locked_until``;
     ``webhook_id`` is the same on every attempt, so receivers can drop repeats.
@@ -195,11 +206,13 @@ class Delivery(SQLModel, table=True):
     __table_args__ = (
         Index("ix_deliveries_status_next", "status", "next_attempt_at"),
         Index("ix_deliveries_webhook_id", "webhook_id", unique=True),
+        Index("ix_deliveries_subject", "subject_kind", "subject_id"),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
     org_id: str = Field(max_length=36, index=True)
-    task_id: str | None = Field(default=None, max_length=36, index=True)
+    subject_kind: str | None = Field(default=None, max_length=20)
+    subject_id: str | None = Field(default=None, max_length=36)
     sink_id: str | None = Field(default=None, max_length=36, index=True)
     webhook_id: str = Field(max_length=64)
     event: str = Field(max_length=40)

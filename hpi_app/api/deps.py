@@ -15,9 +15,10 @@ from typing import Annotated, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 
-from hpi_app.config import settings
+from hpi_app import routes
 from hpi_app.core.principal import Principal
 from hpi_app.core.tokens import authenticate_token, require_scope
+from hpi_app.vocab import Scope
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -74,17 +75,12 @@ def scoped(scope: str) -> Callable[..., Principal]:
     return dependency
 
 
-def public_base_url(request: Request) -> str:
-    """The public base URL links are built on: ``HPI_PUBLIC_URL``, else this request's origin."""
-    return settings.public_url or str(request.base_url).rstrip("/")
-
-
 async def base_url(request: Request) -> str:
-    """``public_base_url`` as a dependency."""
-    return public_base_url(request)
+    """The public base URL links are built on (``routes.public_base`` of this request's origin)."""
+    return routes.public_base(str(request.base_url))
 
 
-CanCreate = Annotated[Principal, Depends(scoped("tasks:create"))]
-CanRead = Annotated[Principal, Depends(scoped("tasks:read"))]
+CanCreate = Annotated[Principal, Depends(scoped(Scope.TASKS_CREATE))]
+CanRead = Annotated[Principal, Depends(scoped(Scope.TASKS_READ))]
 AnyToken = Annotated[Principal, Depends(current_principal)]
 BaseUrl = Annotated[str, Depends(base_url)]

@@ -14,8 +14,8 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.core import delivery_log, tasks
-from hpi_app.core.deliveries import TEST_EVENT
 from hpi_app.core.errors import DomainError
+from hpi_app.core.outbox import TEST_EVENT
 from hpi_app.models import utcnow
 
 DELIVERY_COLORS = {"delivered": "green", "pending": "amber", "failed": "red"}

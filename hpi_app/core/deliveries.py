@@ -1,22 +1,17 @@
-"""The outbox: deliveries are written in the same transaction as the change they announce.
+"""The delivery worker's side of the outbox: claim due deliveries, record each attempt.
 
-The life of a delivery: ``enqueue_for_task`` adds it ``pending`` inside the caller's transaction;
-a worker takes it with ``claim_due`` (several workers never take the same one), sends it and
-records what happened with ``record_attempts``: ``delivered``, or ``pending`` again after a
-backoff, or ``failed`` once its ``deadline_at`` has passed. ``redeliver`` starts a new round
-with the same ``webhook_id``. Reading the delivery log lives in ``delivery_log``.
+The life of a delivery: ``hpi_app.core.outbox.enqueue`` adds it ``pending`` inside the change's
+transaction; a worker takes it with ``claim_due`` (several workers never take the same one), sends
+it and records what happened with ``record_attempts``: ``delivered``, or ``pending`` again after a
+backoff, or ``failed`` once its ``deadline_at`` has passed. ``delivery_log.redeliver`` starts a new
+round with the same ``webhook_id``.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import random
-import secrets
-import threading
-import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,182 +20,17 @@ from sqlalchemy import bindparam, insert, or_, update
 from sqlmodel import Session, func, select
 
 from hpi_app.config import settings
+from hpi_app.core.outbox import TEST_EVENT, org_sink_config
+from hpi_app.core.subjects import subject_type
 from hpi_app.db import session_scope
-from hpi_app.models import Delivery, DeliveryAttempt, OrgSink, Task, iso, utcnow
+from hpi_app.models import Delivery, DeliveryAttempt, OrgSink, utcnow
 
 log = logging.getLogger("hpi.deliveries")
 
-TEST_EVENT = "task.test"
 JITTER = 0.2
 MAX_ERROR_CHARS = 1000
-
-
-def generate_webhook_secret() -> str:
-    """A new Standard Webhooks style secret (``whsec_`` + base64 of 24 random bytes)."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
-
-
-def webhook_id_for(delivery_id: str) -> str:
-    """The ``webhook-id`` of a delivery: ``msg_`` + its id, the same on every attempt."""
-    return "msg_" + uuid.UUID(delivery_id).hex
-
-
-def event_body(task: Task, kind: str) -> dict[str, Any]:
-    """The JSON every sink receives for ``task.<kind>``."""
-    body: dict[str, Any] = {
-        "source": "hpi",
-        "event": f"task.{kind}",
-        "task_id": task.id,
-        "correlation_key": task.correlation_key,
-        "timestamp": iso(utcnow()),
-    }
-    if kind == "completed":
-        body["data"] = task.data
-    elif kind == "cancelled":
-        body["reason"] = task.cancel_reason
-    return body
-
-
-def test_event_body() -> dict[str, Any]:
-    """The JSON of a "send test event" from Settings (no task behind it)."""
-    return {
-        "source": "hpi",
-        "event": TEST_EVENT,
-        "task_id": None,
-        "correlation_key": None,
-        "timestamp": iso(utcnow()),
-        "data": {"message": "This is a test event from HPI."},
-    }
-
-
-def public_sink(sink: dict[str, Any]) -> dict[str, Any]:
-    """A sink's settings without its secret, for logs and answers."""
-    return {key: value for key, value in sink.items() if key != "secret"}
-
-
-def org_sink_config(sink: OrgSink) -> dict[str, Any]:
-    """An org-wide sink as a sender uses it: ``{type, events, name, ...its settings}``.
-
-    ``sink`` may also be a row of the ``org_sinks`` table (the same attribute names).
-    """
-    return {"type": sink.type, **sink.config, "events": list(sink.events), "name": sink.name}
-
-
-def new_delivery(
-    *,
-    org_id: str,
-    event: str,
-    sink: dict[str, Any],
-    body: dict[str, Any],
-    task_id: str | None = None,
-    sink_id: str | None = None,
-    max_age_seconds: float | None = None,
-) -> Delivery:
-    """A pending delivery due now; it gives up ``max_age_seconds`` from now (default: the setting)."""
-    now = utcnow()
-    age = settings.delivery_max_age_seconds if max_age_seconds is None else max_age_seconds
-    delivery_id = str(uuid.uuid4())
-    return Delivery(
-        id=delivery_id,
-        webhook_id=webhook_id_for(delivery_id),
-        org_id=org_id,
-        task_id=task_id,
-        sink_id=sink_id,
-        event=event,
-        sink=sink,
-        body=body,
-        next_attempt_at=now,
-        deadline_at=now + timedelta(seconds=age),
-        created_at=now,
-    )
-
-
-_ORG_SINKS = OrgSink.__table__
-_ENABLED_ORG_SINKS = select(_ORG_SINKS).where(
-    _ORG_SINKS.c.org_id == bindparam("org_id"), _ORG_SINKS.c.enabled
-)
-
-
-def enqueue_for_task(session: Session, task: Task, kind: str) -> list[Delivery]:
-    """Add one delivery per sink that listens for ``kind``, in the caller's transaction.
-
-    The task's own sinks carry their settings (and secret) on the delivery; the organisation's
-    enabled sinks are referred to by id, so a sender always uses their current settings.
-    ``task`` is only read (``id``, ``org_id``, ``sinks`` and what ``event_body`` needs).
-    """
-    own = [sink for sink in task.sinks or [] if kind in sink.get("events", ())]
-    # Read in the transaction that writes the change, so the sinks enabled when it commits get it
-    # (one indexed read, as plain rows: this runs on every task change).
-    org_sinks = [
-        row
-        for row in session.connection().execute(_ENABLED_ORG_SINKS, {"org_id": task.org_id})
-        if kind in row.events
-    ]
-    if not own and not org_sinks:
-        return []
-    body = event_body(task, kind)
-    event = f"task.{kind}"
-    queued = [
-        new_delivery(org_id=task.org_id, task_id=task.id, event=event, sink=sink, body=body) for sink in own
-    ]
-    queued += [
-        new_delivery(
-            org_id=task.org_id,
-            task_id=task.id,
-            sink_id=org_sink.id,
-            event=event,
-            sink=public_sink(org_sink_config(org_sink)),
-            body=body,
-        )
-        for org_sink in org_sinks
-    ]
-    session.add_all(queued)
-    return queued
-
-
-class OutboxSignal:
-    """Wakes this process's delivery workers when deliveries are queued outside a task change.
-
-    Task changes already reach the workers over the event bus; redeliver and test events
-    ring this bell. Workers in other processes find such rows on their periodic check.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._listeners: set[Callable[[], None]] = set()
-
-    def notify(self) -> None:
-        """Wake every listening worker (callable from any thread)."""
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener()
-
-    @contextmanager
-    def listen(self, callback: Callable[[], None]) -> Iterator[None]:
-        """Call ``callback`` on every ``notify`` while the block runs."""
-        with self._lock:
-            self._listeners.add(callback)
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._listeners.discard(callback)
-
-
-outbox_signal = OutboxSignal()
-
-
-@dataclass(frozen=True)
-class TaskSnapshot:
-    """What an email needs of a delivery's task."""
-
-    title: str
-    status: str
-    steps: list[dict[str, Any]]
-    data: dict[str, Any] | None
-    cancel_reason: str | None
-    link_id: str
+# Sink types whose sender shows the subject's current state (an email shows the task's answers).
+SINKS_SHOWING_SUBJECT = frozenset({"email"})
 
 
 @dataclass(frozen=True)
@@ -215,7 +45,8 @@ class Job:
         sink: The sink's current settings, secret included.
         body: The JSON to send.
         deadline_at: When retrying stops.
-        task: The task, for email sinks.
+        subject: The current state of what the event is about (``SubjectType.describe``), for
+            senders that show it (email); None for other senders and for test events.
     """
 
     delivery_id: str
@@ -225,7 +56,7 @@ class Job:
     sink: dict[str, Any]
     body: dict[str, Any]
     deadline_at: datetime
-    task: TaskSnapshot | None = None
+    subject: Any = None
 
 
 @dataclass(frozen=True)
@@ -311,10 +142,15 @@ def _jobs(session: Session, rows: Sequence[Delivery], now: datetime) -> list[Job
         if sink_ids
         else {}
     )
-    task_ids = {row.task_id for row in rows if row.task_id and row.sink.get("type") == "email"}
-    tasks = (
-        {t.id: t for t in session.exec(select(Task).where(Task.id.in_(task_ids))).all()} if task_ids else {}
-    )
+    wanted: dict[str, set[str]] = {}
+    for row in rows:
+        if row.subject_kind and row.sink.get("type") in SINKS_SHOWING_SUBJECT:
+            wanted.setdefault(row.subject_kind, set()).add(row.subject_id)
+    states: dict[tuple[str, str], Any] = {}
+    for kind, ids in wanted.items():
+        describe = subject_type(kind).describe
+        if describe is not None:
+            states.update(((kind, key), state) for key, state in describe(session, ids).items())
     jobs = []
     for row in rows:
         sink = row.sink
@@ -329,12 +165,6 @@ def _jobs(session: Session, rows: Sequence[Delivery], now: datetime) -> list[Job
                 _give_up(session, row, problem, now)
                 continue
             sink = org_sink_config(org_sink)
-        task = tasks.get(row.task_id or "")
-        snapshot = (
-            TaskSnapshot(task.title, task.status, task.steps, task.data, task.cancel_reason, task.link_id)
-            if task is not None
-            else None
-        )
         jobs.append(
             Job(
                 delivery_id=row.id,
@@ -344,7 +174,7 @@ def _jobs(session: Session, rows: Sequence[Delivery], now: datetime) -> list[Job
                 sink=sink,
                 body=row.body,
                 deadline_at=row.deadline_at,
-                task=snapshot,
+                subject=states.get((row.subject_kind or "", row.subject_id or "")),
             )
         )
     return jobs

@@ -10,13 +10,16 @@ from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from hpi_app.config import settings
-from hpi_app.core.deliveries import TEST_EVENT, outbox_signal, public_sink
 from hpi_app.core.errors import Conflict, InvalidInput, NotFound
+from hpi_app.core.outbox import TEST_EVENT, outbox_signal, public_sink
+from hpi_app.core.subjects import Subject, subject_type
 from hpi_app.core.tasks import get_task
+from hpi_app.core.tasks import subject as task_subject
 from hpi_app.db import session_scope
 from hpi_app.models import Delivery, DeliveryAttempt, iso, utcnow
+from hpi_app.vocab import DeliveryStatus
 
-DELIVERY_STATUSES = ("pending", "delivered", "failed")
+DELIVERY_STATUSES = tuple(DeliveryStatus)
 MAX_LIST_LIMIT = 200
 
 
@@ -44,7 +47,7 @@ def _with_attempts(session: Session, rows: list[Delivery]) -> list[DeliveryRecor
 def list_deliveries(
     org_id: str,
     *,
-    task_id: str | None = None,
+    subject: Subject | None = None,
     sink_id: str | None = None,
     status: str | None = None,
     limit: int = 50,
@@ -54,7 +57,7 @@ def list_deliveries(
 
     Args:
         org_id: The organisation.
-        task_id: Only this task's deliveries.
+        subject: Only the deliveries about this subject (a task).
         sink_id: Only deliveries to this org-wide sink.
         status: Only ``pending``, ``delivered`` or ``failed`` ones.
         limit: Page size, 1 to 200.
@@ -66,8 +69,8 @@ def list_deliveries(
             details=[{"field": "status", "message": f"must be one of: {', '.join(DELIVERY_STATUSES)}"}],
         )
     conditions = [Delivery.org_id == org_id]
-    if task_id is not None:
-        conditions.append(Delivery.task_id == task_id)
+    if subject is not None:
+        conditions.extend(_about(subject))
     if sink_id is not None:
         conditions.append(Delivery.sink_id == sink_id)
     if status is not None:
@@ -90,9 +93,13 @@ def deliveries_for_task(org_id: str, task_id: str) -> list[DeliveryRecord]:
     get_task(org_id, task_id)
     with session_scope() as session:
         rows = session.exec(
-            select(Delivery).where(Delivery.task_id == task_id).order_by(Delivery.created_at, Delivery.id)
+            select(Delivery).where(*_about(task_subject(task_id))).order_by(Delivery.created_at, Delivery.id)
         ).all()
         return _with_attempts(session, list(rows))
+
+
+def _about(subject: Subject) -> tuple:
+    return (Delivery.subject_kind == subject.kind, Delivery.subject_id == subject.id)
 
 
 def _load(session: Session, org_id: str, delivery_id: str) -> Delivery:
@@ -124,7 +131,7 @@ def redeliver(org_id: str, delivery_id: str) -> DeliveryRecord:
             .where(Delivery.id == row.id)
             .where((Delivery.locked_until.is_(None)) | (Delivery.locked_until <= now))
             .values(
-                status="pending",
+                status=DeliveryStatus.PENDING,
                 next_attempt_at=now,
                 deadline_at=now + timedelta(seconds=age),
                 locked_until=None,
@@ -157,10 +164,13 @@ def attempt_to_public(attempt: DeliveryAttempt) -> dict[str, Any]:
 def to_public(record: DeliveryRecord) -> dict[str, Any]:
     """A delivery as the API and the UI show it (never the sink's secret)."""
     row = record.delivery
+    about: dict[str, Any] = {"task_id": None}
+    if row.subject_kind:
+        about[subject_type(row.subject_kind).id_key()] = row.subject_id
     return {
         "delivery_id": row.id,
         "webhook_id": row.webhook_id,
-        "task_id": row.task_id,
+        **about,
         "sink_id": row.sink_id,
         "event": row.event,
         "sink": public_sink(row.sink),
@@ -169,7 +179,7 @@ def to_public(record: DeliveryRecord) -> dict[str, Any]:
         "last_status_code": row.last_status_code,
         "last_error": row.last_error,
         "created_at": iso(row.created_at),
-        "next_attempt_at": iso(row.next_attempt_at) if row.status == "pending" else None,
+        "next_attempt_at": iso(row.next_attempt_at) if row.status == DeliveryStatus.PENDING else None,
         "deadline_at": iso(row.deadline_at),
         "delivered_at": iso(row.delivered_at),
         "attempts": [attempt_to_public(a) for a in record.attempts],

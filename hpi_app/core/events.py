@@ -15,62 +15,72 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import asdict, dataclass
 
-TERMINAL_STATUSES = frozenset({"completed", "cancelled", "expired"})
+from hpi_app.core.subjects import Subject
 
 
 @dataclass(frozen=True)
-class TaskChanged:
-    """A committed change to one task.
+class Change:
+    """A committed change to one subject (a task, ...).
 
     Attributes:
-        kind: ``task.created``, ``task.opened``, ``task.completed``, ``task.cancelled``, ``task.expired``.
-        org_id: The task's organisation.
-        task_id: The task.
-        status: The task's status after the change.
-        event_id: The id of the timeline row recording it (orders the org's stream).
-        expires_at: For a created task with an expiry: when, as a UNIX timestamp.
+        kind: ``<subject kind>.<what happened>``: ``task.created``, ``task.completed``, ...
+        org_id: The subject's organisation.
+        subject: What changed.
+        status: The subject's state after the change.
+        terminal: Whether that state is final (waiters on the subject are released).
+        event_id: The id of the timeline entry recording it (orders the org's stream).
+        expires_at: For a subject that expires: when, as a UNIX timestamp.
         deliveries: How many outbox deliveries the change queued (the delivery worker wakes for them).
     """
 
     kind: str
     org_id: str
-    task_id: str
+    subject: Subject
     status: str
+    terminal: bool = False
     event_id: int | None = None
     expires_at: float | None = None
     deliveries: int = 0
 
     @property
-    def terminal(self) -> bool:
-        """Whether the task reached a final state."""
-        return self.status in TERMINAL_STATUSES
+    def task_id(self) -> str | None:
+        """The task this change is about, if it is about a task."""
+        return self.subject.id if self.subject.kind == "task" else None
 
     def to_dict(self) -> dict:
-        """The event as plain JSON-able data."""
-        return asdict(self)
+        """The change as plain JSON-able data (``from_dict`` reads it back)."""
+        data = asdict(self)
+        data["subject"] = [self.subject.kind, self.subject.id]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Change:
+        """A change from ``to_dict``'s data."""
+        kind, subject_id = data["subject"]
+        return cls(**{**data, "subject": Subject(kind, subject_id)})
 
 
 class _Waiter:
-    """One awaiting party for one task's terminal change."""
+    """One awaiting party for one subject's terminal change."""
 
     __slots__ = ("future", "loop")
 
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
-        self.future: asyncio.Future[TaskChanged | None] = self.loop.create_future()
+        self.future: asyncio.Future[Change | None] = self.loop.create_future()
 
-    def deliver(self, event: TaskChanged) -> None:
+    def deliver(self, event: Change) -> None:
         self.loop.call_soon_threadsafe(self._settle, event)
 
     def nudge(self) -> None:
         """Wake the waiter without an event, so it re-reads the store."""
         self.loop.call_soon_threadsafe(self._settle, None)
 
-    def _settle(self, event: TaskChanged | None) -> None:
+    def _settle(self, event: Change | None) -> None:
         if not self.future.done():
             self.future.set_result(event)
 
-    async def wait(self, timeout: float | None) -> TaskChanged | None:
+    async def wait(self, timeout: float | None) -> Change | None:
         """The terminal event, or None after ``timeout`` seconds or when nudged to re-check."""
         # A timer that settles the future with None, rather than asyncio.wait_for + shield:
         # thousands of parked waiters each hold one of these, so the lighter the better.
@@ -94,34 +104,34 @@ class Subscription:
     def __init__(self, org_id: str | None, maxsize: int = 10_000) -> None:
         self.org_id = org_id
         self.loop = asyncio.get_running_loop()
-        self.queue: asyncio.Queue[TaskChanged | None] = asyncio.Queue(maxsize)
+        self.queue: asyncio.Queue[Change | None] = asyncio.Queue(maxsize)
         self.overflowed = False
 
-    def deliver(self, event: TaskChanged) -> None:
+    def deliver(self, event: Change) -> None:
         self.loop.call_soon_threadsafe(self._put, event)
 
     def nudge(self) -> None:
         """Make the next ``get`` return None at once, so the consumer re-reads the store."""
         self.loop.call_soon_threadsafe(self._put, None)
 
-    def _put(self, event: TaskChanged | None) -> None:
+    def _put(self, event: Change | None) -> None:
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             # A consumer this far behind re-reads the store instead.
             self.overflowed = True
 
-    async def get(self, timeout: float | None = None) -> TaskChanged | None:
+    async def get(self, timeout: float | None = None) -> Change | None:
         """The next event, or None after ``timeout`` seconds or when the store must be re-read."""
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
             return None
 
-    def __aiter__(self) -> AsyncIterator[TaskChanged]:
+    def __aiter__(self) -> AsyncIterator[Change]:
         return self
 
-    async def __anext__(self) -> TaskChanged:
+    async def __anext__(self) -> Change:
         # Nudges (None) are for consumers that re-read the store; iterating ones only want events.
         event = await self.queue.get()
         while event is None:
@@ -130,7 +140,7 @@ class Subscription:
 
 
 class EventBus:
-    """A publish/subscribe hub for task changes.
+    """A publish/subscribe hub for the changes of every subject.
 
     In-process by default. With several workers, a bridge (``hpi_app.workers.bus_bridge``)
     attaches a forwarder that carries each published event to the other workers, and hands
@@ -139,9 +149,9 @@ class EventBus:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._waiters: dict[str, set[_Waiter]] = {}
+        self._waiters: dict[Subject, set[_Waiter]] = {}
         self._subscriptions: set[Subscription] = set()
-        self._forwarders: list[Callable[[TaskChanged], None]] = []
+        self._forwarders: list[Callable[[Change], None]] = []
         self._origin = ("", 0)
         # "local" (no bridge), or the bridge's "connecting" / "redis" / "reconnecting".
         self.bridge_status = "local"
@@ -158,16 +168,16 @@ class EventBus:
             self._origin = (name, pid)
         return name
 
-    def publish(self, event: TaskChanged) -> None:
+    def publish(self, event: Change) -> None:
         """Announce a committed change to every watcher (callable from any thread)."""
         self.dispatch(event)
         for forward in list(self._forwarders):
             forward(event)
 
-    def dispatch(self, event: TaskChanged) -> None:
+    def dispatch(self, event: Change) -> None:
         """Hand ``event`` to the watchers in this process."""
         with self._lock:
-            waiters = list(self._waiters.get(event.task_id, ())) if event.terminal else []
+            waiters = list(self._waiters.get(event.subject, ())) if event.terminal else []
             subs = [s for s in self._subscriptions if s.org_id in (None, event.org_id)]
         for waiter in waiters:
             waiter.deliver(event)
@@ -188,7 +198,7 @@ class EventBus:
             sub.nudge()
 
     @contextmanager
-    def forwarding(self, forward: Callable[[TaskChanged], None]) -> Iterator[None]:
+    def forwarding(self, forward: Callable[[Change], None]) -> Iterator[None]:
         """Also pass every event published here to ``forward`` (from the publishing thread)."""
         with self._lock:
             self._forwarders.append(forward)
@@ -199,23 +209,23 @@ class EventBus:
                 self._forwarders.remove(forward)
 
     @contextmanager
-    def task_waiter(self, task_id: str) -> Iterator[_Waiter]:
-        """Register interest in ``task_id`` reaching a final state.
+    def waiter(self, subject: Subject) -> Iterator[_Waiter]:
+        """Register interest in ``subject`` reaching a final state.
 
         Register before reading the store, so a change that commits in between is not missed.
         """
         waiter = _Waiter()
         with self._lock:
-            self._waiters.setdefault(task_id, set()).add(waiter)
+            self._waiters.setdefault(subject, set()).add(waiter)
         try:
             yield waiter
         finally:
             with self._lock:
-                group = self._waiters.get(task_id)
+                group = self._waiters.get(subject)
                 if group is not None:
                     group.discard(waiter)
                     if not group:
-                        del self._waiters[task_id]
+                        del self._waiters[subject]
 
     @asynccontextmanager
     async def subscribe(self, org_id: str | None) -> AsyncIterator[Subscription]:
@@ -230,7 +240,7 @@ class EventBus:
                 self._subscriptions.discard(sub)
 
     def waiter_count(self) -> int:
-        """How many task waiters are registered (for tests and metrics)."""
+        """How many subject waiters are registered (for tests and metrics)."""
         with self._lock:
             return sum(len(g) for g in self._waiters.values())
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -20,20 +21,26 @@ MAX_KEY_LENGTH = 255
 
 @dataclass(frozen=True)
 class IdempotencyRequest:
-    """A request made with an ``Idempotency-Key``.
+    """A request made with an ``Idempotency-Key``, as the door that received it describes it.
 
     Attributes:
         key: The client's key.
         scope: What the key applies to (method and path), so one key can't replay another route.
         request_hash: A digest of the request body.
+        status_code: The status the door answers a successful request with (stored with the answer).
+        present: Turns the core's result into the answer the door sends (stored, then replayed).
     """
 
     key: str
     scope: str
     request_hash: str
+    status_code: int = 200
+    present: Callable[[Any], dict] | None = field(default=None, compare=False)
 
     @classmethod
-    def build(cls, key: str, scope: str, body: Any) -> IdempotencyRequest:
+    def build(
+        cls, key: str, scope: str, body: Any, *, status_code: int = 200, present: Callable[[Any], dict]
+    ) -> IdempotencyRequest:
         """Check the key and digest the (parsed) body canonically."""
         key = key.strip()
         if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
@@ -42,7 +49,15 @@ class IdempotencyRequest:
                 details=[{"field": "Idempotency-Key", "message": "invalid key"}],
             )
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-        return cls(key, scope, hashlib.sha256(canonical.encode()).hexdigest())
+        return cls(key, scope, hashlib.sha256(canonical.encode()).hexdigest(), status_code, present)
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The first answer to a request, stored with its key and sent again for a repeat."""
+
+    status_code: int
+    body: dict
 
 
 # Plain statements on the transaction's connection: both run inside every keyed create or cancel.
@@ -58,7 +73,7 @@ _DELETE = delete(_KEYS).where(_KEYS.c.id == bindparam("row_id"))
 _INSERT = insert(_KEYS)
 
 
-def find_replay(session: Session, org_id: str, req: IdempotencyRequest) -> tuple[int, dict] | None:
+def find_replay(session: Session, org_id: str, req: IdempotencyRequest) -> Replay | None:
     """The stored answer for this key, if a live one exists.
 
     Raises:
@@ -78,11 +93,11 @@ def find_replay(session: Session, org_id: str, req: IdempotencyRequest) -> tuple
             "Use a new key for a new request.",
             code="idempotency_conflict",
         )
-    return row.status_code, row.response
+    return Replay(row.status_code, row.response)
 
 
-def record(session: Session, org_id: str, req: IdempotencyRequest, status_code: int, response: dict) -> None:
-    """Store the first answer, in the caller's transaction.
+def record(session: Session, org_id: str, req: IdempotencyRequest, result: Any) -> None:
+    """Store the answer the door presents for ``result``, in the caller's transaction.
 
     Raises:
         IntegrityError: A concurrent request stored an answer for this key first.
@@ -94,8 +109,8 @@ def record(session: Session, org_id: str, req: IdempotencyRequest, status_code: 
             "scope": req.scope,
             "key": req.key,
             "request_hash": req.request_hash,
-            "status_code": status_code,
-            "response": response,
+            "status_code": req.status_code,
+            "response": req.present(result) if req.present else {},
             "created_at": utcnow(),
         },
     )

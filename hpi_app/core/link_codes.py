@@ -27,13 +27,14 @@ from email.utils import formatdate, make_msgid
 
 from sqlmodel import Session, select
 
+from hpi_app import routes
 from hpi_app.config import settings
-from hpi_app.core import tasks
+from hpi_app.core import tasks, timeline
 from hpi_app.core.errors import Conflict, DomainError
-from hpi_app.core.events import TaskChanged, bus
+from hpi_app.core.events import Change, bus
 from hpi_app.core.senders.email import send_mail
 from hpi_app.db import session_scope
-from hpi_app.models import LinkAccess, LinkGrant, Task, TaskEvent, utcnow
+from hpi_app.models import LinkAccess, LinkGrant, Task, utcnow
 
 log = logging.getLogger("hpi.link_codes")
 
@@ -198,15 +199,18 @@ def code_status(link_id: str) -> CodeStatus:
     return _status(task, access, utcnow())
 
 
-def _event(session: Session, task: Task, kind: str) -> TaskEvent:
-    event = TaskEvent(org_id=task.org_id, task_id=task.id, kind=kind, actor=task.assignee_email)
-    session.add(event)
-    return event
+def _event(session: Session, task: Task, kind: str) -> tuple[str, int]:
+    """Note a code step on the task's timeline (not streamed, not pushed); ``(kind, entry id)``."""
+    return kind, timeline.record(session, task.org_id, tasks.subject(task.id), kind, task.assignee_email)
 
 
-def _announce(task: Task, events: list[TaskEvent]) -> None:
-    for event in events:
-        bus.publish(TaskChanged(f"task.{event.kind}", task.org_id, task.id, task.status, event.id))
+def _announce(task: Task, events: list[tuple[str, int]]) -> None:
+    for kind, event_id in events:
+        bus.publish(
+            Change(
+                tasks.TASK.event_name(kind), task.org_id, tasks.subject(task.id), task.status, False, event_id
+            )
+        )
 
 
 def build_code_message(task: Task, code: str, link: str) -> EmailMessage:
@@ -282,7 +286,7 @@ def send_code(link_id: str, base_url: str) -> CodeStatus:
         access.last_sent_at = now
         session.commit()
         status = _status(task, access, now)
-    message = build_code_message(task, code, tasks.task_url(base_url, task.link_id))
+    message = build_code_message(task, code, routes.task_link(base_url, task.link_id))
     try:
         send_mail(message, settings.smtp_url, MAIL_TIMEOUT_SECONDS)
     except Exception:
@@ -326,7 +330,7 @@ def verify_code(link_id: str, code: str) -> str:
         now = utcnow()
         access = session.get(LinkAccess, task.id)
         status = _status(task, access, now)
-        events: list[TaskEvent] = []
+        events: list[tuple[str, int]] = []
         if access is None or status.locked_for:
             reason = "link_locked" if status.locked_for else "no_code"
             raise CodeRefused(

@@ -15,7 +15,8 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from hpi_app.core.deliveries import (
+from hpi_app.core.errors import InvalidInput, NotFound
+from hpi_app.core.outbox import (
     TEST_EVENT,
     generate_webhook_secret,
     new_delivery,
@@ -24,7 +25,6 @@ from hpi_app.core.deliveries import (
     public_sink,
     test_event_body,
 )
-from hpi_app.core.errors import InvalidInput, NotFound
 from hpi_app.db import session_scope
 from hpi_app.models import Delivery, OrgSink, iso, utcnow
 from hpi_app.schemas import OrgSinkSpec

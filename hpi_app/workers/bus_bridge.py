@@ -25,7 +25,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hpi_app.config import settings
-from hpi_app.core.events import EventBus, TaskChanged, bus
+from hpi_app.core.events import Change, EventBus, bus
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class RedisBridge:
 
     # Outgoing: publishing threads -> this loop -> Redis.
 
-    def _forward(self, event: TaskChanged) -> None:
+    def _forward(self, event: Change) -> None:
         payload = json.dumps({"origin": self.bus.origin, "event": event.to_dict()})
         loop = self._loop
         if loop is not None and not loop.is_closed():
@@ -146,7 +146,7 @@ class RedisBridge:
             message = json.loads(data)
             if message.get("origin") == self.bus.origin:
                 return  # our own event, already dispatched here when it was published
-            event = TaskChanged(**message["event"])
+            event = Change.from_dict(message["event"])
         except (ValueError, TypeError, KeyError, AttributeError):
             log.warning("Bus bridge: ignored a malformed message on %s", self.channel)
             return

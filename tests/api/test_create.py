@@ -12,9 +12,9 @@ from sqlmodel import func, select
 
 from hpi_app.config import settings
 from hpi_app.core import sinks
-from hpi_app.core.events import TaskChanged, bus
+from hpi_app.core.events import Change, bus
 from hpi_app.db import session_scope
-from hpi_app.models import Delivery, IdempotencyKey, Task, TaskEvent, utcnow
+from hpi_app.models import Delivery, IdempotencyKey, Task, TimelineEntry, utcnow
 from tests.utils.bodies import seed_task
 
 
@@ -34,16 +34,17 @@ async def test_seed_create_answers_like_the_quick_start_page(client, auth):
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", body["created_at"])
     assert len(body["link_id"]) >= 22  # at least 128 bits, URL-safe base64
     with session_scope() as session:
-        kinds = session.exec(select(TaskEvent.kind).where(TaskEvent.task_id == body["task_id"])).all()
+        kinds = session.exec(
+            select(TimelineEntry.kind).where(TimelineEntry.subject_id == body["task_id"])
+        ).all()
     assert kinds == ["created"]
 
 
 async def test_public_url_setting_builds_links(client, auth, monkeypatch):
-    from hpi_app import config
-    from hpi_app.api import deps
+    from hpi_app import config, routes
 
     monkeypatch.setattr(
-        deps,
+        routes,
         "settings",
         config.Settings(**{**config.settings.__dict__, "public_url": "https://hpi.example.com"}),
     )
@@ -261,10 +262,10 @@ async def test_an_idempotency_key_past_its_window_starts_over(client, auth):
 async def test_created_is_announced_after_commit_with_its_timeline_entry(client, auth, admin):
     seen = []
 
-    def forward(event: TaskChanged) -> None:
+    def forward(event: Change) -> None:
         # Runs in the publishing thread: what it reads here is already committed.
         with session_scope() as session:
-            seen.append((event, session.get(TaskEvent, event.event_id), session.get(Task, event.task_id)))
+            seen.append((event, session.get(TimelineEntry, event.event_id), session.get(Task, event.task_id)))
 
     with bus.forwarding(forward):
         created = (await client.post("/api/v1/tasks", json=seed_task(expires_in=600), headers=auth)).json()
@@ -275,7 +276,7 @@ async def test_created_is_announced_after_commit_with_its_timeline_entry(client,
         admin.org_id,
         "pending",
     )
-    assert (entry.kind, entry.task_id, entry.actor) == ("created", created["task_id"], admin.id)
+    assert (entry.kind, entry.subject_id, entry.actor) == ("created", created["task_id"], admin.id)
     assert task.link_id == created["link_id"] and task.created_by == admin.id
     assert event.expires_at == pytest.approx(task.expires_at.timestamp())
     assert event.deliveries == 0
@@ -299,7 +300,7 @@ async def test_created_queues_deliveries_for_listening_sinks_in_its_transaction(
     with bus.forwarding(seen.append):
         created = (await client.post("/api/v1/tasks", json=body, headers=auth)).json()
     with session_scope() as session:
-        rows = session.exec(select(Delivery).where(Delivery.task_id == created["task_id"])).all()
+        rows = session.exec(select(Delivery).where(Delivery.subject_id == created["task_id"])).all()
     assert {(r.sink_id, r.sink["url"]) for r in rows} == {
         (None, "https://hooks.example.com/mine"),
         (org_sink.id, "https://hooks.example.com/all"),

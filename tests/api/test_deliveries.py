@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hpi_app.core import accounts, tasks, tokens
-from hpi_app.core import deliveries as outbox
+from hpi_app.core import deliveries as delivery_queue
 from tests.utils.bodies import seed_task
 from tests.utils.deliveries import deliveries, running_worker, wait_until
 from tests.utils.receivers import WebhookReceiver, verify_signatures
@@ -83,7 +83,7 @@ async def test_redeliver_over_the_api(client, auth):
 async def test_redeliver_while_an_attempt_is_in_flight_is_a_conflict(client, auth):
     created = await create_with_webhook(client, auth, "http://127.0.0.1:9/")
     await client.post(f"/api/v1/tasks/{created['task_id']}/cancel", headers=auth)
-    (job,) = outbox.claim_due("busy-worker", 5, lease_seconds=60)
+    (job,) = delivery_queue.claim_due("busy-worker", 5, lease_seconds=60)
     answer = await client.post(f"/api/v1/deliveries/{job.delivery_id}/redeliver", headers=auth)
     assert answer.status_code == 409 and answer.json()["code"] == "delivery_in_flight"
 

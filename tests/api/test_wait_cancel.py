@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from hpi_app.core import accounts, tasks, tokens
 from hpi_app.core.events import bus
 from hpi_app.db import session_scope
-from hpi_app.models import Delivery, IdempotencyKey, Task, TaskEvent, utcnow
+from hpi_app.models import Delivery, IdempotencyKey, Task, TimelineEntry, utcnow
 from tests.utils.bodies import seed_task
 
 
@@ -176,7 +176,7 @@ _CANCEL_SINK = [{"type": "webhook", "url": "https://receiver.example.com/hook", 
 
 def _rows(model, task_id: str, **where) -> list:
     with session_scope() as session:
-        query = select(model).where(model.task_id == task_id)
+        query = select(model).where(model.subject_id == task_id)
         for column, value in where.items():
             query = query.where(getattr(model, column) == value)
         return list(session.exec(query).all())
@@ -206,7 +206,7 @@ async def test_racing_cancels_exactly_one_wins_and_writes_once(client, auth):
     reason = json.loads(winner.request.content)["reason"]
     task = (await client.get(f"/api/v1/tasks/{task_id}", headers=auth)).json()
     assert task["status"] == "cancelled" and task["cancel_reason"] == reason
-    [event] = _rows(TaskEvent, task_id, kind="cancelled")  # one timeline row, the winner's
+    [event] = _rows(TimelineEntry, task_id, kind="cancelled")  # one timeline row, the winner's
     assert event.detail == {"reason": reason}
     [queued] = _rows(Delivery, task_id, event="task.cancelled")  # one outbox row
     assert queued.body["reason"] == reason and queued.body["task_id"] == task_id
@@ -232,7 +232,7 @@ async def test_racing_cancels_with_one_idempotency_key_cancel_once(client, auth)
             assert answer.json() == {"task_id": task_id, "status": "cancelled"}
         else:  # it raced the first one past the key check (PostgreSQL): refused as for any cancel
             assert answer.status_code == 409 and answer.json()["code"] == "task_cancelled"
-    assert len(_rows(TaskEvent, task_id, kind="cancelled")) == 1
+    assert len(_rows(TimelineEntry, task_id, kind="cancelled")) == 1
     with session_scope() as session:
         keys = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == "race-1")).all()
     assert [(k.status_code, k.response) for k in keys] == [(200, {"task_id": task_id, "status": "cancelled"})]
@@ -270,6 +270,6 @@ async def test_cancel_of_a_task_not_ours_is_404_whatever_its_state(client, auth)
     with session_scope() as session:
         assert session.get(Task, done).status == "completed"
         assert session.get(Task, overdue).status == "pending"  # a stranger's request expires nothing
-    assert _rows(TaskEvent, overdue, kind="expired") == []
+    assert _rows(TimelineEntry, overdue, kind="expired") == []
     mine = await client.post("/api/v1/tasks/not-a-task-id/cancel", headers=auth)
     assert mine.status_code == 404 and mine.json()["code"] == "task_not_found"

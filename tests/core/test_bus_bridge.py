@@ -17,7 +17,8 @@ from urllib.parse import urlparse
 import pytest
 import redis.asyncio as aioredis
 
-from hpi_app.core.events import EventBus, TaskChanged
+from hpi_app.core.events import Change, EventBus
+from hpi_app.core.subjects import Subject
 from hpi_app.workers.bus_bridge import RedisBridge
 from tests.utils.tcp_proxy import TcpProxy
 
@@ -45,15 +46,17 @@ async def bridged(url: str, channel: str, fallback: float = 5.0, wait_up: bool =
             await runner
 
 
-def publish_from_a_thread(bus: EventBus, event: TaskChanged) -> None:
+def publish_from_a_thread(bus: EventBus, event: Change) -> None:
     """The core publishes after commit from a worker thread, not from the event loop."""
     thread = threading.Thread(target=bus.publish, args=(event,))
     thread.start()
     thread.join()
 
 
-def completed(task_id: str, org: str = "org-1") -> TaskChanged:
-    return TaskChanged("task.completed", org, task_id, "completed", event_id=7, deliveries=1)
+def completed(task_id: str, org: str = "org-1") -> Change:
+    return Change(
+        "task.completed", org, Subject("task", task_id), "completed", True, event_id=7, deliveries=1
+    )
 
 
 async def drain(sub, seconds: float, quiet_after_first: float | None = None) -> list:
@@ -85,7 +88,10 @@ async def test_an_event_published_on_one_worker_reaches_the_others(channel):
             bus_b.subscribe("org-1") as sub_b,
             bus_c.subscribe("org-2") as sub_c,
         ):
-            with bus_b.task_waiter("t-1") as waiter_b, bus_c.task_waiter("t-1") as waiter_c:
+            with (
+                bus_b.waiter(Subject("task", "t-1")) as waiter_b,
+                bus_c.waiter(Subject("task", "t-1")) as waiter_c,
+            ):
                 for s in (sub_a, sub_b, sub_c):
                     await s.get(timeout=0.5)  # the bridges' first "look at the store" nudge, if still queued
                 publish_from_a_thread(bus_a, event)
@@ -121,7 +127,7 @@ async def test_a_lost_connection_falls_back_to_rechecks_then_reconnects(channel)
         bridged(REDIS_URL, channel) as (bus_a, _),
         bridged(proxy.url, channel, fallback=0.2) as (bus_b, bridge_b),
     ):
-        with bus_b.task_waiter("t-3") as waiter:
+        with bus_b.waiter(Subject("task", "t-3")) as waiter:
             await waiter.wait(0.3)  # take the nudge sent when the bridge came up
             await proxy.cut()
             await asyncio.wait_for(_until(lambda: not bridge_b.connected.is_set()), 10)

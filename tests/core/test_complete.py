@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select, update
 
+from hpi_app.api.presenters import task_public
 from hpi_app.core import accounts, tasks
 from hpi_app.core.errors import Conflict, InvalidInput, NotFound
 from hpi_app.core.principal import Principal
+from hpi_app.core.tasks import transitions
 from hpi_app.db import session_scope
 from hpi_app.models import Submission, Task, utcnow
 from hpi_app.schemas import TaskCreate
@@ -20,8 +22,8 @@ from tests.utils.bodies import seed_task
 @pytest.fixture
 def task_id(admin) -> str:
     principal = Principal(org_id=admin.org_id, user_id=admin.id, scopes=frozenset({"tasks:create"}))
-    outcome = tasks.create_task(principal, TaskCreate.model_validate(seed_task()), base_url="http://x")
-    return outcome.body["task_id"]
+    created = tasks.create_task(principal, TaskCreate.model_validate(seed_task()))
+    return created.task.id
 
 
 def test_invalid_submission_names_the_field_and_changes_nothing(task_id, admin):
@@ -119,7 +121,7 @@ def test_completion_returns_the_task_as_stored(task_id, admin):
     stored = tasks.get_task(admin.org_id, task_id)
     assert done.status == "completed" and done.data == {"decision": "Approve", "comments": "ok"}
     assert done.completed_by == "a@acme.test" and done.completed_at is not None
-    assert tasks.to_public(done, "http://x") == tasks.to_public(stored, "http://x")
+    assert task_public(done, "http://x") == task_public(stored, "http://x")
 
 
 def test_racing_cancels_and_completions_exactly_one_wins(task_id, admin):
@@ -156,17 +158,15 @@ def test_racing_cancels_and_completions_exactly_one_wins(task_id, admin):
 
 
 def test_a_task_overdue_when_the_answer_is_written_is_expired_not_completed(admin, monkeypatch):
-    outcome = tasks.create_task(
-        _principal(admin), TaskCreate.model_validate(seed_task(expires_in=60)), base_url="http://x"
-    )
-    task_id = outcome.body["task_id"]
-    validate = tasks.validate_submission
+    created = tasks.create_task(_principal(admin), TaskCreate.model_validate(seed_task(expires_in=60)))
+    task_id = created.task.id
+    validate = transitions.validate_submission
 
     def validate_then_expire(steps, data):
         _backdate_expiry(task_id)  # its expiry passes between the read and the write
         return validate(steps, data)
 
-    monkeypatch.setattr(tasks, "validate_submission", validate_then_expire)
+    monkeypatch.setattr(transitions, "validate_submission", validate_then_expire)
     with pytest.raises(Conflict) as caught:
         tasks.complete_task(task_id, {"decision": "Approve"})
     assert caught.value.code == "task_expired"
@@ -177,10 +177,8 @@ def test_a_task_overdue_when_the_answer_is_written_is_expired_not_completed(admi
 
 
 def test_an_overdue_task_refuses_completion_and_cancel_and_expires_once(admin):
-    outcome = tasks.create_task(
-        _principal(admin), TaskCreate.model_validate(seed_task(expires_in=60)), base_url="http://x"
-    )
-    task_id = outcome.body["task_id"]
+    created = tasks.create_task(_principal(admin), TaskCreate.model_validate(seed_task(expires_in=60)))
+    task_id = created.task.id
     assert tasks.expire_task(task_id) is False  # not due yet: nothing changes
     _backdate_expiry(task_id)
     with pytest.raises(Conflict) as completing:

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import update
 
 from hpi_app.config import settings
-from hpi_app.core import deliveries as outbox
-from hpi_app.core import delivery_log, tasks
+from hpi_app.core import deliveries as delivery_queue
+from hpi_app.core import delivery_log, outbox, tasks
 from hpi_app.core.errors import Conflict
 from hpi_app.db import session_scope
 from hpi_app.models import Task, utcnow
@@ -227,7 +227,7 @@ def test_the_backoff_schedule_grows_with_jitter_and_repeats_its_last_step():
     delays = settings.delivery_retry_delays
     assert delays == (5.0, 30.0, 120.0, 600.0, 1800.0, 3600.0)
     for attempt, base in [(1, 5), (2, 30), (3, 120), (6, 3600), (40, 3600)]:
-        seen = [outbox.retry_delay(attempt, delays) for _ in range(200)]
+        seen = [delivery_queue.retry_delay(attempt, delays) for _ in range(200)]
         assert all(base * 0.8 <= s <= base * 1.2 for s in seen)
         assert len(set(seen)) > 100  # jittered, so many receivers don't retry in lockstep
 

@@ -6,7 +6,8 @@ import asyncio
 import threading
 import time
 
-from hpi_app.core import deliveries as outbox
+from hpi_app.core import deliveries as delivery_queue
+from hpi_app.core import outbox
 from hpi_app.db import session_scope
 from hpi_app.workers.delivery import DeliveryWorker
 from tests.utils.deliveries import attempts, create_task, deliveries, running_worker, stop, wait_until
@@ -84,7 +85,7 @@ async def test_a_crashed_workers_claim_is_taken_over_when_its_lease_ends(admin):
         (delivery_id,) = queue_raw(admin.org_id, receiver.url, 1)
         # A worker that claims and then dies without sending or recording anything.
         before = time.monotonic()
-        (job,) = outbox.claim_due("crashed-worker", 10, lease_seconds=1.0)
+        (job,) = delivery_queue.claim_due("crashed-worker", 10, lease_seconds=1.0)
         lease_ends = before + 1.0  # the claim's lease runs at least this long
         assert job.delivery_id == delivery_id and job.attempt == 1
         async with running_worker():
@@ -117,7 +118,7 @@ def test_concurrent_claims_never_overlap(admin):
     def claimer(name: str) -> None:
         mine = claimed.setdefault(name, [])
         barrier.wait()
-        while batch := outbox.claim_due(name, 7, lease_seconds=60):
+        while batch := delivery_queue.claim_due(name, 7, lease_seconds=60):
             mine.extend(job.delivery_id for job in batch)
 
     threads = [threading.Thread(target=claimer, args=(f"w{n}",)) for n in range(8)]
@@ -128,15 +129,15 @@ def test_concurrent_claims_never_overlap(admin):
     every = [delivery_id for mine in claimed.values() for delivery_id in mine]
     assert len(every) == len(set(every)) == 200
     assert set(every) == ids
-    assert outbox.claim_due("late", 10, lease_seconds=60) == []  # all held
+    assert delivery_queue.claim_due("late", 10, lease_seconds=60) == []  # all held
 
 
 def test_released_claims_are_free_at_once(admin):
     (delivery_id,) = queue_raw(admin.org_id, "http://127.0.0.1:9", 1)
-    (job,) = outbox.claim_due("w1", 5, lease_seconds=60)
-    assert outbox.claim_due("w2", 5, lease_seconds=60) == []
-    outbox.release("w2", [delivery_id])  # not w2's to release
-    assert outbox.claim_due("w2", 5, lease_seconds=60) == []
-    outbox.release("w1", [job.delivery_id])
-    (again,) = outbox.claim_due("w2", 5, lease_seconds=60)
+    (job,) = delivery_queue.claim_due("w1", 5, lease_seconds=60)
+    assert delivery_queue.claim_due("w2", 5, lease_seconds=60) == []
+    delivery_queue.release("w2", [delivery_id])  # not w2's to release
+    assert delivery_queue.claim_due("w2", 5, lease_seconds=60) == []
+    delivery_queue.release("w1", [job.delivery_id])
+    (again,) = delivery_queue.claim_due("w2", 5, lease_seconds=60)
     assert again.delivery_id == delivery_id and again.webhook_id == job.webhook_id

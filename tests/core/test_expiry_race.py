@@ -11,7 +11,7 @@ from sqlmodel import select
 from hpi_app.core import tasks
 from hpi_app.core.events import bus
 from hpi_app.db import session_scope
-from hpi_app.models import Task, TaskEvent, utcnow
+from hpi_app.models import Task, TimelineEntry, utcnow
 from tests.utils.deliveries import create_task, deliveries
 
 SWEEPERS = 4
@@ -50,9 +50,11 @@ async def test_racing_sweepers_expire_each_task_exactly_once(admin):
     with session_scope() as session:
         statuses = session.exec(select(Task.status).where(Task.id.in_(ids))).all()
         expired_rows = session.exec(
-            select(TaskEvent.task_id).where(TaskEvent.task_id.in_(ids), TaskEvent.kind == "expired")
+            select(TimelineEntry.subject_id).where(
+                TimelineEntry.subject_id.in_(ids), TimelineEntry.kind == "expired"
+            )
         ).all()
     assert set(statuses) == {"expired"}
     assert sorted(expired_rows) == sorted(ids)  # one timeline row each
     queued = deliveries(event="task.expired")
-    assert sorted(d.task_id for d in queued) == sorted(ids)  # one outbox row each
+    assert sorted(d.subject_id for d in queued) == sorted(ids)  # one outbox row each

@@ -12,12 +12,13 @@ from email.message import EmailMessage
 import pytest
 from sqlmodel import select
 
+from hpi_app.api.presenters import task_created
 from hpi_app.core import link_codes, tasks
 from hpi_app.core.errors import Conflict
 from hpi_app.core.link_codes import CodeRefused
 from hpi_app.core.principal import Principal
 from hpi_app.db import session_scope
-from hpi_app.models import LinkAccess, LinkGrant, TaskEvent, User, utcnow
+from hpi_app.models import LinkAccess, LinkGrant, TimelineEntry, User, utcnow
 from hpi_app.schemas import TaskCreate
 from tests.utils.bodies import seed_task
 
@@ -27,7 +28,7 @@ GUEST = "guest@elsewhere.test"
 def _create(admin: User, **overrides) -> dict:
     principal = Principal(org_id=admin.org_id, user_id=admin.id, scopes=frozenset({"tasks:create"}))
     body = TaskCreate.model_validate(seed_task(**overrides))
-    return tasks.create_task(principal, body, base_url="http://hpi.test").body
+    return task_created(tasks.create_task(principal, body), "http://hpi.test")
 
 
 @pytest.fixture
@@ -240,7 +241,7 @@ def test_the_timeline_notes_codes_sent_confirmed_and_locks(admin, link, outbox):
     for _ in range(5):
         _refusal(locked, _wrong(_code(outbox[1])))
     with session_scope() as session:
-        rows = session.exec(select(TaskEvent.kind, TaskEvent.actor).order_by(TaskEvent.id)).all()
+        rows = session.exec(select(TimelineEntry.kind, TimelineEntry.actor).order_by(TimelineEntry.id)).all()
     kinds = [kind for kind, actor in rows if actor == GUEST]
     assert kinds == ["code_sent", "code_verified", "code_sent", "link_locked"]
 

@@ -120,9 +120,10 @@ def timeline_kinds(app: Any, task_id: str) -> list[str]:
         app,
         "from sqlmodel import select\n"
         "from hpi_app.db import session_scope\n"
-        "from hpi_app.models import TaskEvent\n"
+        "from hpi_app.models import TimelineEntry\n"
         "with session_scope() as s:\n"
-        f"    query = select(TaskEvent.kind).where(TaskEvent.task_id == {task_id!r}).order_by(TaskEvent.id)\n"
+        f"    query = select(TimelineEntry.kind).where(TimelineEntry.subject_id == {task_id!r})\n"
+        "    query = query.order_by(TimelineEntry.id)\n"
         "    print(' '.join(s.exec(query).all()))\n",
     )
     return out.split()

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from hpi_app.api.presenters import task_created
 from hpi_app.core import tasks
 from hpi_app.core.principal import Principal
 from hpi_app.db import session_scope
@@ -30,7 +31,7 @@ def principal_of(user: User) -> Principal:
 def create_task(user: User, sinks: list[dict] | None = None, **overrides: Any) -> dict:
     """Create the seed task with ``sinks``; the create answer."""
     body = TaskCreate.model_validate(seed_task(sinks=sinks or [], **overrides))
-    return tasks.create_task(principal_of(user), body, base_url="https://hpi.example.com").body
+    return task_created(tasks.create_task(principal_of(user), body), "https://hpi.example.com")
 
 
 @contextlib.asynccontextmanager

@@ -13,30 +13,31 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from hpi_app.api.deps import CanRead, in_thread
-from hpi_app.core import tasks as core
+from hpi_app.core import tasks, timeline
 from hpi_app.core.errors import InvalidInput
-from hpi_app.core.events import TERMINAL_STATUSES, bus
-from hpi_app.models import Task, TaskEvent, iso
+from hpi_app.core.events import bus
+from hpi_app.core.subjects import Subject, subject_type
+from hpi_app.models import Task, TimelineEntry, iso
 
 router = APIRouter(tags=["events"])
 
 # Without news, re-read the store this often anyway (a safety net across workers).
 RECHECK_SECONDS = 15.0
-_STATUS_AFTER = {"completed": "completed", "cancelled": "cancelled", "expired": "expired"}
 
 
-def _event(row: TaskEvent) -> ServerSentEvent:
-    kind = f"task.{row.kind}"
+def _event(row: TimelineEntry) -> ServerSentEvent:
+    kind = subject_type(row.subject_kind)
+    name = kind.event_name(row.kind)
     data = {
-        "event": kind,
-        "task_id": row.task_id,
-        "status": _STATUS_AFTER.get(row.kind, "pending"),
+        "event": name,
+        kind.id_key(): row.subject_id,
+        "status": kind.status_after(row.kind),
         "actor": row.actor,
         "timestamp": iso(row.created_at),
     }
     if row.detail:
         data["detail"] = row.detail
-    return ServerSentEvent(id=str(row.id), event=kind, data=data)
+    return ServerSentEvent(id=str(row.id), event=name, data=data)
 
 
 def resume_point(
@@ -55,25 +56,26 @@ def resume_point(
     return int(raw)
 
 
-async def _stream(org_id: str, after: int, task_id: str | None) -> AsyncIterator[ServerSentEvent]:
+async def stream(org_id: str, after: int, subject: Subject | None) -> AsyncIterator[ServerSentEvent]:
+    """The organisation's events after ``after`` (of one subject, ending after its final state)."""
     async with bus.subscribe(org_id) as changes:
         while True:
-            rows = await in_thread(core.events_after, org_id, after, task_id=task_id)
+            rows = await in_thread(timeline.events_after, org_id, after, subject=subject)
             for row in rows:
                 after = row.id
                 yield _event(row)
-                if task_id is not None and _STATUS_AFTER.get(row.kind) in TERMINAL_STATUSES:
+                if subject is not None and row.kind in subject_type(subject.kind).final:
                     return
-            if len(rows) == 500:
+            if len(rows) == timeline.PAGE_SIZE:
                 continue
             change = await changes.get(timeout=RECHECK_SECONDS)
-            while change is not None and task_id is not None and change.task_id != task_id:
+            while change is not None and subject is not None and change.subject != subject:
                 change = await changes.get(timeout=RECHECK_SECONDS)
 
 
 async def _streamed_task(task_id: str, principal: CanRead) -> Task:
     # Resolved before the stream starts, so an unknown task is a plain 404.
-    return await in_thread(core.get_task, principal.org_id, task_id)
+    return await in_thread(tasks.get_task, principal.org_id, task_id)
 
 
 @router.get(
@@ -91,8 +93,8 @@ async def org_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """The organisation's event stream."""
     if after is None:
-        after = await in_thread(core.last_event_id, principal.org_id)
-    async for item in _stream(principal.org_id, after, None):
+        after = await in_thread(timeline.last_event_id, principal.org_id)
+    async for item in stream(principal.org_id, after, None):
         yield item
 
 
@@ -106,5 +108,5 @@ async def task_events(
     task: Annotated[Task, Depends(_streamed_task)], after: Annotated[int | None, Depends(resume_point)]
 ) -> AsyncIterator[ServerSentEvent]:
     """One task's event stream (from the start, or after ``Last-Event-ID``)."""
-    async for item in _stream(task.org_id, after or 0, task.id):
+    async for item in stream(task.org_id, after or 0, tasks.subject(task.id)):
         yield item

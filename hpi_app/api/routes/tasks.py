@@ -6,20 +6,23 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from hpi_app.api.deps import BaseUrl, CanCreate, CanRead, in_thread, public_base_url
+from hpi_app.api.deps import BaseUrl, CanCreate, CanRead, in_thread
+from hpi_app.api.presenters import task_cancelled, task_created, task_public
 from hpi_app.config import settings
 from hpi_app.core import tasks as core
 from hpi_app.core.errors import InvalidInput
-from hpi_app.core.events import TERMINAL_STATUSES, bus
-from hpi_app.core.idempotency import IdempotencyRequest
+from hpi_app.core.events import bus
+from hpi_app.core.idempotency import IdempotencyRequest, Replay
 from hpi_app.models import Task, utcnow
 from hpi_app.schemas import CancelRequest, ErrorBody, TaskCreate, TaskCreated, TaskList, TaskPublic
+from hpi_app.vocab import FINAL_STATUSES
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -39,16 +42,19 @@ async def _json_body(request: Request) -> object:
     return json.loads(raw) if raw.strip() else {}
 
 
-async def _idempotency(request: Request, key: str | None, scope: str) -> IdempotencyRequest | None:
+async def _idempotency(
+    request: Request, key: str | None, scope: str, status_code: int, present: Callable[[Any], dict]
+) -> IdempotencyRequest | None:
     # The body is digested only when a key came with it (parsing it again costs every create).
     if key is None:
         return None
-    return IdempotencyRequest.build(key, scope, await _json_body(request))
+    return IdempotencyRequest.build(
+        key, scope, await _json_body(request), status_code=status_code, present=present
+    )
 
 
-def _answer(outcome: core.Outcome) -> JSONResponse:
-    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
-    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers)
+def _replayed(replay: Replay) -> JSONResponse:
+    return JSONResponse(replay.body, status_code=replay.status_code, headers={"Idempotent-Replayed": "true"})
 
 
 @router.post(
@@ -69,14 +75,19 @@ async def create_task(
     body: TaskCreate,
     request: Request,
     principal: CanCreate,
+    base: BaseUrl,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Create a task; the same ``Idempotency-Key`` and body within 24 h replays the first answer."""
-    req = await _idempotency(request, idempotency_key, "POST /api/v1/tasks")
-    outcome = await in_thread(
-        core.create_task, principal, body, base_url=public_base_url(request), idempotency_request=req
-    )
-    return _answer(outcome)
+
+    def present(created: core.CreatedTask) -> dict:
+        return task_created(created, base)
+
+    req = await _idempotency(request, idempotency_key, "POST /api/v1/tasks", 201, present)
+    created = await in_thread(core.create_task, principal, body, idempotency_request=req)
+    if created.replay is not None:
+        return _replayed(created.replay)
+    return JSONResponse(present(created), status_code=201)
 
 
 @router.get("", response_model=TaskList, responses=_errors, summary="List tasks")
@@ -109,7 +120,7 @@ async def list_tasks(
     )
     rows, total = await in_thread(core.list_tasks, principal.org_id, flt)
     return {
-        "tasks": [core.to_public(task, base) for task in rows],
+        "tasks": [task_public(task, base) for task in rows],
         "total": total,
         "limit": limit,
         "offset": offset,
@@ -120,7 +131,7 @@ async def list_tasks(
 async def get_task(task_id: str, principal: CanRead, base: BaseUrl) -> dict:
     """One task, with ``data`` once it is completed."""
     task = await in_thread(core.get_task, principal.org_id, task_id)
-    return core.to_public(task, base)
+    return task_public(task, base)
 
 
 def _parse_timeout(raw: str | None) -> float:
@@ -159,7 +170,7 @@ async def wait_task(
     """Answer as soon as the task is completed, cancelled or expired; 408 after ``timeout``."""
     seconds = _parse_timeout(timeout)
     deadline = time.monotonic() + seconds
-    with bus.task_waiter(task_id) as waiter:
+    with bus.waiter(core.subject(task_id)) as waiter:
         status, expires_at, done = await _wait_state(principal.org_id, task_id)
         while done is None:
             remaining = deadline - time.monotonic()
@@ -173,7 +184,7 @@ async def wait_task(
             await waiter.wait(pause)
             status, expires_at, done = await _wait_state(principal.org_id, task_id)
     if done is not None:
-        return JSONResponse(core.to_public(done, base))
+        return JSONResponse(task_public(done, base))
     return JSONResponse(
         {
             "task_id": task_id,
@@ -192,7 +203,7 @@ async def _wait_state(org_id: str, task_id: str) -> tuple[str, datetime | None, 
     A parked waiter keeps only these two values, not the task with its spec: thousands park at once.
     """
     task = await in_thread(core.get_task, org_id, task_id)
-    return task.status, task.expires_at, task if task.status in TERMINAL_STATUSES else None
+    return task.status, task.expires_at, task if task.status in FINAL_STATUSES else None
 
 
 @router.post(
@@ -208,9 +219,12 @@ async def cancel_task(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> JSONResponse:
     """Cancel a pending task; 409 when it is already completed, cancelled or expired."""
-    req = await _idempotency(request, idempotency_key, f"POST /api/v1/tasks/{task_id}/cancel")
+    scope = f"POST /api/v1/tasks/{task_id}/cancel"
+    req = await _idempotency(request, idempotency_key, scope, 200, task_cancelled)
     reason = body.reason if body else None
-    outcome = await in_thread(
+    cancelled = await in_thread(
         core.cancel_task, principal.org_id, task_id, reason, actor=principal.user_id, idempotency_request=req
     )
-    return _answer(outcome)
+    if cancelled.replay is not None:
+        return _replayed(cancelled.replay)
+    return JSONResponse(task_cancelled(cancelled))

@@ -19,7 +19,9 @@ from email.utils import formatdate, make_msgid
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from hpi_app.core.answers import answers
-from hpi_app.core.deliveries import TEST_EVENT, Job, TaskSnapshot
+from hpi_app.core.deliveries import Job
+from hpi_app.core.outbox import TEST_EVENT
+from hpi_app.core.tasks import TaskSnapshot
 
 log = logging.getLogger("hpi.mail")
 
@@ -125,7 +127,7 @@ def build_message(job: Job, *, from_addr: str, base_url: str) -> EmailMessage:
 
     A plain-text body, with the same content as HTML beside it.
     """
-    snapshot = job.task
+    snapshot = job.subject
     message = EmailMessage()
     message["From"] = from_addr
     message["To"] = job.sink["to"]

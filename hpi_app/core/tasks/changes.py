@@ -1,0 +1,109 @@
+"""How a change to a task is recorded and announced: timeline, outbox, bus — for the ``task`` subject.
+
+A task is one kind of subject (``hpi_app.core.subjects``): this module declares it, and writes
+each change's timeline entry and outbox deliveries in the change's transaction, then publishes
+it on the bus after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from hpi_app.core import outbox, timeline
+from hpi_app.core.events import Change, bus
+from hpi_app.core.subjects import Subject, SubjectType, register
+from hpi_app.models import Task, iso, utcnow
+from hpi_app.vocab import FINAL_STATUSES, SinkEvent, TaskStatus
+
+
+@dataclass(frozen=True)
+class TaskSnapshot:
+    """What an email needs of a delivery's task."""
+
+    title: str
+    status: str
+    steps: list[dict[str, Any]]
+    data: dict[str, Any] | None
+    cancel_reason: str | None
+    link_id: str
+
+
+def _describe(session: Session, task_ids: set[str]) -> dict[str, TaskSnapshot]:
+    rows = session.exec(select(Task).where(Task.id.in_(task_ids))).all()
+    return {t.id: TaskSnapshot(t.title, t.status, t.steps, t.data, t.cancel_reason, t.link_id) for t in rows}
+
+
+TASK = register(
+    SubjectType(
+        name="task",
+        # The one-time-code steps stay on the timeline only.
+        streamed=frozenset({"created", "opened", *FINAL_STATUSES}),
+        final={status: status for status in FINAL_STATUSES},
+        open_status=TaskStatus.PENDING,
+        sink_events={event: event for event in SinkEvent},
+        describe=_describe,
+    )
+)
+
+
+def subject(task_id: str) -> Subject:
+    """The subject that names a task on the timeline, the bus and the outbox."""
+    return Subject(TASK.name, task_id)
+
+
+def event_body(task: Any, kind: str) -> dict[str, Any]:
+    """The JSON every sink receives for ``task.<kind>``."""
+    body: dict[str, Any] = {
+        "source": "hpi",
+        "event": TASK.event_name(kind),
+        "task_id": task.id,
+        "correlation_key": task.correlation_key,
+        "timestamp": iso(utcnow()),
+    }
+    if kind == SinkEvent.COMPLETED:
+        body["data"] = task.data
+    elif kind == SinkEvent.CANCELLED:
+        body["reason"] = task.cancel_reason
+    return body
+
+
+@dataclass
+class Recorded:
+    """A timeline entry written in a transaction, and how many deliveries it queued."""
+
+    event_id: int
+    deliveries: int
+
+
+def record_change(
+    session: Session, task: Any, kind: str, actor: str | None, detail: dict | None = None
+) -> Recorded:
+    """Write a change's timeline entry and queue its deliveries, in the caller's transaction.
+
+    ``task`` is only read (``id``, ``org_id``, ``sinks`` and what ``event_body`` needs), so a
+    task not yet stored as an ORM object will do.
+    """
+    about = subject(task.id)
+    event_id = timeline.record(session, task.org_id, about, kind, actor, detail)
+    queued = outbox.enqueue(session, task.org_id, about, kind, lambda: event_body(task, kind), task.sinks)
+    return Recorded(event_id, len(queued))
+
+
+def publish_change(task: Any, kind: str, recorded: Recorded) -> None:
+    """Announce a committed change on the bus (after its transaction, never inside it)."""
+    expires = task.expires_at.timestamp() if kind == "created" and task.expires_at else None
+    bus.publish(
+        Change(
+            TASK.event_name(kind),
+            task.org_id,
+            subject(task.id),
+            task.status,
+            task.status in FINAL_STATUSES,
+            recorded.event_id,
+            expires,
+            recorded.deliveries,
+        )
+    )

@@ -1,0 +1,188 @@
+"""Creating a task: a validated create body becomes a task, its first timeline entry and deliveries."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import bindparam, insert
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from hpi_app.core import idempotency
+from hpi_app.core.errors import Conflict, InvalidInput
+from hpi_app.core.idempotency import IdempotencyRequest, Replay
+from hpi_app.core.outbox import generate_webhook_secret
+from hpi_app.core.principal import Principal
+from hpi_app.core.tasks.changes import publish_change, record_change
+from hpi_app.db import session_scope
+from hpi_app.models import Task, User, utcnow
+from hpi_app.schemas import TaskCreate
+
+# A task as create_task holds it before it is stored: Task's attribute names, none of the ORM's
+# cost. The timeline and the outbox only read a task, so they take either.
+NewTask = SimpleNamespace
+
+# Task changes are written with plain INSERTs (no ORM unit of work: creating is the hot path).
+# A new task's row starts from the model's defaults, so columns and defaults stay defined once,
+# on ``Task``.
+_TASK_COLUMNS = {attr.key: attr.columns[0].key for attr in sa_inspect(Task).column_attrs}
+_TASK_DEFAULTS = {
+    name: field.default
+    for name, field in Task.model_fields.items()
+    if not field.is_required() and field.default_factory is None
+}
+_TASKS = Task.__table__
+_INSERT_TASK = insert(_TASKS)
+_TASK_ID = select(_TASKS.c.id).where(_TASKS.c.id == bindparam("task_id"))
+
+
+@dataclass(frozen=True)
+class CreatedTask:
+    """What creating a task came to.
+
+    Attributes:
+        task: The new task (Task's attribute names); None when the request was a replay.
+        webhook_secrets: ``{sink, url, secret}`` for each webhook sink given no secret (shown once).
+        replay: The first answer to a repeated ``Idempotency-Key``, to send again.
+    """
+
+    task: NewTask | None
+    webhook_secrets: list[dict[str, Any]] = field(default_factory=list)
+    replay: Replay | None = None
+
+
+def new_task(**values: Any) -> NewTask:
+    """A task not yet stored: the model's defaults, then ``values``."""
+    return NewTask(**(_TASK_DEFAULTS | values))
+
+
+def create_task(
+    principal: Principal,
+    body: TaskCreate,
+    *,
+    idempotency_request: IdempotencyRequest | None = None,
+) -> CreatedTask:
+    """Create a task from a validated body.
+
+    The task, its timeline entry, its outbox deliveries and the ``Idempotency-Key`` record are
+    written in one transaction; the ``task.created`` event is published after it commits.
+
+    Args:
+        principal: The token's identity; the task belongs to its organisation.
+        body: The validated create body.
+        idempotency_request: The request's ``Idempotency-Key``, if it sent one.
+
+    Returns:
+        The created task, or the first answer replayed for a repeated key.
+    """
+    # Everything that needs no store is done before the write transaction (and its lock).
+    now = utcnow()
+    sinks, secrets_out = _prepare_sinks(body)
+    task = new_task(
+        id=body.task_id or str(uuid.uuid4()),
+        org_id=principal.org_id,
+        title=body.title,
+        instructions_mdsvex=body.instructions_mdsvex,
+        steps=[step.model_dump(mode="json", exclude_none=True) for step in body.steps],
+        created_at=now,
+        created_by=principal.user_id,
+        payload=body.payload,
+        meta=body.metadata,
+        sinks=sinks or None,
+        correlation_key=body.corr_id,
+        link_id=secrets.token_urlsafe(24),
+        expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
+        assignee_name=body.assignee_name,
+        assignee_phone=body.assignee_phone,
+        assignee_email=body.assignee_email,
+    )
+    with session_scope(write=True) as session:
+        if idempotency_request is not None:
+            replay = idempotency.find_replay(session, principal.org_id, idempotency_request)
+            if replay is not None:
+                return CreatedTask(None, replay=replay)
+        if body.task_id and _task_exists(session, task.id):
+            raise _task_id_taken(task.id)
+        if body.assignee_member_id or body.assignee_email:
+            vars(task).update(_resolve_assignee(session, principal, body))
+        created = CreatedTask(task, secrets_out)
+        try:
+            session.connection().execute(_INSERT_TASK, {_TASK_COLUMNS[k]: v for k, v in vars(task).items()})
+            recorded = record_change(session, task, "created", principal.user_id)
+            if idempotency_request is not None:
+                idempotency.record(session, principal.org_id, idempotency_request, created)
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return _after_create_race(session, principal, task.id, idempotency_request)
+    publish_change(task, "created", recorded)
+    return created
+
+
+def _resolve_assignee(session: Session, principal: Principal, body: TaskCreate) -> dict[str, Any]:
+    assignee: dict[str, Any] = {
+        "assignee_name": body.assignee_name,
+        "assignee_phone": body.assignee_phone,
+        "assignee_email": body.assignee_email,
+        "requires_otp": False,
+    }
+    if body.assignee_member_id:
+        member_id = principal.user_id if body.assignee_member_id == "me" else body.assignee_member_id
+        member = session.get(User, member_id)
+        if member is None or member.org_id != principal.org_id:
+            raise InvalidInput(
+                "The assignee is not a member of this organisation.",
+                details=[{"field": "assignee_member_id", "message": "no member with this id"}],
+            )
+        assignee.update(assignee_id=member.id, assignee_type="member", assignee_email=member.email)
+    elif body.assignee_email:
+        member = session.exec(
+            select(User).where(User.email == body.assignee_email, User.org_id == principal.org_id)
+        ).first()
+        if member is not None:
+            assignee.update(assignee_id=member.id, assignee_type="member")
+        else:
+            assignee.update(assignee_type="external", requires_otp=True)
+    return assignee
+
+
+def _task_exists(session: Session, task_id: str) -> bool:
+    return session.connection().execute(_TASK_ID, {"task_id": task_id}).first() is not None
+
+
+def _task_id_taken(task_id: str) -> Conflict:
+    return Conflict(
+        f"A task with id {task_id} already exists. Choose another task_id or leave it out.",
+        code="task_exists",
+        details=[{"field": "task_id", "message": "already exists"}],
+    )
+
+
+def _after_create_race(
+    session: Session, principal: Principal, task_id: str, req: IdempotencyRequest | None
+) -> CreatedTask:
+    # A concurrent request won: replay its answer if it carried the same key.
+    if req is not None:
+        replay = idempotency.find_replay(session, principal.org_id, req)
+        if replay is not None:
+            return CreatedTask(None, replay=replay)
+    if _task_exists(session, task_id):
+        raise _task_id_taken(task_id)
+    raise Conflict("The task could not be created because of a concurrent change; retry.")
+
+
+def _prepare_sinks(body: TaskCreate) -> tuple[list[dict], list[dict]]:
+    sinks, generated = [], []
+    for index, sink in enumerate(body.sinks):
+        data = sink.model_dump(mode="json", exclude_none=True)
+        if data["type"] == "webhook" and not data.get("secret"):
+            data["secret"] = generate_webhook_secret()
+            generated.append({"sink": index, "url": data["url"], "secret": data["secret"]})
+        sinks.append(data)
+    return sinks, generated

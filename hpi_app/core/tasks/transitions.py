@@ -1,0 +1,244 @@
+"""A task's transitions: complete, cancel and expire (each exactly once), and opening its page.
+
+Finishing a task is one conditional UPDATE: only a pending task that is not overdue matches, so
+of two racing callers exactly one changes the row (SQLite: one writer at a time; PostgreSQL: the
+second waits on the row lock, then finds it no longer pending). RETURNING hands back what the
+timeline, the outbox and the answer need, so nothing is read before or after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, insert, or_, update
+from sqlmodel import Session, func, select
+
+from hpi_app.core import idempotency, timeline
+from hpi_app.core.errors import InvalidInput
+from hpi_app.core.events import Change, bus
+from hpi_app.core.idempotency import IdempotencyRequest, Replay
+from hpi_app.core.tasks.changes import TASK, publish_change, record_change, subject
+from hpi_app.core.tasks.create import NewTask, new_task
+from hpi_app.core.tasks.rules import is_overdue, is_task_id, not_pending, task_not_found
+from hpi_app.db import read_first, session_scope
+from hpi_app.models import Submission, Task, new_id, utcnow
+from hpi_app.spec import SubmissionError, load_steps, validate_submission
+from hpi_app.vocab import TaskStatus
+
+_TASKS = Task.__table__
+_NOW = bindparam("now", type_=_TASKS.c.expires_at.type)
+_PENDING = (_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == TaskStatus.PENDING)
+_NOT_OVERDUE = or_(_TASKS.c.expires_at.is_(None), _TASKS.c.expires_at > _NOW)
+_CANCEL = (
+    update(_TASKS)
+    .where(*_PENDING, _TASKS.c.org_id == bindparam("org"), _NOT_OVERDUE)
+    .values(status=TaskStatus.CANCELLED, cancelled_at=_NOW, cancel_reason=bindparam("reason"))
+    .returning(_TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at)
+)
+# The completed task is the caller's answer: the whole row, as a Task.
+_COMPLETE = select(Task).from_statement(
+    update(_TASKS)
+    .where(*_PENDING, _NOT_OVERDUE)
+    .values(
+        status=TaskStatus.COMPLETED,
+        completed_at=_NOW,
+        completed_by=bindparam("actor"),
+        data=bindparam("answers", type_=_TASKS.c.data.type),
+    )
+    .returning(*_TASKS.c)
+)
+_EXPIRE = (
+    update(_TASKS)
+    .where(*_PENDING, _TASKS.c.expires_at.is_not(None), _TASKS.c.expires_at <= _NOW)
+    .values(status=TaskStatus.EXPIRED, expired_at=_NOW)
+    .returning(_TASKS.c.org_id, _TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at)
+)
+# Where a task stands, for the refusals (and, with its steps, for validating a submission).
+_STATE = select(_TASKS.c.id, _TASKS.c.org_id, _TASKS.c.status, _TASKS.c.expires_at).where(
+    _TASKS.c.id == bindparam("task_id")
+)
+_STATE_AND_STEPS = _STATE.add_columns(_TASKS.c.steps)
+_INSERT_SUBMISSION = insert(Submission.__table__)
+
+
+@dataclass(frozen=True)
+class CancelledTask:
+    """What cancelling came to: the cancelled task, or the first answer to a repeated key."""
+
+    task: NewTask | None
+    replay: Replay | None = None
+
+
+def _refusal(session: Session, task_id: str, org_id: str | None = None) -> Exception:
+    """Why a conditional change matched no row: 404, or 409 with the task's current state.
+
+    Reads the row in the change's transaction (which it then rolls back). A task found pending
+    was overdue (the only other reason not to match): it is expired first, as a read would.
+    """
+    state = session.connection().execute(_STATE, {"task_id": task_id}).first()
+    session.rollback()
+    if state is None or (org_id is not None and state.org_id != org_id):
+        return task_not_found(task_id)
+    if state.status == TaskStatus.PENDING:
+        expire_task(task_id)
+        state = read_first(_STATE, {"task_id": task_id}) or state
+    return not_pending(state)
+
+
+def complete_task(task_id: str, data: Any, *, org_id: str | None = None, actor: str | None = None) -> Task:
+    """Accept a submission: validate ``data`` against the spec and finish the task.
+
+    Exactly one of several concurrent submissions wins; the others get a Conflict and
+    change nothing. The task's change, its submission, timeline entry and outbox deliveries are
+    written in one transaction; ``task.completed`` is published after it commits.
+
+    Args:
+        task_id: The task.
+        data: The submitted answers, keyed by field name.
+        org_id: When given, the task must belong to this organisation.
+        actor: Who submitted (a member id or an email), for the timeline.
+
+    Returns:
+        The completed task.
+    """
+    current = read_first(_STATE_AND_STEPS, {"task_id": task_id}) if is_task_id(task_id) else None
+    if current is None or (org_id is not None and current.org_id != org_id):
+        raise task_not_found(task_id)
+    if is_overdue(current):
+        expire_task(current.id)
+        raise not_pending(read_first(_STATE, {"task_id": current.id}) or current)
+    if current.status != TaskStatus.PENDING:
+        raise not_pending(current)
+    try:
+        cleaned = validate_submission(load_steps(current.steps), data)
+    except SubmissionError as exc:
+        raise InvalidInput(
+            "Some answers need attention.", code="invalid_submission", details=exc.details
+        ) from None
+    now = utcnow()
+    with session_scope(write=True) as session:
+        task = session.scalars(
+            _COMPLETE, {"task_id": current.id, "now": now, "actor": actor, "answers": cleaned}
+        ).first()
+        if task is None:
+            raise _refusal(session, current.id)
+        session.connection().execute(
+            _INSERT_SUBMISSION,
+            {"id": new_id(), "task_id": task.id, "data": cleaned, "submitted_by": actor, "submitted_at": now},
+        )
+        recorded = record_change(session, task, TaskStatus.COMPLETED, actor)
+        session.commit()
+    publish_change(task, TaskStatus.COMPLETED, recorded)
+    return task
+
+
+def cancel_task(
+    org_id: str,
+    task_id: str,
+    reason: str | None,
+    *,
+    actor: str | None,
+    idempotency_request: IdempotencyRequest | None = None,
+) -> CancelledTask:
+    """Cancel a pending task of ``org_id`` on behalf of ``actor`` (a member id).
+
+    The change, its timeline entry, its outbox deliveries and the ``Idempotency-Key`` record are
+    written in one transaction; ``task.cancelled`` is published after it commits.
+
+    Raises:
+        NotFound: No such task in the organisation.
+        Conflict: The task is no longer pending (an overdue one is expired first).
+    """
+    now = utcnow()
+    with session_scope(write=True) as session:
+        if idempotency_request is not None:
+            replay = idempotency.find_replay(session, org_id, idempotency_request)
+            if replay is not None:
+                return CancelledTask(None, replay)
+        if not is_task_id(task_id):
+            raise task_not_found(task_id)
+        won = (
+            session.connection()
+            .execute(_CANCEL, {"task_id": task_id, "org": org_id, "now": now, "reason": reason})
+            .first()
+        )
+        if won is None:
+            raise _refusal(session, task_id, org_id)
+        task = new_task(
+            id=task_id,
+            org_id=org_id,
+            status=TaskStatus.CANCELLED,
+            cancelled_at=now,
+            cancel_reason=reason,
+            sinks=won.sinks,
+            correlation_key=won.correlation_key,
+            expires_at=won.expires_at,
+        )
+        detail = {"reason": reason} if reason else None
+        recorded = record_change(session, task, TaskStatus.CANCELLED, actor, detail)
+        cancelled = CancelledTask(task)
+        if idempotency_request is not None:
+            idempotency.record(session, org_id, idempotency_request, cancelled)
+        session.commit()
+    publish_change(task, TaskStatus.CANCELLED, recorded)
+    return cancelled
+
+
+def expire_task(task_id: str) -> bool:
+    """Expire one overdue pending task; True if this call did it (so it is announced once)."""
+    now = utcnow()
+    with session_scope(write=True) as session:
+        won = session.connection().execute(_EXPIRE, {"task_id": task_id, "now": now}).first()
+        if won is None:
+            session.rollback()
+            return False
+        task = new_task(
+            id=task_id,
+            org_id=won.org_id,
+            status=TaskStatus.EXPIRED,
+            expired_at=now,
+            sinks=won.sinks,
+            correlation_key=won.correlation_key,
+            expires_at=won.expires_at,
+        )
+        recorded = record_change(session, task, TaskStatus.EXPIRED, None)
+        session.commit()
+    publish_change(task, TaskStatus.EXPIRED, recorded)
+    return True
+
+
+def expire_due(limit: int = 500) -> int:
+    """Expire every pending task whose expiry has passed; returns how many this call expired."""
+    now = utcnow()
+    with session_scope() as session:
+        due = session.exec(
+            select(Task.id)
+            .where(Task.status == TaskStatus.PENDING, Task.expires_at.is_not(None), Task.expires_at <= now)
+            .limit(limit)
+        ).all()
+    return sum(expire_task(task_id) for task_id in due)
+
+
+def next_expiry() -> datetime | None:
+    """When the next pending task expires, if any does."""
+    with session_scope() as session:
+        return session.exec(
+            select(func.min(Task.expires_at)).where(
+                Task.status == TaskStatus.PENDING, Task.expires_at.is_not(None)
+            )
+        ).one()
+
+
+def record_opened(task: Task, actor: str | None) -> None:
+    """Note on the timeline that someone opened a pending task's page (once per actor)."""
+    if task.status != TaskStatus.PENDING:
+        return
+    about = subject(task.id)
+    with session_scope(write=True) as session:
+        if timeline.has_entry(session, about, "opened", actor):
+            return
+        event_id = timeline.record(session, task.org_id, about, "opened", actor)
+        session.commit()
+    bus.publish(Change(TASK.event_name("opened"), task.org_id, about, task.status, False, event_id))

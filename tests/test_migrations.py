@@ -1,0 +1,120 @@
+"""Migrations carry existing data over: the subject timeline and outbox (0004) from a store with history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from alembic import command
+from hpi_app import db
+from hpi_app.core import timeline
+from hpi_app.core.subjects import Subject
+from hpi_app.migrations import alembic_config
+from tests.conftest import BACKENDS, postgres_database
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC).isoformat()
+TASKS = ["3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90", "7a1c2e3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d"]
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables yet (migrations start from nothing)."""
+    if request.param == "sqlite":
+        db.use_database(f"sqlite:///{tmp_path / 'history.db'}")
+        yield "sqlite"
+    else:
+        with postgres_database() as url:
+            db.use_database(url)
+            yield "postgresql"
+            db.get_engine().dispose()
+    db.get_engine().dispose()
+
+
+def _fill_0003(conn) -> None:
+    """A store at revision 0003 with an organisation, two tasks, their timelines and deliveries."""
+    conn.execute(
+        text("INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', :t)"), {"t": NOW}
+    )
+    for n, task_id in enumerate(TASKS):
+        conn.execute(
+            text(
+                "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp) "
+                "VALUES (:id, 'org-1', :title, :steps, 'pending', :t, :link, false)"
+            ),
+            {"id": task_id, "title": f"Task {n}", "steps": json.dumps([]), "t": NOW, "link": f"link-{n}"},
+        )
+    entries = [(TASKS[0], "created"), (TASKS[1], "created"), (TASKS[0], "opened"), (TASKS[0], "cancelled")]
+    for task_id, kind in entries:
+        conn.execute(
+            text(
+                "INSERT INTO task_events (org_id, task_id, kind, actor, detail, created_at) "
+                "VALUES ('org-1', :task, :kind, 'member-1', :detail, :t)"
+            ),
+            {"task": task_id, "kind": kind, "detail": json.dumps({"n": kind}), "t": NOW},
+        )
+    for delivery_id, task_id in [("d-task", TASKS[0]), ("d-test", None)]:
+        conn.execute(
+            text(
+                "INSERT INTO deliveries (id, org_id, task_id, webhook_id, event, sink, body, status, "
+                "attempts, next_attempt_at, deadline_at, created_at) VALUES (:id, 'org-1', :task, :wh, "
+                "'task.cancelled', :sink, :body, 'delivered', 1, :t, :t, :t)"
+            ),
+            {
+                "id": delivery_id,
+                "task": task_id,
+                "wh": f"msg_{delivery_id}",
+                "sink": "{}",
+                "body": "{}",
+                "t": NOW,
+            },
+        )
+
+
+def test_subjects_migration_keeps_every_timeline_entry_and_delivery(empty_store):
+    cfg = alembic_config()
+    command.upgrade(cfg, "0003")
+    with db.get_engine().begin() as conn:
+        _fill_0003(conn)
+        before = conn.execute(
+            text("SELECT id, task_id, kind, actor, detail FROM task_events ORDER BY id")
+        ).all()
+
+    command.upgrade(cfg, "head")
+    with db.get_engine().connect() as conn:
+        after = conn.execute(
+            text("SELECT id, subject_kind, subject_id, kind, actor, detail FROM timeline ORDER BY id")
+        ).all()
+        deliveries = dict(
+            (row.id, (row.subject_kind, row.subject_id))
+            for row in conn.execute(text("SELECT id, subject_kind, subject_id FROM deliveries"))
+        )
+    assert [(r.id, r.subject_id, r.kind, r.actor, _json(r.detail)) for r in after] == [
+        (r.id, r.task_id, r.kind, r.actor, _json(r.detail)) for r in before
+    ]
+    assert {r.subject_kind for r in after} == {"task"}
+    assert deliveries == {"d-task": ("task", TASKS[0]), "d-test": (None, None)}
+
+    # Ids go on from the carried-over rows, so Last-Event-ID values clients hold still order correctly.
+    with db.session_scope(write=True) as session:
+        new_id = timeline.record(session, "org-1", Subject("task", TASKS[1]), "expired", None)
+        session.commit()
+    assert new_id > max(r.id for r in before)
+    assert [e.kind for e in timeline.entries(Subject("task", TASKS[0]))] == ["created", "opened", "cancelled"]
+
+    command.downgrade(cfg, "0003")
+    with db.get_engine().connect() as conn:
+        back = conn.execute(text("SELECT id, task_id, kind FROM task_events ORDER BY id")).all()
+        task_ids = dict(conn.execute(text("SELECT id, task_id FROM deliveries")).all())
+    assert [(r.id, r.task_id, r.kind) for r in back] == [(r.id, r.task_id, r.kind) for r in before] + [
+        (new_id, TASKS[1], "expired")
+    ]
+    assert task_ids == {"d-task": TASKS[0], "d-test": None}
+
+
+def _json(value):
+    return json.loads(value) if isinstance(value, str) else value
