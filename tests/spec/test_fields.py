@@ -126,5 +126,5 @@ def test_each_field_checks_its_own_answers():
     multiselect = TypeAdapter(Field).validate_python(FIELD_EXAMPLES["multiselect"])
     assert multiselect.check(["us", "eu", "us"]) == ["us", "eu"]
     number = TypeAdapter(Field).validate_python(FIELD_EXAMPLES["number"])
-    with pytest.raises(ValueError, match="Must be in steps of 0.5"):
+    with pytest.raises(ValueError, match=r"Must be in steps of 0\.5"):
         number.check(0.25)
