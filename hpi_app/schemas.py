@@ -11,7 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hpi_app.core import destinations
-from hpi_app.spec import StepList, tagged_union
+from hpi_app.spec import StepList
+from hpi_app.validation import tagged_union
 
 SINK_EVENTS = ("created", "completed", "cancelled", "expired")
 DEFAULT_SINK_EVENTS = ["completed", "cancelled"]

@@ -18,7 +18,7 @@ from hpi_app.core.errors import (
     TooLarge,
     Unauthenticated,
 )
-from hpi_app.spec import request_error_details
+from hpi_app.validation import request_error_details
 
 log = logging.getLogger("hpi.api")
 

@@ -28,7 +28,7 @@ from hpi_app.core.outbox import (
 from hpi_app.db import session_scope
 from hpi_app.models import Delivery, OrgSink, iso, utcnow
 from hpi_app.schemas import OrgSinkSpec
-from hpi_app.spec import error_details
+from hpi_app.validation import error_details
 
 _SPEC = TypeAdapter(OrgSinkSpec)
 _COMMON = ("type", "name", "enabled", "events")
