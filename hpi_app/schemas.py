@@ -2,128 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hpi_app.core import destinations
-from hpi_app.spec import StepList, tagged_union
+from hpi_app.core.sinks.registry import Sink
+from hpi_app.spec import StepList
 
-SINK_EVENTS = ("created", "completed", "cancelled", "expired")
-DEFAULT_SINK_EVENTS = ["completed", "cancelled"]
 MIN_EXPIRES_IN = 60
 MAX_EXPIRES_IN = 2_592_000
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_SUBJECT = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-*>]+)*$")
-
-SinkEvent = Literal["created", "completed", "cancelled", "expired"]
-
-
-class _Sink(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    events: list[SinkEvent] = Field(default_factory=lambda: list(DEFAULT_SINK_EVENTS))
-
-
-class WebhookSink(_Sink):
-    """POST the event as JSON to ``url``, signed with ``secret``."""
-
-    type: Literal["webhook"]
-    url: str = Field(max_length=2000)
-    secret: str | None = Field(default=None, min_length=8, max_length=200)
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/?#]+", value):
-            msg = "must be an http:// or https:// URL"
-            raise ValueError(msg)
-        problem = destinations.literal_problem(value)
-        if problem is not None:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("secret")
-    @classmethod
-    def _secret(cls, value: str | None) -> str | None:
-        if value is not None and value.startswith("whsec_"):
-            try:
-                key = base64.b64decode(value[len("whsec_") :], validate=True)
-            except (binascii.Error, ValueError):
-                key = b""
-            if len(key) < 8:
-                msg = "a whsec_ secret must be base64 of at least 8 bytes after the prefix"
-                raise ValueError(msg)
-        return value
-
-
-class EmailSink(_Sink):
-    """Email the event to ``to``."""
-
-    type: Literal["email"]
-    to: str = Field(max_length=320)
-
-    @field_validator("to")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
-            msg = "must be an email address"
-            raise ValueError(msg)
-        return value
-
-
-class NatsSink(_Sink):
-    """Publish the event to a NATS subject."""
-
-    type: Literal["nats"]
-    subject: str = Field(max_length=200)
-
-    @field_validator("subject")
-    @classmethod
-    def _subject(cls, value: str) -> str:
-        if not _SUBJECT.match(value):
-            msg = "must be a NATS subject such as 'hpi.tasks'"
-            raise ValueError(msg)
-        return value
-
-
-Sink = tagged_union({"webhook": WebhookSink, "email": EmailSink, "nats": NatsSink}, key="type", prefix="sink")
-
-
-class _OrgSink(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    enabled: bool = True
-
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            msg = "must not be blank"
-            raise ValueError(msg)
-        return value.strip()
-
-
-class OrgWebhookSink(WebhookSink, _OrgSink):
-    """An organisation-wide webhook sink."""
-
-
-class OrgEmailSink(EmailSink, _OrgSink):
-    """An organisation-wide email sink."""
-
-
-class OrgNatsSink(NatsSink, _OrgSink):
-    """An organisation-wide NATS sink."""
-
-
-OrgSinkSpec = tagged_union(
-    {"webhook": OrgWebhookSink, "email": OrgEmailSink, "nats": OrgNatsSink}, key="type", prefix="sink"
-)
-"""An org-wide sink as created in Settings: ``{name, type, enabled?, events?, ...its settings}``."""
 
 
 class TaskCreate(BaseModel):

@@ -31,7 +31,7 @@ from hpi_app.config import settings
 from hpi_app.core import tasks
 from hpi_app.core.errors import Conflict, DomainError
 from hpi_app.core.events import TaskChanged, bus
-from hpi_app.core.senders.email import send_mail
+from hpi_app.core.mail import send_mail
 from hpi_app.db import session_scope
 from hpi_app.models import LinkAccess, LinkGrant, Task, TaskEvent, utcnow
 

@@ -32,7 +32,7 @@ from hpi_app.config import settings
 from hpi_app.core import deliveries
 from hpi_app.core.deliveries import AttemptResult, Job, outbox_signal
 from hpi_app.core.events import bus
-from hpi_app.core.senders import SenderConfig, Senders
+from hpi_app.core.sinks.sending import SenderConfig, Senders
 from hpi_app.models import utcnow
 
 log = logging.getLogger("hpi.deliveries")

@@ -45,7 +45,7 @@ def _actions(row: SinkRow) -> rx.Component:
                 rx.icon("send", size=14), "Send test event", on_click=SinksState.send_test(row.id)
             ),
             rx.cond(
-                row.type == "webhook",
+                row.carries_secret,
                 rx.dropdown_menu.item(
                     rx.icon("key-round", size=14), "Rotate secret", on_click=SinksState.ask("rotate", row.id)
                 ),

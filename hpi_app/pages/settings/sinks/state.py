@@ -11,13 +11,12 @@ import reflex as rx
 from hpi_app.components.deliveries import DeliveryRow, delivery_rows, redeliver_now, sink_target
 from hpi_app.core import delivery_log, sinks
 from hpi_app.core.errors import DomainError
+from hpi_app.core.sinks.registry import SINK_TYPES, form_fields, sink_type
 from hpi_app.models import OrgSink
 from hpi_app.pages.settings import acting_member, back_to_sign_in
-from hpi_app.schemas import DEFAULT_SINK_EVENTS
 from hpi_app.state import SessionState
+from hpi_app.vocab import DEFAULT_SINK_EVENTS, SinkEvent
 
-SINK_EVENTS = ("created", "completed", "cancelled", "expired")
-TARGET_FIELDS = {"webhook": "url", "email": "to", "nats": "subject"}
 LOG_LIMIT = 50
 # How long the page follows a test event or a redelivery before leaving it to the log.
 FOLLOW_SECONDS = 15.0
@@ -35,6 +34,21 @@ class SinkRow:
     enabled: bool = True
     last_status: str = ""
     last_at: str = ""
+    settings: dict[str, str] = dataclasses.field(default_factory=dict)
+    carries_secret: bool = False
+
+
+def _default_events() -> list[str]:
+    return [event.value for event in DEFAULT_SINK_EVENTS]
+
+
+def _default_kind() -> str:
+    return next(iter(SINK_TYPES), "")
+
+
+def _carries_secret(kind: str) -> bool:
+    found = sink_type(kind)
+    return bool(found and found.carries_secret)
 
 
 def _row_of(sink: OrgSink) -> SinkRow:
@@ -50,6 +64,8 @@ def _row_of(sink: OrgSink) -> SinkRow:
         enabled=public["enabled"],
         last_status=last.status if last else "",
         last_at=delivery_log.to_public(records[0])["created_at"] if last else "",
+        settings={key: str(value) for key, value in public["config"].items()},
+        carries_secret=_carries_secret(public["type"]),
     )
 
 
@@ -72,11 +88,11 @@ class SinksState(rx.State):
     editing: bool = False
     edit_id: str = ""
     name: str = ""
-    kind: str = "webhook"
-    target: str = ""
+    kind: str = _default_kind()
+    values: dict[str, str] = {}
     secret: str = ""
     has_secret: bool = False
-    events: list[str] = list(DEFAULT_SINK_EVENTS)
+    events: list[str] = _default_events()
     errors: dict[str, str] = {}
     saving: bool = False
 
@@ -114,14 +130,9 @@ class SinksState(rx.State):
         return next((row.name for row in self.rows if row.id == self.log_sink_id), "")
 
     @rx.var
-    def target_label(self) -> str:
-        """What the target field asks for, by type."""
-        return {"webhook": "URL", "email": "Email address", "nats": "NATS subject"}.get(self.kind, "Target")
-
-    @rx.var
-    def target_error(self) -> str:
-        """The error beside the target field."""
-        return self.errors.get(TARGET_FIELDS.get(self.kind, ""), "")
+    def kind_carries_secret(self) -> bool:
+        """Whether the chosen type has a signing secret (the form then asks for one)."""
+        return _carries_secret(self.kind)
 
     @rx.event
     async def load(self):
@@ -150,8 +161,8 @@ class SinksState(rx.State):
     @rx.event
     def new_sink(self):
         """Open the dialog for a new sink."""
-        self.edit_id, self.name, self.kind, self.target, self.secret = "", "", "webhook", "", ""
-        self.has_secret, self.events, self.errors = False, list(DEFAULT_SINK_EVENTS), {}
+        self.edit_id, self.name, self.kind, self.values, self.secret = "", "", _default_kind(), {}, ""
+        self.has_secret, self.events, self.errors = False, _default_events(), {}
         self.editing = True
 
     @rx.event
@@ -160,14 +171,14 @@ class SinksState(rx.State):
         row = next((r for r in self.rows if r.id == sink_id), None)
         if row is None:
             return
-        self.edit_id, self.name, self.kind, self.target, self.secret = (
+        self.edit_id, self.name, self.kind, self.values, self.secret = (
             row.id,
             row.name,
             row.type,
-            row.target,
+            dict(row.settings),
             "",
         )
-        self.has_secret, self.events, self.errors = row.type == "webhook", list(row.events), {}
+        self.has_secret, self.events, self.errors = row.carries_secret, list(row.events), {}
         self.editing = True
 
     @rx.event
@@ -184,15 +195,17 @@ class SinksState(rx.State):
 
     @rx.event
     def set_kind(self, value: str):
-        """Choose the sink's type (the target field follows)."""
+        """Choose the sink's type (its settings fields follow)."""
         if value != self.kind:
-            self.kind, self.target, self.errors = value, "", {}
+            self.kind, self.values, self.errors = value, {}, {}
 
     @rx.event
-    def set_target(self, value: str):
-        """Type where the sink sends to."""
-        self.target = value[:2000]
-        self.errors = {k: v for k, v in self.errors.items() if k != TARGET_FIELDS.get(self.kind)}
+    def set_setting(self, name: str, value: str):
+        """Type one of the type's settings, e.g. where the sink sends to."""
+        kind = sink_type(self.kind)
+        limit = next((f.max_length for f in form_fields(kind) if f.name == name), 2000) if kind else 2000
+        self.values = {**self.values, name: value[:limit]}
+        self.errors = {k: v for k, v in self.errors.items() if k != name}
 
     @rx.event
     def set_secret(self, value: str):
@@ -204,13 +217,15 @@ class SinksState(rx.State):
     def toggle_event(self, event: str, checked: bool):
         """Tick or untick one event."""
         chosen = (set(self.events) | {event}) if checked else (set(self.events) - {event})
-        self.events = [e for e in SINK_EVENTS if e in chosen]
+        self.events = [e.value for e in SinkEvent if e in chosen]
         self.errors = {k: v for k, v in self.errors.items() if not k.startswith("events")}
 
     def _settings(self) -> dict:
         data = {"name": self.name.strip(), "type": self.kind, "events": self.events}
-        data[TARGET_FIELDS[self.kind]] = self.target.strip()
-        if self.kind == "webhook" and self.secret:
+        kind = sink_type(self.kind)
+        for setting in form_fields(kind) if kind else ():
+            data[setting.name] = self.values.get(setting.name, "").strip()
+        if _carries_secret(self.kind) and self.secret:
             data["secret"] = self.secret
         return data
 
@@ -222,8 +237,10 @@ class SinksState(rx.State):
         errors = {}
         if not self.name.strip():
             errors["name"] = "Give the sink a name, e.g. the system it notifies."
-        if not self.target.strip():
-            errors[TARGET_FIELDS[self.kind]] = f"Enter the {self.target_label.lower()} to send to."
+        kind = sink_type(self.kind)
+        for setting in form_fields(kind) if kind else ():
+            if not self.values.get(setting.name, "").strip():
+                errors[setting.name] = f"Enter the {setting.label.lower()} to send to."
         if not self.events:
             errors["events"] = "Choose at least one event."
         self.errors = errors
@@ -256,7 +273,9 @@ class SinksState(rx.State):
         yield rx.toast.success(f"Saved “{saved.sink.name}”.", duration=3000)
 
     def _show_errors(self, exc: DomainError) -> None:
-        known = {"name", "url", "to", "subject", "secret", "events"}
+        known = {"name", "secret", "events"} | {
+            f.name for kind in SINK_TYPES.values() for f in form_fields(kind)
+        }
         errors = {}
         for detail in exc.details:
             key = str(detail.get("field", "")).split(".")[0].split("[")[0]
