@@ -15,8 +15,9 @@ from hpi_app.components.settings_nav import (
     settings_page,
     when_loaded,
 )
+from hpi_app.pages.settings.sinks.data import SinkRow
 from hpi_app.pages.settings.sinks.dialogs import new_secret_dialog, sink_confirm_dialog, sink_editor
-from hpi_app.pages.settings.sinks.state import SinkRow, SinksState
+from hpi_app.pages.settings.sinks.state import SinksState
 
 
 def _events(row: SinkRow, **props) -> rx.Component:
