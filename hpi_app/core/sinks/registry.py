@@ -1,13 +1,14 @@
 """The sink types HPI knows, and everything that works on a sink without knowing its type.
 
-To add a sink type: write one module, add one line. The module (see ``webhook.py``) defines
-the type's settings model (a ``SinkSettings`` with ``type: Literal["<name>"]``), its sender (a
-``Sender``) and one ``SinkType`` naming them with its label, its target setting, the fields
-the Settings page asks for and, if it carries a secret, how to generate one. The line imports
-that ``SinkType`` into the ``BUILTIN`` tuple below. Nothing else changes: the unions validating
-a task's ``sinks[]`` and an org-wide sink (:data:`Sink`, :data:`OrgSinkSpec`), secret
-generation, the delivery worker's senders and the Settings page all read :data:`SINK_TYPES`.
-A test may :func:`register` a type of its own and :func:`unregister` it afterwards.
+To add a sink type: write one module, add one line. The module (see ``nats.py``) defines the
+type's settings model (a ``SinkSettings`` with ``type: Literal["<name>"]``), its sender (a
+``Sender``) and one ``SinkType`` naming them with its label, its target setting, the fields the
+Settings page asks for and, if it carries a secret, how to generate one. The line is its
+``from hpi_app.core.sinks.<module> import <TYPE>``, with ``<TYPE>`` added to ``BUILTIN`` below.
+Nothing else changes: the unions validating a task's ``sinks[]`` and an org-wide sink
+(:data:`Sink`, :data:`OrgSinkSpec`), secret generation, the delivery worker's senders, the UI's
+badges and the Settings form all read :data:`SINK_TYPES`. A test may :func:`register` a type of
+its own and :func:`unregister` it afterwards (``tests/core/test_sink_types.py``).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def sink_type(name: object) -> SinkType | None:
 def org_spec(kind: SinkType) -> type[BaseModel]:
     """The model of an org-wide sink of ``kind``: its settings plus ``name`` and ``enabled``."""
     model = _org_specs.get(kind.name)
-    if model is None or not issubclass(model, kind.spec):
+    if model is None:
         model = create_model(
             f"Org{kind.spec.__name__}",
             __base__=(kind.spec, OrgSinkSettings),

@@ -82,7 +82,7 @@ class SinksState(rx.State):
         return next((row.name for row in self.rows if row.id == self.log_sink_id), "")
 
     @rx.var
-    def kindcarries_secret(self) -> bool:
+    def kind_carries_secret(self) -> bool:
         """Whether the chosen type has a signing secret (the form then asks for one)."""
         return carries_secret(self.kind)
 
