@@ -122,7 +122,7 @@ async def measure_latency(
 
     from hpi_app.core import tasks
     from hpi_app.core.principal import Principal
-    from hpi_app.schemas import TaskCreate
+    from hpi_app.core.tasks.input import TaskCreate
     from hpi_app.workers.delivery import DeliveryWorker
 
     principal = Principal(org_id=user.org_id, user_id=user.id, scopes=frozenset({"tasks:create"}))

@@ -16,11 +16,11 @@ from hpi_app import routes
 from hpi_app.core import delivery_log, tasks
 from hpi_app.core.errors import DomainError
 from hpi_app.core.outbox import TEST_EVENT
+from hpi_app.core.sinks.registry import SINK_TYPES
+from hpi_app.core.sinks.registry import sink_target as sink_target
 from hpi_app.models import utcnow
 
 DELIVERY_COLORS = {"delivered": "green", "pending": "amber", "failed": "red"}
-SINK_TYPE_COLORS = {"webhook": "indigo", "email": "teal", "nats": "purple"}
-SINK_TARGET_KEYS = {"webhook": "url", "email": "to", "nats": "subject"}
 
 
 @dataclasses.dataclass
@@ -52,11 +52,6 @@ class DeliveryRow:
     at: str = ""
     next_at: str = ""
     attempts: list[AttemptRow] = dataclasses.field(default_factory=list)
-
-
-def sink_target(sink: dict) -> str:
-    """Where a sink sends to: its URL, address or subject."""
-    return str(sink.get(SINK_TARGET_KEYS.get(sink.get("type", ""), ""), ""))
 
 
 def _row(record: delivery_log.DeliveryRecord, titles: dict[str, str]) -> DeliveryRow:
@@ -129,12 +124,12 @@ def delivery_status_badge(status: rx.Var[str] | str) -> rx.Component:
 
 
 def sink_type_badge(kind: rx.Var[str] | str) -> rx.Component:
-    """A badge for a sink's type."""
+    """A badge for a sink's type, in the colour its type declares."""
     return rx.match(
         kind,
         *[
-            (name, rx.badge(name, color_scheme=color, variant="surface"))
-            for name, color in SINK_TYPE_COLORS.items()
+            (name, rx.badge(name, color_scheme=sink.color, variant="surface"))
+            for name, sink in SINK_TYPES.items()
         ],
         rx.badge(kind, variant="surface"),
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,6 +20,8 @@ from sqlmodel import Session, func, select
 
 from hpi_app.config import settings
 from hpi_app.core.outbox import TEST_EVENT, org_sink_config
+from hpi_app.core.sinks.base import AttemptResult, Job
+from hpi_app.core.sinks.registry import shows_subject
 from hpi_app.core.subjects import subject_type
 from hpi_app.db import session_scope
 from hpi_app.models import Delivery, DeliveryAttempt, OrgSink, utcnow
@@ -29,53 +30,6 @@ log = logging.getLogger("hpi.deliveries")
 
 JITTER = 0.2
 MAX_ERROR_CHARS = 1000
-# Sink types whose sender shows the subject's current state (an email shows the task's answers).
-SINKS_SHOWING_SUBJECT = frozenset({"email"})
-
-
-@dataclass(frozen=True)
-class Job:
-    """One claimed delivery, ready to send.
-
-    Attributes:
-        delivery_id: The delivery.
-        webhook_id: Its stable ``webhook-id``.
-        event: ``task.completed`` and so on, or ``task.test``.
-        attempt: The number of this attempt (1 for the first).
-        sink: The sink's current settings, secret included.
-        body: The JSON to send.
-        deadline_at: When retrying stops.
-        subject: The current state of what the event is about (``SubjectType.describe``), for
-            senders that show it (email); None for other senders and for test events.
-    """
-
-    delivery_id: str
-    webhook_id: str
-    event: str
-    attempt: int
-    sink: dict[str, Any]
-    body: dict[str, Any]
-    deadline_at: datetime
-    subject: Any = None
-
-
-@dataclass(frozen=True)
-class AttemptResult:
-    """What one attempt came to.
-
-    Attributes:
-        ok: The sink accepted the event.
-        started_at: When the attempt began.
-        latency_ms: How long it took.
-        status_code: The HTTP status a webhook answered with, if any.
-        error: What went wrong, written for the person reading the delivery log.
-    """
-
-    ok: bool
-    started_at: datetime
-    latency_ms: int
-    status_code: int | None = None
-    error: str | None = None
 
 
 def _unlocked(now: datetime):
@@ -144,7 +98,7 @@ def _jobs(session: Session, rows: Sequence[Delivery], now: datetime) -> list[Job
     )
     wanted: dict[str, set[str]] = {}
     for row in rows:
-        if row.subject_kind and row.sink.get("type") in SINKS_SHOWING_SUBJECT:
+        if row.subject_kind and shows_subject(row.sink):
             wanted.setdefault(row.subject_kind, set()).add(row.subject_id)
     states: dict[tuple[str, str], Any] = {}
     for kind, ids in wanted.items():

@@ -32,7 +32,7 @@ from hpi_app.config import settings
 from hpi_app.core import tasks, timeline
 from hpi_app.core.errors import Conflict, DomainError
 from hpi_app.core.events import Change, bus
-from hpi_app.core.senders.email import send_mail
+from hpi_app.core.mail import send_mail
 from hpi_app.db import session_scope
 from hpi_app.models import LinkAccess, LinkGrant, Task, utcnow
 

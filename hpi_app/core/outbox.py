@@ -8,8 +8,6 @@ is its side of the queue). Redeliveries and test events, queued outside a change
 
 from __future__ import annotations
 
-import base64
-import secrets
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -25,11 +23,6 @@ from hpi_app.core.subjects import Subject, subject_type
 from hpi_app.models import Delivery, OrgSink, iso, utcnow
 
 TEST_EVENT = "task.test"
-
-
-def generate_webhook_secret() -> str:
-    """A new Standard Webhooks style secret (``whsec_`` + base64 of 24 random bytes)."""
-    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def webhook_id_for(delivery_id: str) -> str:

@@ -30,10 +30,10 @@ from starlette.concurrency import run_in_threadpool
 
 from hpi_app.config import settings
 from hpi_app.core import deliveries
-from hpi_app.core.deliveries import AttemptResult, Job
 from hpi_app.core.events import bus
 from hpi_app.core.outbox import outbox_signal
-from hpi_app.core.senders import SenderConfig, Senders
+from hpi_app.core.sinks.base import AttemptResult, Job
+from hpi_app.core.sinks.sending import SenderConfig, Senders
 from hpi_app.models import utcnow
 
 log = logging.getLogger("hpi.deliveries")

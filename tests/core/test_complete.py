@@ -13,9 +13,9 @@ from hpi_app.core import accounts, tasks
 from hpi_app.core.errors import Conflict, InvalidInput, NotFound
 from hpi_app.core.principal import Principal
 from hpi_app.core.tasks import transitions
+from hpi_app.core.tasks.input import TaskCreate
 from hpi_app.db import session_scope
 from hpi_app.models import Submission, Task, utcnow
-from hpi_app.schemas import TaskCreate
 from tests.utils.bodies import seed_task
 
 

@@ -10,7 +10,7 @@ import nats
 import pytest
 
 from hpi_app.core import tasks
-from hpi_app.core.senders.email import parse_smtp_url
+from hpi_app.core.mail import parse_smtp_url
 from tests.utils.deliveries import attempts, create_task, deliveries, running_worker, wait_until
 from tests.utils.ports import free_port
 from tests.utils.receivers import SmtpReceiver

@@ -11,8 +11,8 @@ from sqlmodel import select
 
 from hpi_app.config import settings
 from hpi_app.core import destinations
-from hpi_app.core.deliveries import Job
-from hpi_app.core.senders.webhook import DeliveryFailed, WebhookSender
+from hpi_app.core.sinks.base import Job
+from hpi_app.core.sinks.webhook import DeliveryFailed, WebhookSender
 from hpi_app.db import session_scope
 from hpi_app.models import Task, utcnow
 from tests.utils.bodies import seed_task

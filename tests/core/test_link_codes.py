@@ -17,9 +17,9 @@ from hpi_app.core import link_codes, tasks
 from hpi_app.core.errors import Conflict
 from hpi_app.core.link_codes import CodeRefused
 from hpi_app.core.principal import Principal
+from hpi_app.core.tasks.input import TaskCreate
 from hpi_app.db import session_scope
 from hpi_app.models import LinkAccess, LinkGrant, TimelineEntry, User, utcnow
-from hpi_app.schemas import TaskCreate
 from tests.utils.bodies import seed_task
 
 GUEST = "guest@elsewhere.test"

@@ -13,9 +13,9 @@ from sqlmodel import select
 from hpi_app.api.presenters import task_created
 from hpi_app.core import tasks
 from hpi_app.core.principal import Principal
+from hpi_app.core.tasks.input import TaskCreate
 from hpi_app.db import session_scope
 from hpi_app.models import Delivery, DeliveryAttempt, User
-from hpi_app.schemas import TaskCreate
 from hpi_app.workers.delivery import DeliveryWorker
 from tests.utils.bodies import seed_task
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hpi_app.api.deps import CanCreate, CanRead, in_thread
+from hpi_app.api.schemas import DeliveryList, DeliveryPublic, ErrorBody
 from hpi_app.core import delivery_log as core
-from hpi_app.schemas import DeliveryList, DeliveryPublic, ErrorBody
 
 router = APIRouter(tags=["deliveries"])
 

@@ -8,10 +8,10 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from hpi_app.api.deps import BaseUrl, CanCreate, bearer_token, in_thread
+from hpi_app.api.schemas import ErrorBody
 from hpi_app.core import files as core
 from hpi_app.core.errors import NotFound
 from hpi_app.core.tokens import authenticate_token
-from hpi_app.schemas import ErrorBody
 
 router = APIRouter(prefix="/files", tags=["files"])
 

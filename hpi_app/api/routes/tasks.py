@@ -15,13 +15,14 @@ from fastapi.responses import JSONResponse
 
 from hpi_app.api.deps import BaseUrl, CanCreate, CanRead, in_thread
 from hpi_app.api.presenters import task_cancelled, task_created, task_public
+from hpi_app.api.schemas import CancelRequest, ErrorBody, TaskCreated, TaskList, TaskPublic
 from hpi_app.config import settings
 from hpi_app.core import tasks as core
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.events import bus
 from hpi_app.core.idempotency import IdempotencyRequest, Replay
+from hpi_app.core.tasks.input import TaskCreate
 from hpi_app.models import Task, utcnow
-from hpi_app.schemas import CancelRequest, ErrorBody, TaskCreate, TaskCreated, TaskList, TaskPublic
 from hpi_app.vocab import FINAL_STATUSES
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])

@@ -17,12 +17,12 @@ from sqlmodel import Session, select
 from hpi_app.core import idempotency
 from hpi_app.core.errors import Conflict, InvalidInput
 from hpi_app.core.idempotency import IdempotencyRequest, Replay
-from hpi_app.core.outbox import generate_webhook_secret
 from hpi_app.core.principal import Principal
+from hpi_app.core.sinks.registry import prepare_task_sinks
 from hpi_app.core.tasks.changes import publish_change, record_change
+from hpi_app.core.tasks.input import TaskCreate
 from hpi_app.db import session_scope
 from hpi_app.models import Task, User, utcnow
-from hpi_app.schemas import TaskCreate
 
 # A task as create_task holds it before it is stored: Task's attribute names, none of the ORM's
 # cost. The timeline and the outbox only read a task, so they take either.
@@ -83,7 +83,7 @@ def create_task(
     """
     # Everything that needs no store is done before the write transaction (and its lock).
     now = utcnow()
-    sinks, secrets_out = _prepare_sinks(body)
+    sinks, secrets_out = prepare_task_sinks(body.sinks)
     task = new_task(
         id=body.task_id or str(uuid.uuid4()),
         org_id=principal.org_id,
@@ -175,14 +175,3 @@ def _after_create_race(
     if _task_exists(session, task_id):
         raise _task_id_taken(task_id)
     raise Conflict("The task could not be created because of a concurrent change; retry.")
-
-
-def _prepare_sinks(body: TaskCreate) -> tuple[list[dict], list[dict]]:
-    sinks, generated = [], []
-    for index, sink in enumerate(body.sinks):
-        data = sink.model_dump(mode="json", exclude_none=True)
-        if data["type"] == "webhook" and not data.get("secret"):
-            data["secret"] = generate_webhook_secret()
-            generated.append({"sink": index, "url": data["url"], "secret": data["secret"]})
-        sinks.append(data)
-    return sinks, generated

@@ -14,9 +14,35 @@ from hpi_app.components.forms import (
     text_field,
 )
 from hpi_app.components.settings_nav import confirm_dialog, shown_once_dialog
-from hpi_app.pages.settings.sinks.state import SINK_EVENTS, SinksState
+from hpi_app.core.sinks.base import SettingField, SinkType
+from hpi_app.core.sinks.registry import SINK_TYPES, form_fields
+from hpi_app.pages.settings.sinks.state import SinksState
+from hpi_app.vocab import SinkEvent
 
-SINK_TYPES = (("webhook", "Webhook"), ("email", "Email"), ("nats", "NATS"))
+
+def _setting_input(kind: SinkType, setting: SettingField) -> rx.Component:
+    """One settings field of ``kind``; the target's is ``#sink-target``, the others ``#sink-<name>``."""
+    field_id = "sink-target" if setting.name == kind.target else f"sink-{setting.name}"
+    return text_field(
+        setting.label,
+        field_id,
+        value=SinksState.values.get(setting.name, ""),
+        on_change=lambda value: SinksState.set_setting(setting.name, value),
+        placeholder=setting.placeholder,
+        error=SinksState.errors.get(setting.name, ""),
+    )
+
+
+def _settings_inputs() -> rx.Component:
+    """The chosen type's settings fields, as its module declares them."""
+    return rx.match(
+        SinksState.kind,
+        *[
+            (name, rx.fragment(*[_setting_input(kind, setting) for setting in form_fields(kind)]))
+            for name, kind in SINK_TYPES.items()
+        ],
+        rx.fragment(),
+    )
 
 
 def _event_choice(event: str) -> rx.Component:
@@ -62,26 +88,16 @@ def sink_editor() -> rx.Component:
                         "sink-type",
                         rx.select.root(
                             rx.select.trigger(id="sink-type", width="100%"),
-                            rx.select.content(*[rx.select.item(label, value=v) for v, label in SINK_TYPES]),
+                            rx.select.content(
+                                *[rx.select.item(kind.label, value=name) for name, kind in SINK_TYPES.items()]
+                            ),
                             value=SinksState.kind,
                             on_change=SinksState.set_kind,
                         ),
                     ),
-                    text_field(
-                        SinksState.target_label,
-                        "sink-target",
-                        value=SinksState.target,
-                        on_change=SinksState.set_target,
-                        placeholder=rx.match(
-                            SinksState.kind,
-                            ("email", "ops@example.com"),
-                            ("nats", "hpi.tasks"),
-                            "https://example.com/hooks/hpi",
-                        ),
-                        error=SinksState.target_error,
-                    ),
+                    _settings_inputs(),
                     rx.cond(
-                        SinksState.kind == "webhook",
+                        SinksState.kind_carries_secret,
                         text_field(
                             "Signing secret (optional)",
                             "sink-secret",
@@ -102,7 +118,7 @@ def sink_editor() -> rx.Component:
                     ),
                     choice_fieldset(
                         "Events",
-                        rx.flex(*[_event_choice(e) for e in SINK_EVENTS], spacing="4", wrap="wrap"),
+                        rx.flex(*[_event_choice(e.value) for e in SinkEvent], spacing="4", wrap="wrap"),
                         rx.cond(
                             SinksState.errors.get("events", "") != "",
                             rx.text(

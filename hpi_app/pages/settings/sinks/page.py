@@ -15,8 +15,9 @@ from hpi_app.components.settings_nav import (
     settings_page,
     when_loaded,
 )
+from hpi_app.pages.settings.sinks.data import SinkRow
 from hpi_app.pages.settings.sinks.dialogs import new_secret_dialog, sink_confirm_dialog, sink_editor
-from hpi_app.pages.settings.sinks.state import SinkRow, SinksState
+from hpi_app.pages.settings.sinks.state import SinksState
 
 
 def _events(row: SinkRow, **props) -> rx.Component:
@@ -45,7 +46,7 @@ def _actions(row: SinkRow) -> rx.Component:
                 rx.icon("send", size=14), "Send test event", on_click=SinksState.send_test(row.id)
             ),
             rx.cond(
-                row.type == "webhook",
+                row.carries_secret,
                 rx.dropdown_menu.item(
                     rx.icon("key-round", size=14), "Rotate secret", on_click=SinksState.ask("rotate", row.id)
                 ),

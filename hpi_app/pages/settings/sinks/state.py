@@ -3,63 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 
 import reflex as rx
 
-from hpi_app.components.deliveries import DeliveryRow, delivery_rows, redeliver_now, sink_target
+from hpi_app.components.deliveries import DeliveryRow, redeliver_now
 from hpi_app.core import delivery_log, sinks
 from hpi_app.core.errors import DomainError
-from hpi_app.models import OrgSink
 from hpi_app.pages.settings import acting_member, back_to_sign_in
-from hpi_app.schemas import DEFAULT_SINK_EVENTS
+from hpi_app.pages.settings.sinks.data import (
+    SinkRow,
+    carries_secret,
+    default_events,
+    default_kind,
+    error_keys,
+    load_log,
+    load_rows,
+    missing_settings,
+    settings_fields,
+    sink_settings,
+)
 from hpi_app.state import SessionState
+from hpi_app.vocab import SinkEvent
 
-SINK_EVENTS = ("created", "completed", "cancelled", "expired")
-TARGET_FIELDS = {"webhook": "url", "email": "to", "nats": "subject"}
-LOG_LIMIT = 50
 # How long the page follows a test event or a redelivery before leaving it to the log.
 FOLLOW_SECONDS = 15.0
-
-
-@dataclasses.dataclass
-class SinkRow:
-    """One line of the sink list."""
-
-    id: str = ""
-    name: str = ""
-    type: str = "webhook"
-    target: str = ""
-    events: list[str] = dataclasses.field(default_factory=list)
-    enabled: bool = True
-    last_status: str = ""
-    last_at: str = ""
-
-
-def _row_of(sink: OrgSink) -> SinkRow:
-    public = sinks.to_public(sink)
-    records, _total = delivery_log.list_deliveries(sink.org_id, sink_id=sink.id, limit=1)
-    last = records[0].delivery if records else None
-    return SinkRow(
-        id=public["sink_id"],
-        name=public["name"],
-        type=public["type"],
-        target=sink_target({"type": public["type"], **public["config"]}),
-        events=public["events"],
-        enabled=public["enabled"],
-        last_status=last.status if last else "",
-        last_at=delivery_log.to_public(records[0])["created_at"] if last else "",
-    )
-
-
-def _load_rows(org_id: str) -> list[SinkRow]:
-    return [_row_of(sink) for sink in sinks.list_sinks(org_id)]
-
-
-def _load_log(org_id: str, sink_id: str) -> tuple[list[DeliveryRow], int]:
-    records, total = delivery_log.list_deliveries(org_id, sink_id=sink_id, limit=LOG_LIMIT)
-    return delivery_rows(org_id, records), total
 
 
 class SinksState(rx.State):
@@ -72,11 +40,11 @@ class SinksState(rx.State):
     editing: bool = False
     edit_id: str = ""
     name: str = ""
-    kind: str = "webhook"
-    target: str = ""
+    kind: str = default_kind()
+    values: dict[str, str] = {}
     secret: str = ""
     has_secret: bool = False
-    events: list[str] = list(DEFAULT_SINK_EVENTS)
+    events: list[str] = default_events()
     errors: dict[str, str] = {}
     saving: bool = False
 
@@ -99,11 +67,11 @@ class SinksState(rx.State):
     _user_id: str = ""
 
     async def _reload(self) -> None:
-        self.rows = await asyncio.to_thread(_load_rows, self._org_id)
+        self.rows = await asyncio.to_thread(load_rows, self._org_id)
         if self.log_sink_id not in {row.id for row in self.rows}:
             self.log_sink_id = self.rows[0].id if self.rows else ""
         if self.log_sink_id:
-            self.log_rows, self.log_total = await asyncio.to_thread(_load_log, self._org_id, self.log_sink_id)
+            self.log_rows, self.log_total = await asyncio.to_thread(load_log, self._org_id, self.log_sink_id)
         else:
             self.log_rows, self.log_total = [], 0
         self.loaded = True
@@ -114,14 +82,9 @@ class SinksState(rx.State):
         return next((row.name for row in self.rows if row.id == self.log_sink_id), "")
 
     @rx.var
-    def target_label(self) -> str:
-        """What the target field asks for, by type."""
-        return {"webhook": "URL", "email": "Email address", "nats": "NATS subject"}.get(self.kind, "Target")
-
-    @rx.var
-    def target_error(self) -> str:
-        """The error beside the target field."""
-        return self.errors.get(TARGET_FIELDS.get(self.kind, ""), "")
+    def kind_carries_secret(self) -> bool:
+        """Whether the chosen type has a signing secret (the form then asks for one)."""
+        return carries_secret(self.kind)
 
     @rx.event
     async def load(self):
@@ -150,8 +113,8 @@ class SinksState(rx.State):
     @rx.event
     def new_sink(self):
         """Open the dialog for a new sink."""
-        self.edit_id, self.name, self.kind, self.target, self.secret = "", "", "webhook", "", ""
-        self.has_secret, self.events, self.errors = False, list(DEFAULT_SINK_EVENTS), {}
+        self.edit_id, self.name, self.kind, self.values, self.secret = "", "", default_kind(), {}, ""
+        self.has_secret, self.events, self.errors = False, default_events(), {}
         self.editing = True
 
     @rx.event
@@ -160,14 +123,14 @@ class SinksState(rx.State):
         row = next((r for r in self.rows if r.id == sink_id), None)
         if row is None:
             return
-        self.edit_id, self.name, self.kind, self.target, self.secret = (
+        self.edit_id, self.name, self.kind, self.values, self.secret = (
             row.id,
             row.name,
             row.type,
-            row.target,
+            dict(row.settings),
             "",
         )
-        self.has_secret, self.events, self.errors = row.type == "webhook", list(row.events), {}
+        self.has_secret, self.events, self.errors = row.carries_secret, list(row.events), {}
         self.editing = True
 
     @rx.event
@@ -184,15 +147,16 @@ class SinksState(rx.State):
 
     @rx.event
     def set_kind(self, value: str):
-        """Choose the sink's type (the target field follows)."""
+        """Choose the sink's type (its settings fields follow)."""
         if value != self.kind:
-            self.kind, self.target, self.errors = value, "", {}
+            self.kind, self.values, self.errors = value, {}, {}
 
     @rx.event
-    def set_target(self, value: str):
-        """Type where the sink sends to."""
-        self.target = value[:2000]
-        self.errors = {k: v for k, v in self.errors.items() if k != TARGET_FIELDS.get(self.kind)}
+    def set_setting(self, name: str, value: str):
+        """Type one of the type's settings, e.g. where the sink sends to."""
+        limit = next((f.max_length for f in settings_fields(self.kind) if f.name == name), 2000)
+        self.values = {**self.values, name: value[:limit]}
+        self.errors = {k: v for k, v in self.errors.items() if k != name}
 
     @rx.event
     def set_secret(self, value: str):
@@ -204,15 +168,11 @@ class SinksState(rx.State):
     def toggle_event(self, event: str, checked: bool):
         """Tick or untick one event."""
         chosen = (set(self.events) | {event}) if checked else (set(self.events) - {event})
-        self.events = [e for e in SINK_EVENTS if e in chosen]
+        self.events = [e.value for e in SinkEvent if e in chosen]
         self.errors = {k: v for k, v in self.errors.items() if not k.startswith("events")}
 
     def _settings(self) -> dict:
-        data = {"name": self.name.strip(), "type": self.kind, "events": self.events}
-        data[TARGET_FIELDS[self.kind]] = self.target.strip()
-        if self.kind == "webhook" and self.secret:
-            data["secret"] = self.secret
-        return data
+        return sink_settings(self.kind, self.name, self.events, self.values, self.secret)
 
     @rx.event
     async def save(self, _form: dict):
@@ -222,8 +182,7 @@ class SinksState(rx.State):
         errors = {}
         if not self.name.strip():
             errors["name"] = "Give the sink a name, e.g. the system it notifies."
-        if not self.target.strip():
-            errors[TARGET_FIELDS[self.kind]] = f"Enter the {self.target_label.lower()} to send to."
+        errors.update(missing_settings(self.kind, self.values))
         if not self.events:
             errors["events"] = "Choose at least one event."
         self.errors = errors
@@ -256,7 +215,7 @@ class SinksState(rx.State):
         yield rx.toast.success(f"Saved “{saved.sink.name}”.", duration=3000)
 
     def _show_errors(self, exc: DomainError) -> None:
-        known = {"name", "url", "to", "subject", "secret", "events"}
+        known = error_keys()
         errors = {}
         for detail in exc.details:
             key = str(detail.get("field", "")).split(".")[0].split("[")[0]

@@ -1,5 +1,8 @@
 """Webhook sinks: POST the event as JSON, signed the HPI way and the Standard Webhooks way.
 
+Settings: ``url`` (http or https) and an optional ``secret``; a webhook given no secret gets a
+generated ``whsec_`` one, returned once.
+
 Headers on every request:
 - ``X-Webhook-Event``, ``X-Webhook-Task-Id``, and ``X-Webhook-Signature: sha256=<hex>``, the
   HMAC-SHA256 of the raw body keyed with the secret string as it is (HPI's scheme);
@@ -14,34 +17,63 @@ addresses are refused unless allowed (``core/destinations.py``).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
+import re
+import secrets
 import time
-from typing import Any
+from typing import Any, Literal
 
 import httpx
+from pydantic import Field, field_validator
 
 from hpi_app.core import destinations
-from hpi_app.core.deliveries import Job
+from hpi_app.core.sinks.base import DeliveryFailed, Job, Sender, SettingField, SinkSettings, SinkType
 
 USER_AGENT = "HPI-Webhooks/1"
 WHSEC_PREFIX = "whsec_"
 MAX_ANSWER_CHARS = 200
 
+__all__ = ["WEBHOOK", "DeliveryFailed", "WebhookSender", "WebhookSink", "generate_webhook_secret"]
 
-class DeliveryFailed(Exception):
-    """An attempt the sink refused or that could not reach it.
 
-    Attributes:
-        message: What happened, for the delivery log.
-        status_code: The HTTP status of the answer, when there was one.
-    """
+def generate_webhook_secret() -> str:
+    """A new Standard Webhooks style secret (``whsec_`` + base64 of 24 random bytes)."""
+    return WHSEC_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
-    def __init__(self, message: str, status_code: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
+
+class WebhookSink(SinkSettings):
+    """POST the event as JSON to ``url``, signed with ``secret``."""
+
+    type: Literal["webhook"]
+    url: str = Field(max_length=2000)
+    secret: str | None = Field(default=None, min_length=8, max_length=200)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/?#]+", value):
+            msg = "must be an http:// or https:// URL"
+            raise ValueError(msg)
+        problem = destinations.literal_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _secret(cls, value: str | None) -> str | None:
+        if value is not None and value.startswith(WHSEC_PREFIX):
+            try:
+                key = base64.b64decode(value[len(WHSEC_PREFIX) :], validate=True)
+            except (binascii.Error, ValueError):
+                key = b""
+            if len(key) < 8:
+                msg = "a whsec_ secret must be base64 of at least 8 bytes after the prefix"
+                raise ValueError(msg)
+        return value
 
 
 def encode_body(body: dict[str, Any]) -> bytes:
@@ -91,7 +123,7 @@ def _answer_text(response: httpx.Response) -> str:
     return f": {text}" if text else ""
 
 
-class WebhookSender:
+class WebhookSender(Sender):
     """Sends webhook jobs over a few small pooled HTTP clients.
 
     httpcore's connection pool does work proportional to its size on every request, so one big
@@ -149,3 +181,15 @@ class WebhookSender:
         """Close the pooled connections."""
         for client in self._clients:
             await client.aclose()
+
+
+WEBHOOK = SinkType(
+    name="webhook",
+    label="Webhook",
+    spec=WebhookSink,
+    target="url",
+    new_sender=lambda config: WebhookSender(config.timeout, config.max_connections),
+    fields=(SettingField("url", "URL", "https://example.com/hooks/hpi"),),
+    new_secret=generate_webhook_secret,
+    color="indigo",
+)

@@ -2,8 +2,9 @@
 
 An org-wide sink receives the events it asks for (``events``) of every task of its
 organisation, beside the task's own ``sinks``. Its settings are validated by the same models
-as a task's sinks (``hpi_app.schemas``); a webhook without a secret gets one generated, which
-is returned once (``SavedSink.new_secret``) and never shown again.
+as a task's sinks (the sink types of ``registry``); a sink whose type carries a secret gets one
+generated when given none, which is returned once (``SavedSink.new_secret``) and never shown
+again.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ from sqlmodel import Session, select
 from hpi_app.core.errors import InvalidInput, NotFound
 from hpi_app.core.outbox import (
     TEST_EVENT,
-    generate_webhook_secret,
     new_delivery,
     org_sink_config,
     outbox_signal,
     public_sink,
     test_event_body,
 )
+from hpi_app.core.sinks.registry import OrgSinkSpec, sink_type, with_new_secret
 from hpi_app.db import session_scope
 from hpi_app.models import Delivery, OrgSink, iso, utcnow
-from hpi_app.schemas import OrgSinkSpec
 from hpi_app.validation import error_details
 
 _SPEC = TypeAdapter(OrgSinkSpec)
@@ -37,7 +37,7 @@ MAX_SINKS_PER_ORG = 50
 
 @dataclass(frozen=True)
 class SavedSink:
-    """A created or changed sink, and the webhook secret generated for it (shown once), if any."""
+    """A created or changed sink, and the secret generated for it (shown once), if any."""
 
     sink: OrgSink
     new_secret: str | None = None
@@ -83,15 +83,12 @@ def _check_name(session: Session, org_id: str, name: str, sink_id: str | None = 
 
 
 def create_sink(org_id: str, data: Any, *, created_by: str | None = None) -> SavedSink:
-    """Create an org-wide sink from ``{name, type, events?, enabled?, url/secret | to | subject}``.
+    """Create an org-wide sink from ``{name, type, events?, enabled?, ...its type's settings}``.
 
     Raises:
         InvalidInput: A bad setting; ``details`` names each one by its JSON path.
     """
-    values = _validate(data)
-    new_secret = None
-    if values["type"] == "webhook" and not values.get("secret"):
-        new_secret = values["secret"] = generate_webhook_secret()
+    values, new_secret = with_new_secret(_validate(data))
     common, config = _split(values)
     with session_scope(write=True) as session:
         _check_name(session, org_id, common["name"])
@@ -107,8 +104,8 @@ def create_sink(org_id: str, data: Any, *, created_by: str | None = None) -> Sav
 def update_sink(org_id: str, sink_id: str, changes: Any) -> SavedSink:
     """Change some of a sink's settings; the rest stay as they are.
 
-    A webhook keeps its secret unless ``changes`` sets one. Changing ``type`` replaces the
-    type's settings (a new webhook without a secret gets one generated).
+    A sink keeps its secret unless ``changes`` sets one. Changing ``type`` replaces the
+    type's settings (a new type that carries a secret gets one generated).
     """
     if not isinstance(changes, dict):
         raise InvalidInput(
@@ -121,10 +118,7 @@ def update_sink(org_id: str, sink_id: str, changes: Any) -> SavedSink:
     if changes.get("type", current.type) == current.type:
         merged.update(type=current.type, **current.config)
     merged.update({key: value for key, value in changes.items() if not (key == "secret" and value is None)})
-    values = _validate(merged)
-    new_secret = None
-    if values["type"] == "webhook" and not values.get("secret"):
-        new_secret = values["secret"] = generate_webhook_secret()
+    values, new_secret = with_new_secret(_validate(merged))
     common, config = _split(values)
     with session_scope(write=True) as session:
         sink = _load(session, org_id, sink_id)
@@ -144,14 +138,15 @@ def set_enabled(org_id: str, sink_id: str, enabled: bool) -> OrgSink:
 
 
 def rotate_secret(org_id: str, sink_id: str) -> SavedSink:
-    """Give a webhook sink a new generated secret (returned once)."""
+    """Give a sink whose type carries a secret (a webhook) a new generated secret (returned once)."""
     with session_scope() as session:
         sink = _load(session, org_id, sink_id)
-    if sink.type != "webhook":
+    kind = sink_type(sink.type)
+    if kind is None or kind.new_secret is None:
         raise InvalidInput(
             "Only webhook sinks have a secret.", details=[{"field": "type", "message": "not a webhook"}]
         )
-    secret = generate_webhook_secret()
+    secret = kind.new_secret()
     return SavedSink(update_sink(org_id, sink_id, {"secret": secret}).sink, secret)
 
 

@@ -1,31 +1,29 @@
-"""Email: the event as a readable message over SMTP, or into the server log without SMTP.
+"""Email sinks: the event as a readable message to the sink's ``to`` address.
 
-``HPI_SMTP_URL`` names the server: ``smtp://user:pass@host:587?starttls=1`` (STARTTLS),
-``smtps://user:pass@host:465`` (TLS from the start), ``smtp://host:25`` (plain, no login).
-User and password are URL-encoded. Without it, each message is written to the server log
-(development mode) and counts as sent.
+Mail goes through ``hpi_app.core.mail`` (SMTP from ``HPI_SMTP_URL``, or the server log).
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-import logging
-import smtplib
-import ssl
-from dataclasses import dataclass
+import re
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Literal
 
+from pydantic import Field, field_validator
+
+from hpi_app import routes
 from hpi_app.core.answers import answers
-from hpi_app.core.deliveries import Job
+from hpi_app.core.mail import parse_smtp_url, send_mail
 from hpi_app.core.outbox import TEST_EVENT
-from hpi_app.core.tasks import TaskSnapshot
+from hpi_app.core.sinks.base import Job, Sender, SettingField, SinkSettings, SinkType
+from hpi_app.core.tasks.changes import TaskSnapshot
 
-log = logging.getLogger("hpi.mail")
-
-_TRUE = ("1", "true", "yes", "on")
+# SMTP runs in a thread with its own per-operation timeout; allow the whole exchange a few of them.
+EMAIL_TIMEOUT_FACTOR = 3
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HEADINGS = {
     "task.completed": "Completed",
     "task.cancelled": "Cancelled",
@@ -34,88 +32,19 @@ _HEADINGS = {
 }
 
 
-@dataclass(frozen=True)
-class SmtpServer:
-    """Where and how to send mail.
+class EmailSink(SinkSettings):
+    """Email the event to ``to``."""
 
-    Attributes:
-        host: The server's name or address.
-        port: Its port.
-        security: ``plain``, ``starttls`` or ``ssl``.
-        username: Login name (empty: no login).
-        password: Login password.
-    """
+    type: Literal["email"]
+    to: str = Field(max_length=320)
 
-    host: str
-    port: int
-    security: str = "plain"
-    username: str = ""
-    password: str = ""
-
-
-def parse_smtp_url(url: str) -> SmtpServer:
-    """Read ``smtp://`` / ``smtps://`` URLs (see the module's doc).
-
-    Raises:
-        ValueError: Not an SMTP URL.
-    """
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        msg = f"HPI_SMTP_URL must look like smtp://user:pass@host:587?starttls=1 or smtps://host, not {url!r}"
-        raise ValueError(msg)
-    query = {key.lower(): values[-1].lower() for key, values in parse_qs(parts.query).items()}
-    if parts.scheme == "smtps" or query.get("ssl") in _TRUE:
-        security = "ssl"
-    elif query.get("starttls") in _TRUE:
-        security = "starttls"
-    else:
-        security = "plain"
-    default_port = {"ssl": 465, "starttls": 587, "plain": 25}[security]
-    return SmtpServer(
-        host=parts.hostname,
-        port=parts.port or default_port,
-        security=security,
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-    )
-
-
-def send_mail(message: EmailMessage, smtp_url: str, timeout: float) -> None:
-    """Send one message (blocking), or write it to the log when ``smtp_url`` is empty.
-
-    Raises:
-        OSError, smtplib.SMTPException: The server could not be reached or refused the message.
-    """
-    if not smtp_url:
-        log.warning(
-            "HPI_SMTP_URL is not set; this mail was not sent:\nTo: %s\nSubject: %s\n\n%s",
-            message["To"],
-            message["Subject"],
-            _plain_text(message),
-        )
-        return
-    server = parse_smtp_url(smtp_url)
-    context = ssl.create_default_context()
-    if server.security == "ssl":
-        client: smtplib.SMTP = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout, context=context)
-    else:
-        client = smtplib.SMTP(server.host, server.port, timeout=timeout)
-    with client:
-        if server.security == "starttls":
-            client.starttls(context=context)
-        if server.username:
-            client.login(server.username, server.password)
-        client.send_message(message)
-
-
-def _plain_text(message: EmailMessage) -> str:
-    part = message.get_body(("plain",))
-    return part.get_content() if part is not None else ""
-
-
-def task_link(base_url: str, snapshot: TaskSnapshot) -> str:
-    """The task's link page."""
-    return f"{base_url.rstrip('/')}/t/{snapshot.link_id}"
+    @field_validator("to")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            msg = "must be an email address"
+            raise ValueError(msg)
+        return value
 
 
 def _indent(text: str, width: int) -> str:
@@ -149,7 +78,7 @@ def build_message(job: Job, *, from_addr: str, base_url: str) -> EmailMessage:
         return message
     heading = _HEADINGS.get(job.event, job.event)
     message["Subject"] = f"{heading}: {snapshot.title}"
-    link = task_link(base_url, snapshot)
+    link = routes.task_link(base_url, snapshot.link_id)
     lines = [snapshot.title, "=" * min(len(snapshot.title), 72), "", f"Status: {heading.lower()}"]
     rows: list[tuple[str, str]] = []
     if job.event == "task.cancelled" and snapshot.cancel_reason:
@@ -194,8 +123,10 @@ def _html(
     return "\n".join(parts)
 
 
-class EmailSender:
+class EmailSender(Sender):
     """Sends email jobs, one SMTP conversation each, in worker threads."""
+
+    timeout_factor = EMAIL_TIMEOUT_FACTOR
 
     def __init__(self, *, smtp_url: str, from_addr: str, base_url: str, timeout: float) -> None:
         if smtp_url:
@@ -209,3 +140,24 @@ class EmailSender:
         """Send the job's message (or log it without SMTP)."""
         message = build_message(job, from_addr=self.from_addr, base_url=self.base_url)
         await asyncio.to_thread(send_mail, message, self.smtp_url, self.timeout)
+
+    def error(self, exc: Exception) -> str:
+        """Says the SMTP exchange failed."""
+        return f"SMTP: {super().error(exc)}"
+
+
+EMAIL = SinkType(
+    name="email",
+    label="Email",
+    spec=EmailSink,
+    target="to",
+    new_sender=lambda config: EmailSender(
+        smtp_url=config.smtp_url,
+        from_addr=config.smtp_from,
+        base_url=config.public_url,
+        timeout=config.timeout,
+    ),
+    fields=(SettingField("to", "Email address", "ops@example.com"),),
+    color="teal",
+    shows_subject=True,
+)

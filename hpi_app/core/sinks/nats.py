@@ -10,17 +10,37 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+from typing import Literal
 
 import nats
 from nats.aio.client import Client
+from pydantic import Field, field_validator
 
-from hpi_app.core.deliveries import Job
-from hpi_app.core.senders.webhook import encode_body
+from hpi_app.core.sinks.base import Job, Sender, SettingField, SinkSettings, SinkType
+from hpi_app.core.sinks.webhook import encode_body
 
 log = logging.getLogger("hpi.nats")
 
+_SUBJECT = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-*>]+)*$")
 
-class NatsSender:
+
+class NatsSink(SinkSettings):
+    """Publish the event to a NATS subject."""
+
+    type: Literal["nats"]
+    subject: str = Field(max_length=200)
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        if not _SUBJECT.match(value):
+            msg = "must be a NATS subject such as 'hpi.tasks'"
+            raise ValueError(msg)
+        return value
+
+
+class NatsSender(Sender):
     """Publishes NATS jobs over one lazily opened connection."""
 
     def __init__(self, url: str, timeout: float) -> None:
@@ -56,6 +76,14 @@ class NatsSender:
             except Exception:  # the connection is being thrown away either way
                 log.debug("Closing a NATS connection failed", exc_info=True)
 
+    def timeout_error(self, limit: float) -> str:
+        """Names the server that did not answer."""
+        return f"NATS at {self.url} did not answer within {limit:g} s."
+
+    def error(self, exc: Exception) -> str:
+        """Names the server that failed."""
+        return f"NATS at {self.url}: {super().error(exc)}"
+
     async def send(self, job: Job) -> None:
         """Publish the job's body to its subject and wait for the server to take it."""
         try:
@@ -75,3 +103,14 @@ class NatsSender:
         """Close the connection, if one is open."""
         async with self._lock:
             await self._drop_locked()
+
+
+NATS = SinkType(
+    name="nats",
+    label="NATS",
+    spec=NatsSink,
+    target="subject",
+    new_sender=lambda config: NatsSender(config.nats_url, config.timeout),
+    fields=(SettingField("subject", "NATS subject", "hpi.tasks"),),
+    color="purple",
+)

@@ -1,0 +1,71 @@
+"""What a new task is made from: the create body the core validates (spec, sinks, assignee, expiry)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from hpi_app.core.sinks.registry import Sink
+from hpi_app.spec import StepList
+
+MIN_EXPIRES_IN = 60
+MAX_EXPIRES_IN = 2_592_000
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class TaskCreate(BaseModel):
+    """The body of ``POST /api/v1/tasks``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    title: str = Field(min_length=1, max_length=200)
+    steps: StepList
+    task_id: str | None = None
+    instructions_mdsvex: str | None = Field(default=None, max_length=100_000)
+    assignee_member_id: str | None = Field(default=None, max_length=36)
+    assignee_email: str | None = Field(default=None, max_length=320)
+    assignee_name: str | None = Field(default=None, max_length=200)
+    assignee_phone: str | None = Field(default=None, max_length=50)
+    expires_in: int | None = Field(default=None, ge=MIN_EXPIRES_IN, le=MAX_EXPIRES_IN)
+    corr_id: str | None = Field(default=None, max_length=200)
+    payload: dict[str, Any] | None = None
+    metadata: dict[str, str] | None = None
+    sinks: list[Sink] = Field(default_factory=list, max_length=20)
+
+    @field_validator("title")
+    @classmethod
+    def _title_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            msg = "must not be blank"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("task_id")
+    @classmethod
+    def _task_id_uuid(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            msg = "must be a UUID such as 3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90"
+            raise ValueError(msg) from None
+
+    @field_validator("assignee_email")
+    @classmethod
+    def _assignee_email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.match(value):
+            msg = "must be an email address"
+            raise ValueError(msg)
+        return value.lower() if value else value
+
+    @model_validator(mode="after")
+    def _one_assignee(self) -> TaskCreate:
+        if self.assignee_member_id and self.assignee_email:
+            msg = "give assignee_member_id or assignee_email, not both"
+            raise ValueError(msg)
+        return self
