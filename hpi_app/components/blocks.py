@@ -1,6 +1,6 @@
 """Blocks of the task form, one renderer per block type (SPEC §4 blocks).
 
-Every renderer reads a ``BlockView`` var (see ``task_form``). Markdown arrives already
+Every renderer reads a ``BlockView`` var (see ``task_form.views``). Markdown arrives already
 rendered and sanitised by ``core.markdown.render_markdown``; it is only ever shown with
 ``components.markdown.markdown_html``.
 """
@@ -12,8 +12,8 @@ from typing import Any
 import reflex as rx
 
 from hpi_app.components.charts import chart_block
-from hpi_app.components.fields import form_field
 from hpi_app.components.markdown import markdown_html
+from hpi_app.components.task_form.fields import form_field
 
 
 def _mdsvex(block: Any) -> rx.Component:
@@ -182,11 +182,11 @@ def _divider(_block: Any) -> rx.Component:
     return rx.separator(size="4", margin_y="0.25em", custom_attrs={"data-block": "divider"})
 
 
-def form_block(form: Any, block: Any) -> rx.Component:
-    """One block of a step: content, or an input bound to ``form`` (see ``fields``)."""
+def form_block(block: Any) -> rx.Component:
+    """One block of a step: content, or an input of the task form (see ``task_form.fields``)."""
     return rx.match(
         block.type,
-        ("input", form_field(form, block.field)),
+        ("input", form_field(block.field)),
         ("mdsvex", _mdsvex(block)),
         ("callout", _callout(block)),
         ("table", _table(block)),
