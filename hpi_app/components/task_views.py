@@ -15,24 +15,25 @@ from hpi_app.components.markdown import markdown_html
 from hpi_app.components.signature import signature_script
 from hpi_app.components.task_form.state import TaskFormState
 from hpi_app.components.task_form.views import StepView
+from hpi_app.vocab import TaskStatus
 
 _WIDTH = "760px"
 
-# kind → (icon, colour, heading, explanation)
+# A final status, "unknown" or "error" → (icon, colour, heading, explanation)
 _DEAD_LINKS = {
-    "completed": (
+    TaskStatus.COMPLETED: (
         "circle-check-big",
         "grass",
         "This task has already been completed",
         "Its answers have been sent, so nothing more is needed. You can close this TaskFormState.",
     ),
-    "cancelled": (
+    TaskStatus.CANCELLED: (
         "circle-slash",
         "orange",
         "This task was cancelled",
         "Whoever sent it cancelled it, so it no longer needs an answer. You can close this TaskFormState.",
     ),
-    "expired": (
+    TaskStatus.EXPIRED: (
         "timer-off",
         "amber",
         "This task has expired",
@@ -331,7 +332,7 @@ def dead_link_view(kind: str) -> rx.Component:
     """The page of a link whose task is finished, or that leads to no task."""
     icon, color, heading, text = _DEAD_LINKS[kind]
     body = [rx.text(text, color_scheme="gray", size="2")]
-    if kind == "completed":
+    if kind == TaskStatus.COMPLETED:
         body = [
             rx.cond(
                 TaskFormState.lost_race,

@@ -20,7 +20,7 @@ def task_page() -> rx.Component:
             ("done", done_view()),
             ("code", code_view()),
             *[
-                (status.value, dead_link_view(status))
+                (status.value, dead_link_view(status.value))
                 for status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED, TaskStatus.EXPIRED)
             ],
             ("error", dead_link_view("error")),
