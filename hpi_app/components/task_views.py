@@ -25,13 +25,13 @@ _DEAD_LINKS = {
         "circle-check-big",
         "grass",
         "This task has already been completed",
-        "Its answers have been sent, so nothing more is needed. You can close this TaskFormState.",
+        "Its answers have been sent, so nothing more is needed. You can close this page.",
     ),
     TaskStatus.CANCELLED: (
         "circle-slash",
         "orange",
         "This task was cancelled",
-        "Whoever sent it cancelled it, so it no longer needs an answer. You can close this TaskFormState.",
+        "Whoever sent it cancelled it, so it no longer needs an answer. You can close this page.",
     ),
     TaskStatus.EXPIRED: (
         "timer-off",
@@ -258,7 +258,7 @@ def done_view() -> rx.Component:
                         rx.text(
                             "Thank you. “",
                             TaskFormState.title,
-                            "” is complete; you can close this TaskFormState.",
+                            "” is complete; you can close this page.",
                             size="2",
                             color_scheme="gray",
                         ),

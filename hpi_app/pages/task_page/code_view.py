@@ -196,7 +196,7 @@ def code_view() -> rx.Component:
         rx.text(
             "A member of the organisation that sent it? ",
             rx.link("Sign in", href=TaskFormState.sign_in_href, id="code-sign-in"),
-            " to open it without a LinkCodeState.",
+            " to open it without a code.",
             size="1",
             color_scheme="gray",
         ),
