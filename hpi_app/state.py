@@ -1,13 +1,31 @@
-"""The state every page shares: who is signed in. Imports no page."""
+"""The state every page shares (who is signed in), and the one way states run blocking code.
+
+Imports no page.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
 
 import reflex as rx
 
 from hpi_app import routes
 from hpi_app.core import accounts, sessions
+from hpi_app.vocab import Role
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+async def in_thread(func: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run blocking ``func`` (a core call, a store read) in a worker thread and await it.
+
+    Every state and component of the browser door goes through this one hop, so the event loop
+    that serves the websocket never waits on the store.
+    """
+    return await asyncio.to_thread(func, *args, **kwargs)
 
 
 class SessionState(rx.State):
@@ -29,7 +47,7 @@ class SessionState(rx.State):
     @rx.var
     def is_admin(self) -> bool:
         """Whether the member is an admin of the organisation."""
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     @rx.var
     def display_name(self) -> str:
@@ -41,7 +59,7 @@ class SessionState(rx.State):
 
     async def refresh(self) -> bool:
         """Re-read the session from the store; False when there is no valid one."""
-        found = await asyncio.to_thread(sessions.resolve_session, self._secret())
+        found = await in_thread(sessions.resolve_session, self._secret())
         if found is None:
             self.user_id = self.email = self.name = self.role = self.org_id = self.org_name = ""
         else:
@@ -56,7 +74,7 @@ class SessionState(rx.State):
         """on_load: send a visitor without a valid session to sign-in (or to setup)."""
         if await self.refresh():
             return None
-        if await asyncio.to_thread(accounts.count_users) == 0:
+        if await in_thread(accounts.count_users) == 0:
             return rx.redirect(routes.SETUP)
         return rx.redirect(routes.login(self.router.url.path + _query(self.router.url.query)))
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hpi_app.components import form_values, task_form
-from hpi_app.components.form_values import FormValues
+from hpi_app.components.task_form import values as form_values
+from hpi_app.components.task_form import views as task_form
+from hpi_app.components.task_form.values import FormValues
 from hpi_app.spec import SubmissionError, load_steps, validate_submission
 
 

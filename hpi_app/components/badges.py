@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import reflex as rx
 
-STATUS_COLORS = {"pending": "amber", "completed": "green", "cancelled": "gray", "expired": "red"}
+from hpi_app.vocab import TaskStatus
+
+STATUS_COLORS = {
+    TaskStatus.PENDING: "amber",
+    TaskStatus.COMPLETED: "green",
+    TaskStatus.CANCELLED: "gray",
+    TaskStatus.EXPIRED: "red",
+}
+STATUS_LABELS = {status: status.value.capitalize() for status in TaskStatus}
 
 
 def status_badge(status: rx.Var[str] | str) -> rx.Component:
@@ -12,8 +20,8 @@ def status_badge(status: rx.Var[str] | str) -> rx.Component:
     return rx.match(
         status,
         *[
-            (name, rx.badge(name.capitalize(), color_scheme=color, variant="soft"))
-            for name, color in STATUS_COLORS.items()
+            (status_.value, rx.badge(STATUS_LABELS[status_], color_scheme=color, variant="soft"))
+            for status_, color in STATUS_COLORS.items()
         ],
         rx.badge(status, variant="soft"),
     )

@@ -1,6 +1,6 @@
 """Blocks of the task form, one renderer per block type (SPEC §4 blocks).
 
-Every renderer reads a ``BlockView`` var (see ``task_form``). Markdown arrives already
+Every renderer reads a ``BlockView`` var (see ``task_form.views``). Markdown arrives already
 rendered and sanitised by ``core.markdown.render_markdown``; it is only ever shown with
 ``components.markdown.markdown_html``.
 """
@@ -12,15 +12,16 @@ from typing import Any
 import reflex as rx
 
 from hpi_app.components.charts import chart_block
-from hpi_app.components.fields import form_field
 from hpi_app.components.markdown import markdown_html
+from hpi_app.components.task_form.fields import form_field
+from hpi_app.components.task_form.views import BlockView
 
 
-def _mdsvex(block: Any) -> rx.Component:
+def _mdsvex(block: rx.Var[BlockView]) -> rx.Component:
     return markdown_html(block.html, custom_attrs={"data-block": "mdsvex"})
 
 
-def _callout(block: Any) -> rx.Component:
+def _callout(block: rx.Var[BlockView]) -> rx.Component:
     body = rx.vstack(
         rx.cond(block.title != "", rx.text(block.title, weight="bold", size="2")),
         markdown_html(block.html, font_size="var(--font-size-2)"),
@@ -54,7 +55,7 @@ def _cell(cell: Any, header: bool = False) -> rx.Component:
     return make(cell.text, text_align=cell.align, white_space="normal")
 
 
-def _table(block: Any) -> rx.Component:
+def _table(block: rx.Var[BlockView]) -> rx.Component:
     return rx.box(
         rx.table.root(
             rx.cond(block.caption != "", rx.el.caption(block.caption, style=_CAPTION_STYLE)),
@@ -81,7 +82,7 @@ _CAPTION_STYLE = {
 }
 
 
-def _image(block: Any) -> rx.Component:
+def _image(block: rx.Var[BlockView]) -> rx.Component:
     return rx.el.figure(
         rx.image(
             src=block.url,
@@ -100,7 +101,7 @@ def _image(block: Any) -> rx.Component:
     )
 
 
-def _pdf(block: Any) -> rx.Component:
+def _pdf(block: rx.Var[BlockView]) -> rx.Component:
     return rx.vstack(
         rx.el.iframe(
             src=block.url,
@@ -169,7 +170,7 @@ def _download_item(item: Any) -> rx.Component:
     )
 
 
-def _downloads(block: Any) -> rx.Component:
+def _downloads(block: rx.Var[BlockView]) -> rx.Component:
     return rx.vstack(
         rx.foreach(block.downloads, _download_item),
         spacing="2",
@@ -178,15 +179,15 @@ def _downloads(block: Any) -> rx.Component:
     )
 
 
-def _divider(_block: Any) -> rx.Component:
+def _divider(_block: rx.Var[BlockView]) -> rx.Component:
     return rx.separator(size="4", margin_y="0.25em", custom_attrs={"data-block": "divider"})
 
 
-def form_block(form: Any, block: Any) -> rx.Component:
-    """One block of a step: content, or an input bound to ``form`` (see ``fields``)."""
+def form_block(block: rx.Var[BlockView]) -> rx.Component:
+    """One block of a step: content, or an input of the task form (see ``task_form.fields``)."""
     return rx.match(
         block.type,
-        ("input", form_field(form, block.field)),
+        ("input", form_field(block.field)),
         ("mdsvex", _mdsvex(block)),
         ("callout", _callout(block)),
         ("table", _table(block)),

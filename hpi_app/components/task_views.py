@@ -1,38 +1,39 @@
 """The views of the task page: the form, the done page, and the pages of links that lead nowhere.
 
-Each view reads a task page state (``pages.task_page.TaskPageState`` or a state shaped like it)
-passed in as ``page``.
+Each view reads ``TaskFormState``, the state of the task form, which the task page fills.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
+from hpi_app.components.answers import answer_value
 from hpi_app.components.blocks import form_block
 from hpi_app.components.forms import error_callout, secondary_button
 from hpi_app.components.layout import centered_card
 from hpi_app.components.markdown import markdown_html
 from hpi_app.components.signature import signature_script
+from hpi_app.components.task_form.state import TaskFormState
+from hpi_app.components.task_form.views import StepView
+from hpi_app.vocab import TaskStatus
 
 _WIDTH = "760px"
 
-# kind → (icon, colour, heading, explanation)
+# A final status, "unknown" or "error" → (icon, colour, heading, explanation)
 _DEAD_LINKS = {
-    "completed": (
+    TaskStatus.COMPLETED: (
         "circle-check-big",
         "grass",
         "This task has already been completed",
         "Its answers have been sent, so nothing more is needed. You can close this page.",
     ),
-    "cancelled": (
+    TaskStatus.CANCELLED: (
         "circle-slash",
         "orange",
         "This task was cancelled",
         "Whoever sent it cancelled it, so it no longer needs an answer. You can close this page.",
     ),
-    "expired": (
+    TaskStatus.EXPIRED: (
         "timer-off",
         "amber",
         "This task has expired",
@@ -105,16 +106,16 @@ def loading_view() -> rx.Component:
     )
 
 
-def _header(page: Any) -> rx.Component:
+def _header() -> rx.Component:
     return rx.vstack(
         rx.hstack(
             rx.badge(rx.icon("circle-dot", size=12), "Waiting for you", color_scheme="amber", variant="soft"),
             rx.cond(
-                page.deadline != "",
+                TaskFormState.deadline != "",
                 rx.badge(
                     rx.icon("clock", size=12),
                     "Open until ",
-                    page.deadline,
+                    TaskFormState.deadline,
                     color_scheme="gray",
                     variant="soft",
                 ),
@@ -122,43 +123,45 @@ def _header(page: Any) -> rx.Component:
             spacing="2",
             wrap="wrap",
         ),
-        rx.heading(page.title, size=rx.breakpoints(initial="6", sm="7"), as_="h1", id="task-title"),
+        rx.heading(TaskFormState.title, size=rx.breakpoints(initial="6", sm="7"), as_="h1", id="task-title"),
         rx.cond(
-            page.instructions_html != "",
-            markdown_html(page.instructions_html, id="task-instructions", color=rx.color("gray", 12)),
+            TaskFormState.instructions_html != "",
+            markdown_html(
+                TaskFormState.instructions_html, id="task-instructions", color=rx.color("gray", 12)
+            ),
         ),
         spacing="3",
         width="100%",
     )
 
 
-def _progress(page: Any) -> rx.Component:
+def _progress() -> rx.Component:
     return rx.cond(
-        page.step_count > 1,
+        TaskFormState.step_count > 1,
         rx.vstack(
             rx.hstack(
                 rx.text(
                     "Step ",
-                    page.step_index + 1,
+                    TaskFormState.step_index + 1,
                     " of ",
-                    page.step_count,
+                    TaskFormState.step_count,
                     weight="bold",
                     size="2",
                     id="step-progress",
                 ),
-                rx.text(page.step_title, size="2", color_scheme="gray", trim="end"),
+                rx.text(TaskFormState.step_title, size="2", color_scheme="gray", trim="end"),
                 spacing="2",
                 align="baseline",
             ),
-            rx.progress(value=page.progress, max=100, size="1", aria_label="Form progress"),
+            rx.progress(value=TaskFormState.progress, max=100, size="1", aria_label="Form progress"),
             spacing="2",
             width="100%",
         ),
     )
 
 
-def _step(page: Any, step: Any, index: rx.Var[int]) -> rx.Component:
-    current = index == page.step_index
+def _step(step: rx.Var[StepView], index: rx.Var[int]) -> rx.Component:
+    current = index == TaskFormState.step_index
     return rx.card(
         rx.vstack(
             rx.vstack(
@@ -172,7 +175,7 @@ def _step(page: Any, step: Any, index: rx.Var[int]) -> rx.Component:
                 spacing="1",
                 width="100%",
             ),
-            rx.foreach(step.blocks, lambda block: form_block(page, block)),
+            rx.foreach(step.blocks, lambda block: form_block(block)),
             spacing="5",
             width="100%",
         ),
@@ -183,96 +186,59 @@ def _step(page: Any, step: Any, index: rx.Var[int]) -> rx.Component:
     )
 
 
-def _nav(page: Any) -> rx.Component:
+def _nav() -> rx.Component:
     back = secondary_button(
         rx.icon("chevron-left", size=16),
         "Back",
-        on_click=page.previous_step,
-        disabled=page.busy,
+        on_click=TaskFormState.previous_step,
+        disabled=TaskFormState.busy,
         size="3",
         id="back-button",
     )
     next_button = rx.button(
         "Next",
         rx.icon("chevron-right", size=16),
-        on_click=page.next_step,
-        disabled=page.busy,
+        on_click=TaskFormState.next_step,
+        disabled=TaskFormState.busy,
         size="3",
         id="next-button",
     )
     submit = rx.button(
         rx.icon("send", size=16),
-        rx.cond(page.busy, "Submitting…", "Submit"),
-        on_click=page.submit,
-        disabled=page.busy,
-        loading=page.busy,
+        rx.cond(TaskFormState.busy, "Submitting…", "Submit"),
+        on_click=TaskFormState.submit,
+        disabled=TaskFormState.busy,
+        loading=TaskFormState.busy,
         size="3",
         id="submit-button",
     )
     return rx.hstack(
-        rx.cond(page.step_index > 0, back, rx.box()),
-        rx.cond(page.on_last_step, submit, next_button),
+        rx.cond(TaskFormState.step_index > 0, back, rx.box()),
+        rx.cond(TaskFormState.on_last_step, submit, next_button),
         justify="between",
         align="center",
         width="100%",
     )
 
 
-def form_view(page: Any) -> rx.Component:
+def form_view() -> rx.Component:
     """The task form: header, progress, one step at a time, Back/Next and Submit."""
-    return _page(_header(page), form_body(page))
+    return _page(_header(), form_body())
 
 
-def form_body(page: Any) -> rx.Component:
+def form_body() -> rx.Component:
     """The form without the page around it (the task detail page embeds it)."""
     return rx.vstack(
-        error_callout(page.notice, role="alert", id="form-notice"),
-        _progress(page),
-        rx.foreach(page.steps, lambda step, index: _step(page, step, index)),
-        _nav(page),
+        error_callout(TaskFormState.notice, role="alert", id="form-notice"),
+        _progress(),
+        rx.foreach(TaskFormState.steps, lambda step, index: _step(step, index)),
+        _nav(),
         spacing="4",
         width="100%",
     )
 
 
-def _answer_value(answer: Any) -> rx.Component:
-    return rx.match(
-        answer.kind,
-        (
-            "file",
-            rx.vstack(
-                rx.foreach(
-                    answer.links,
-                    lambda link: rx.link(
-                        rx.hstack(
-                            rx.icon("paperclip", size=14), rx.text(link.text), spacing="1", align="center"
-                        ),
-                        href=link.url,
-                        is_external=True,
-                        size="2",
-                    ),
-                ),
-                spacing="1",
-            ),
-        ),
-        (
-            "signature",
-            rx.image(
-                src=answer.image,
-                alt="Signature",
-                max_width="260px",
-                width="100%",
-                background_color="white",
-                border=f"1px solid {rx.color('gray', 6)}",
-                border_radius="var(--radius-2)",
-            ),
-        ),
-        ("empty", rx.text(answer.text, color_scheme="gray", size="2")),
-        rx.text(answer.text, size="2", white_space="pre-wrap", overflow_wrap="anywhere"),
-    )
-
-
-def done_view(page: Any) -> rx.Component:
+def done_view() -> rx.Component:
     """After a successful submission: a clear confirmation and the answers given."""
     return _page(
         rx.card(
@@ -291,7 +257,7 @@ def done_view(page: Any) -> rx.Component:
                         rx.heading("Answers submitted", size="6", as_="h1", id="done-heading"),
                         rx.text(
                             "Thank you. “",
-                            page.title,
+                            TaskFormState.title,
                             "” is complete; you can close this page.",
                             size="2",
                             color_scheme="gray",
@@ -305,10 +271,10 @@ def done_view(page: Any) -> rx.Component:
                 rx.heading("Your answers", size="3", as_="h2"),
                 rx.data_list.root(
                     rx.foreach(
-                        page.answers,
+                        TaskFormState.answers,
                         lambda answer: rx.data_list.item(
                             rx.data_list.label(answer.label, min_width="10em"),
-                            rx.data_list.value(_answer_value(answer)),
+                            rx.data_list.value(answer_value(answer)),
                         ),
                     ),
                     orientation=rx.breakpoints(initial="vertical", sm="horizontal"),
@@ -317,8 +283,8 @@ def done_view(page: Any) -> rx.Component:
                     id="answers",
                 ),
                 rx.cond(
-                    page.finished_at != "",
-                    rx.text("Submitted ", page.finished_at, size="1", color_scheme="gray"),
+                    TaskFormState.finished_at != "",
+                    rx.text("Submitted ", TaskFormState.finished_at, size="1", color_scheme="gray"),
                 ),
                 spacing="4",
                 width="100%",
@@ -330,9 +296,7 @@ def done_view(page: Any) -> rx.Component:
     )
 
 
-def _status_card(
-    icon: str, color: str, heading: str, *body: rx.Component, page: Any, kind: str
-) -> rx.Component:
+def _status_card(icon: str, color: str, heading: str, *body: rx.Component, kind: str) -> rx.Component:
     return centered_card(
         rx.center(
             rx.icon(icon, size=28),
@@ -345,11 +309,14 @@ def _status_card(
         rx.heading(heading, size="5", as_="h1", id="status-heading"),
         *body,
         rx.cond(
-            page.title != "",
+            TaskFormState.title != "",
             rx.vstack(
                 rx.text("Task", size="1", color_scheme="gray", weight="medium"),
-                rx.text(page.title, size="2", weight="medium"),
-                rx.cond(page.finished_at != "", rx.text(page.finished_at, size="1", color_scheme="gray")),
+                rx.text(TaskFormState.title, size="2", weight="medium"),
+                rx.cond(
+                    TaskFormState.finished_at != "",
+                    rx.text(TaskFormState.finished_at, size="1", color_scheme="gray"),
+                ),
                 spacing="0",
                 padding="0.75em",
                 width="100%",
@@ -361,14 +328,14 @@ def _status_card(
     )
 
 
-def dead_link_view(page: Any, kind: str) -> rx.Component:
+def dead_link_view(kind: str) -> rx.Component:
     """The page of a link whose task is finished, or that leads to no task."""
     icon, color, heading, text = _DEAD_LINKS[kind]
     body = [rx.text(text, color_scheme="gray", size="2")]
-    if kind == "completed":
+    if kind == TaskStatus.COMPLETED:
         body = [
             rx.cond(
-                page.lost_race,
+                TaskFormState.lost_race,
                 rx.callout(
                     "Someone else submitted this task just before you, so your answers were not saved.",
                     icon="info",
@@ -379,4 +346,4 @@ def dead_link_view(page: Any, kind: str) -> rx.Component:
             ),
             *body,
         ]
-    return _status_card(icon, color, heading, *body, page=page, kind=kind)
+    return _status_card(icon, color, heading, *body, kind=kind)

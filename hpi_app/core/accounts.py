@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -210,6 +211,22 @@ def list_members(org_id: str) -> list[User]:
                 .order_by(User.created_at, User.email)
             ).all()
         )
+
+
+def member_names(org_id: str, ids: Iterable[str]) -> dict[str, str]:
+    """The names of the given members of an organisation (their email when unnamed), by id.
+
+    Removed members are included: the timeline still names who did what. Ids of no member of
+    ``org_id`` are left out.
+    """
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    with session_scope() as session:
+        rows = session.exec(
+            select(User.id, User.name, User.email).where(User.org_id == org_id, User.id.in_(wanted))
+        ).all()
+    return {user_id: (name or email) for user_id, name, email in rows}
 
 
 def add_member(actor_id: str, email: str, password: str, *, name: str = "", role: str = "member") -> User:

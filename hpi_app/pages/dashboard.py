@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import TYPE_CHECKING
 
 import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components.badges import status_badge
 from hpi_app.components.layout import signed_in_page
-from hpi_app.config import settings
 from hpi_app.core import tasks
 from hpi_app.core.events import bus
 from hpi_app.models import Task, iso
-from hpi_app.state import SessionState
+from hpi_app.state import SessionState, in_thread
+from hpi_app.vocab import DONE_STATUSES, TaskStatus
+
+if TYPE_CHECKING:
+    from hpi_app.core.events import Subscription, TaskChanged
 
 PAGE_SIZE = 100
 # A watcher with nothing to do re-reads the store this often anyway (safety net only).
@@ -49,7 +53,7 @@ def _query(
     org_id: str, user_id: str, tab: str, search: str, who: str
 ) -> tuple[list[TaskRow], int, dict[str, int]]:
     flt = tasks.TaskFilter(
-        statuses=("pending",) if tab == "pending" else tasks.DONE_STATUSES,
+        statuses=(TaskStatus.PENDING,) if tab == "pending" else DONE_STATUSES,
         search=search.strip() or None,
         assignee_id=user_id if who == "me" else None,
         unassigned=who == "unassigned",
@@ -60,23 +64,54 @@ def _query(
 
 
 Snapshot = tuple[list[TaskRow], int, dict[str, int]]
-# Every open dashboard hears of each change; tabs showing the same view share one query.
-_snapshots: dict[tuple[str, ...], tuple[int, asyncio.Future[Snapshot]]] = {}
 
 
-async def _snapshot(
-    org_id: str, user_id: str, tab: str, search: str, who: str, version: int | None
-) -> Snapshot:
-    """The view's rows and counts as of event ``version`` (None: read afresh)."""
-    key = (org_id, user_id if who == "me" else "", tab, search.strip().lower(), who)
-    entry = _snapshots.get(key)
-    if version is not None and entry is not None and entry[0] >= version:
-        return await asyncio.shield(entry[1])
-    if len(_snapshots) > 2000:
-        _snapshots.clear()
-    future = asyncio.ensure_future(asyncio.to_thread(_query, org_id, user_id, tab, search, who))
-    _snapshots[key] = (version if version is not None else -1, future)
-    return await asyncio.shield(future)
+class SharedViews:
+    """The dashboard views this process has read, so tabs showing the same view share one query.
+
+    Every open dashboard hears of each change; the first tab to ask for a view as of an event
+    starts the query, and the others showing that view await the same answer. Lives as long as
+    the process; forgets everything past ``max_views`` views (they are read again on demand).
+    """
+
+    def __init__(self, max_views: int = 2000) -> None:
+        self._max_views = max_views
+        self._views: dict[tuple[str, ...], tuple[int, asyncio.Future[Snapshot]]] = {}
+
+    async def snapshot(
+        self, org_id: str, user_id: str, tab: str, search: str, who: str, version: int | None
+    ) -> Snapshot:
+        """The view's rows and counts as of event ``version`` (None: read afresh)."""
+        key = (org_id, user_id if who == "me" else "", tab, search.strip().lower(), who)
+        entry = self._views.get(key)
+        if version is not None and entry is not None and entry[0] >= version:
+            return await asyncio.shield(entry[1])
+        if len(self._views) > self._max_views:
+            self._views.clear()
+        future = asyncio.ensure_future(in_thread(_query, org_id, user_id, tab, search, who))
+        self._views[key] = (version if version is not None else -1, future)
+        return await asyncio.shield(future)
+
+
+shared_views = SharedViews()
+
+
+async def _changes_so_far(changes: Subscription, first: TaskChanged) -> list[TaskChanged]:
+    """``first`` and the changes queued right behind it, so a burst costs one reload.
+
+    Stops at a nudge (the store must be re-read anyway) or after ``_BURST_LIMIT`` changes.
+    """
+    batch = [first]
+    while len(batch) < _BURST_LIMIT:
+        change = await changes.get(timeout=_BURST_GAP_SECONDS)
+        if change is None:
+            break
+        batch.append(change)
+    return batch
+
+
+_BURST_GAP_SECONDS = 0.001
+_BURST_LIMIT = 1000
 
 
 class DashboardState(rx.State):
@@ -96,12 +131,12 @@ class DashboardState(rx.State):
     _user_id: str = ""
 
     async def _reload(self, version: int | None = None) -> None:
-        rows, total, counts = await _snapshot(
+        rows, total, counts = await shared_views.snapshot(
             self._org_id, self._user_id, self.tab, self.search, self.who, version
         )
         self.rows, self.total = rows, total
-        self.pending_count = counts["pending"]
-        self.done_count = sum(counts[s] for s in tasks.DONE_STATUSES)
+        self.pending_count = counts[TaskStatus.PENDING]
+        self.done_count = sum(counts[s] for s in DONE_STATUSES)
         self.loaded = True
 
     @rx.event
@@ -112,8 +147,7 @@ class DashboardState(rx.State):
         if not session.user_id:
             return None
         self._org_id, self._user_id = session.org_id, session.user_id
-        url = self.router.url
-        self.base_url = settings.public_url or f"{url.scheme}://{url.netloc}"
+        self.base_url = routes.public_base(self.router.url.origin)
         await self._reload()
         return DashboardState.watch
 
@@ -127,20 +161,17 @@ class DashboardState(rx.State):
         async with bus.subscribe(org_id) as changes:
             while True:
                 change = await changes.get(timeout=IDLE_RECHECK_SECONDS)
-                created, version = [], None
-                while change is not None:
-                    if change.kind == "task.created":
-                        created.append(change.task_id)
-                    if change.event_id is not None:
-                        version = max(version or 0, change.event_id)
-                    change = changes.queue.get_nowait() if not changes.queue.empty() else None
+                batch = await _changes_so_far(changes, change) if change is not None else []
+                created = [c.task_id for c in batch if c.kind == "task.created"]
+                ids = [c.event_id for c in batch if c.event_id is not None]
+                version = max(ids) if ids else None
                 async with self:
                     await self._reload(version)
                     titles = {row.task_id: row.title for row in self.rows}
                 for task_id in created[:3]:
                     title = titles.get(task_id)
                     if title is None:
-                        title = (await asyncio.to_thread(tasks.get_task, org_id, task_id)).title
+                        title = (await in_thread(tasks.get_task, org_id, task_id)).title
                     yield rx.toast.info(f"New task: {title}", duration=4000)
 
     @rx.event
@@ -165,7 +196,7 @@ class DashboardState(rx.State):
     def curl_example(self) -> str:
         """The call that creates a first task on this instance."""
         return (
-            f"curl -X POST {self.base_url}/api/v1/tasks \\\n"
+            f"curl -X POST {self.base_url}{routes.API}/tasks \\\n"
             '  -H "Authorization: Bearer htk_your_token_here" \\\n'
             '  -H "Content-Type: application/json" \\\n'
             """  -d '{"title": "Approve deployment to production", "steps": [{"id": "approval", """

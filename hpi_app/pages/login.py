@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components.layout import centered_card
 from hpi_app.components.native_form import native_form
 from hpi_app.core import accounts
-from hpi_app.state import SessionState
+from hpi_app.state import SessionState, in_thread
 
 _ERRORS = {
     "invalid": "That email and password don't match an account. Check them and try again.",
@@ -39,7 +37,7 @@ class LoginState(rx.State):
         session = await self.get_state(SessionState)
         if await session.refresh():
             return rx.redirect(self.next_path)
-        if await asyncio.to_thread(accounts.count_users) == 0:
+        if await in_thread(accounts.count_users) == 0:
             return rx.redirect(routes.SETUP)
         return None
 

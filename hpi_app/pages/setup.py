@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components.layout import centered_card
 from hpi_app.components.native_form import native_form
 from hpi_app.core import accounts
+from hpi_app.state import in_thread
 
 
 class SetupState(rx.State):
@@ -23,7 +22,7 @@ class SetupState(rx.State):
     @rx.event
     async def load(self):
         """Leave setup once someone has completed it."""
-        if await asyncio.to_thread(accounts.count_users) > 0:
+        if await in_thread(accounts.count_users) > 0:
             return rx.redirect(routes.LOGIN)
         params = self.router.url.query_parameters
         self.error = params.get("error", "")

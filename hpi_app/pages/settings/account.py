@@ -5,8 +5,6 @@ After a password change every other session of the member is signed out; this on
 
 from __future__ import annotations
 
-import asyncio
-
 import reflex as rx
 
 from hpi_app.components.forms import error_callout, notice_callout, submit_button, text_field
@@ -14,7 +12,7 @@ from hpi_app.components.settings_nav import section_card, settings_page
 from hpi_app.core import accounts, sessions
 from hpi_app.core.errors import DomainError
 from hpi_app.pages.settings import acting_member, back_to_sign_in
-from hpi_app.state import SessionState
+from hpi_app.state import SessionState, in_thread
 
 FORM_ID = "password-form"
 
@@ -63,7 +61,7 @@ class AccountState(rx.State):
         self.saving = True
         yield
         try:
-            await asyncio.to_thread(accounts.change_password, session.user_id, current, new)
+            await in_thread(accounts.change_password, session.user_id, current, new)
         except DomainError as exc:
             fields = {d.get("field") for d in exc.details}
             if "current_password" in fields or exc.code == "rate_limited":
@@ -75,7 +73,7 @@ class AccountState(rx.State):
             self.saving = False
             return
         keep = sessions.cookie_value(self.router.headers.cookie or "")
-        ended = await asyncio.to_thread(sessions.end_all_sessions, session.user_id, keep_raw=keep)
+        ended = await in_thread(sessions.end_all_sessions, session.user_id, keep_raw=keep)
         self.saving = False
         others = {0: "", 1: " 1 other session was signed out."}.get(
             ended, f" {ended} other sessions were signed out."

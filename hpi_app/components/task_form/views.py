@@ -3,7 +3,7 @@
 A task's spec is dynamic data, so the page renders it from state vars. This module turns the
 validated spec (``hpi_app.spec`` models) into plain dataclasses whose attributes the components
 read: Markdown already rendered and sanitised, options as ``{value, label}``, chart colours
-chosen, our file URLs carrying the link. ``form_values`` does the way back, from what the form
+chosen, our file URLs carrying the link. ``values`` does the way back, from what the form
 holds to the JSON ``data`` the spec asks for.
 """
 
@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from hpi_app import routes
+from hpi_app.core.answers import number_text
 from hpi_app.core.markdown import render_markdown
 from hpi_app.spec import (
     CalloutBlock,
@@ -28,7 +30,6 @@ from hpi_app.spec import (
     TableBlock,
 )
 
-FILES_PATH = "/api/v1/files/"
 # Radix step-9 colours: readable on light and dark backgrounds.
 PALETTE = ("#3e63dd", "#12a594", "#f76b15", "#e93d82", "#6e56cf", "#ffc53d", "#46a758", "#00a2c7")
 _INPUT_TYPES = {"text": "text", "email": "email", "url": "url", "number": "number"}
@@ -141,7 +142,7 @@ def file_link(url: str, link_id: str, own_hosts: Iterable[str] = ()) -> str:
     except ValueError:
         return url
     ours = not parts.netloc or parts.netloc.lower() in {host.lower() for host in own_hosts if host}
-    if not ours or not parts.path.startswith(FILES_PATH) or "link=" in parts.query:
+    if not ours or not parts.path.startswith(routes.FILES_API) or "link=" in parts.query:
         return url
     separator = "&" if parts.query else "?"
     return f"{url}{separator}link={link_id}"
@@ -157,15 +158,6 @@ def size_text(size: int | None) -> str:
             return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}".replace(".0 ", " ")
         value /= 1024
     return ""
-
-
-def number_text(value: Any) -> str:
-    """A number as an input shows it: ``5`` rather than ``5.0``; ``""`` for None."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return str(value)
 
 
 def accept_types(accept: str | None) -> dict[str, list[str]]:

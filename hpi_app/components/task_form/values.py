@@ -1,4 +1,4 @@
-"""What the task form holds, and the typed answers made from it (SPEC §4 "value in data").
+"""What the task form holds, and the typed ``data`` made from it (SPEC §4 "value in data").
 
 The form keeps its values in four maps, one per value type, so each state var is typed:
 ``texts`` (text kinds, select, radio, date, number and range as typed, signature data URLs),
@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from hpi_app.components.task_form import file_accepted, number_text, size_text
+from hpi_app.components.task_form.views import file_accepted, size_text
+from hpi_app.core.answers import number_text
 from hpi_app.spec import Step, iter_fields
 
 TEXT_KINDS = frozenset({"text", "textarea", "email", "url", "select", "radio", "date", "number", "range"})
@@ -27,25 +28,6 @@ class FormValues:
     flags: dict[str, bool] = dataclasses.field(default_factory=dict)
     lists: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     ratings: dict[str, int] = dataclasses.field(default_factory=dict)
-
-
-@dataclasses.dataclass
-class LinkView:
-    """A link on the done page."""
-
-    url: str = ""
-    text: str = ""
-
-
-@dataclasses.dataclass
-class AnswerView:
-    """One answer on the done page."""
-
-    label: str = ""
-    kind: str = ""
-    text: str = ""
-    links: list[LinkView] = dataclasses.field(default_factory=list)
-    image: str = ""
 
 
 def initial_values(steps: Iterable[Step]) -> FormValues:
@@ -125,43 +107,6 @@ def collect_data(
         if value is not None and value != "" and value != []:
             data[name] = value
     return data
-
-
-def _answer_text(field: Any, value: Any) -> str:
-    kind = field.kind
-    if kind in ("select", "radio"):
-        return field.option_label(value)
-    if kind == "multiselect":
-        return ", ".join(field.option_label(v) for v in value)
-    if kind == "checkbox":
-        return "Yes" if value else "No"
-    if kind == "rating":
-        return f"{'★' * value}{'☆' * (field.max_rating - value)}  ({value} of {field.max_rating})"
-    if kind == "date":
-        return str(value).replace("T", " ")
-    if kind in ("number", "range"):
-        return number_text(value)
-    return str(value)
-
-
-def answer_views(
-    steps: Iterable[Step], data: Mapping[str, Any], link: Callable[[str], str]
-) -> list[AnswerView]:
-    """The submitted answers as the done page shows them, in form order."""
-    answers = []
-    for field in iter_fields(steps):
-        if field.name not in data:
-            answers.append(AnswerView(label=field.label, kind="empty", text="No answer"))
-            continue
-        value = data[field.name]
-        if field.kind == "file":
-            links = [LinkView(url=link(u), text=u.rstrip("/").rsplit("/", 1)[-1]) for u in value]
-            answers.append(AnswerView(label=field.label, kind="file", links=links))
-        elif field.kind == "signature":
-            answers.append(AnswerView(label=field.label, kind="signature", image=value.get("data", "")))
-        else:
-            answers.append(AnswerView(label=field.label, kind=field.kind, text=_answer_text(field, value)))
-    return answers
 
 
 def upload_problem(field: Any, uploads: list[Any], already: int) -> str:

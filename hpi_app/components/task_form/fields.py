@@ -1,11 +1,8 @@
 """Form fields of the task form, one renderer per field kind (SPEC §4 fields).
 
-Every renderer reads a ``FieldView`` var (see ``task_form``) and is bound to a *form state*:
-a state class with the value maps ``texts``, ``flags``, ``lists``, ``ratings`` and ``errors``
-(field name → message), ``busy`` and ``uploading_field``, and the event handlers
-``set_text(name, value)``, ``set_range(name, number)``, ``set_flag(name, checked)``,
-``toggle_choice(name, value, checked)``, ``set_rating(name, n)``, ``set_signature(name, data_url)``,
-``remove_file(name, url)``, ``upload_files(files, name)`` and ``files_rejected(name, rejected)``.
+Every renderer reads a ``FieldView`` var (see ``views``) and is bound to ``TaskFormState``: its
+value maps (``texts``, ``flags``, ``lists``, ``ratings``), its ``errors`` (field name → message)
+and ``busy``, and its ``set_*`` / ``toggle_choice`` handlers.
 
 Each input's accessible name is exactly the field's label: a ``<label for>`` for single
 inputs, ``aria-labelledby`` on the group for radio buttons, choices, ratings and signatures.
@@ -14,34 +11,34 @@ The required marker sits outside the label.
 
 from __future__ import annotations
 
-from typing import Any
-
 import reflex as rx
 
-from hpi_app.components.file_field import file_control
 from hpi_app.components.markdown import markdown_html
 from hpi_app.components.signature import signature_pad
+from hpi_app.components.task_form.file_field import file_control
+from hpi_app.components.task_form.state import TaskFormState
+from hpi_app.components.task_form.views import FieldView
 
 _GROUP_KINDS = ("radio", "multiselect", "rating", "signature")
 
 
-def _label_id(field: Any) -> rx.Var[str]:
+def _label_id(field: rx.Var[FieldView]) -> rx.Var[str]:
     return field.input_id + "-label"
 
 
-def _error_id(field: Any) -> rx.Var[str]:
+def _error_id(field: rx.Var[FieldView]) -> rx.Var[str]:
     return field.input_id + "-error"
 
 
-def _error(form: Any, field: Any) -> rx.Var[str]:
-    return form.errors.get(field.name, "").to(str)
+def _error(field: rx.Var[FieldView]) -> rx.Var[str]:
+    return TaskFormState.errors.get(field.name, "").to(str)
 
 
-def _described_by(form: Any, field: Any) -> rx.Var[str]:
-    return rx.cond(_error(form, field) != "", _error_id(field), field.input_id + "-description")
+def _described_by(field: rx.Var[FieldView]) -> rx.Var[str]:
+    return rx.cond(_error(field) != "", _error_id(field), field.input_id + "-description")
 
 
-def _label(field: Any) -> rx.Component:
+def _label(field: rx.Var[FieldView]) -> rx.Component:
     """The field's label with its required marker (or "optional") beside it."""
     marker = rx.cond(
         field.required,
@@ -62,35 +59,35 @@ def _label(field: Any) -> rx.Component:
 _GROUP_KINDS_VAR = rx.Var.create(list(_GROUP_KINDS))
 
 
-def _text_input(form: Any, field: Any) -> rx.Component:
+def _text_input(field: rx.Var[FieldView]) -> rx.Component:
     return rx.input(
         id=field.input_id,
         type=field.input_type,
-        value=form.texts.get(field.name, "").to(str),
-        on_change=lambda value: form.set_text(field.name, value),
+        value=TaskFormState.texts.get(field.name, "").to(str),
+        on_change=lambda value: TaskFormState.set_text(field.name, value),
         placeholder=field.placeholder,
         min=field.min,
         max=field.max,
         step=field.step,
-        aria_invalid=rx.cond(_error(form, field) != "", "true", "false"),
+        aria_invalid=rx.cond(_error(field) != "", "true", "false"),
         aria_required=rx.cond(field.required, "true", "false"),
-        aria_describedby=_described_by(form, field),
-        disabled=form.busy,
+        aria_describedby=_described_by(field),
+        disabled=TaskFormState.busy,
         size="3",
         width="100%",
     )
 
 
-def _textarea(form: Any, field: Any) -> rx.Component:
+def _textarea(field: rx.Var[FieldView]) -> rx.Component:
     return rx.text_area(
         id=field.input_id,
-        value=form.texts.get(field.name, "").to(str),
-        on_change=lambda value: form.set_text(field.name, value),
+        value=TaskFormState.texts.get(field.name, "").to(str),
+        on_change=lambda value: TaskFormState.set_text(field.name, value),
         placeholder=field.placeholder,
-        aria_invalid=rx.cond(_error(form, field) != "", "true", "false"),
+        aria_invalid=rx.cond(_error(field) != "", "true", "false"),
         aria_required=rx.cond(field.required, "true", "false"),
-        aria_describedby=_described_by(form, field),
-        disabled=form.busy,
+        aria_describedby=_described_by(field),
+        disabled=TaskFormState.busy,
         size="3",
         rows="4",
         resize="vertical",
@@ -98,43 +95,43 @@ def _textarea(form: Any, field: Any) -> rx.Component:
     )
 
 
-def _date(form: Any, field: Any) -> rx.Component:
+def _date(field: rx.Var[FieldView]) -> rx.Component:
     return rx.input(
         id=field.input_id,
         type=field.input_type,
-        value=form.texts.get(field.name, "").to(str),
-        on_change=lambda value: form.set_text(field.name, value),
-        aria_invalid=rx.cond(_error(form, field) != "", "true", "false"),
+        value=TaskFormState.texts.get(field.name, "").to(str),
+        on_change=lambda value: TaskFormState.set_text(field.name, value),
+        aria_invalid=rx.cond(_error(field) != "", "true", "false"),
         aria_required=rx.cond(field.required, "true", "false"),
-        aria_describedby=_described_by(form, field),
-        disabled=form.busy,
+        aria_describedby=_described_by(field),
+        disabled=TaskFormState.busy,
         size="3",
         width=["100%", "16em"],
     )
 
 
-def _select(form: Any, field: Any) -> rx.Component:
+def _select(field: rx.Var[FieldView]) -> rx.Component:
     return rx.select.root(
         rx.select.trigger(
             id=field.input_id,
             placeholder=rx.cond(field.placeholder != "", field.placeholder, "Choose…"),
-            aria_invalid=rx.cond(_error(form, field) != "", "true", "false"),
+            aria_invalid=rx.cond(_error(field) != "", "true", "false"),
             aria_required=rx.cond(field.required, "true", "false"),
-            aria_describedby=_described_by(form, field),
+            aria_describedby=_described_by(field),
             width="100%",
         ),
         rx.select.content(
             rx.foreach(field.options, lambda option: rx.select.item(option.label, value=option.value)),
             position="popper",
         ),
-        value=form.texts.get(field.name, "").to(str),
-        on_change=lambda value: form.set_text(field.name, value),
-        disabled=form.busy,
+        value=TaskFormState.texts.get(field.name, "").to(str),
+        on_change=lambda value: TaskFormState.set_text(field.name, value),
+        disabled=TaskFormState.busy,
         size="3",
     )
 
 
-def _radio(form: Any, field: Any) -> rx.Component:
+def _radio(field: rx.Var[FieldView]) -> rx.Component:
     return rx.radio_group.root(
         rx.flex(
             rx.foreach(
@@ -151,27 +148,27 @@ def _radio(form: Any, field: Any) -> rx.Component:
             spacing="3",
         ),
         id=field.input_id,
-        value=form.texts.get(field.name, "").to(str),
-        on_change=lambda value: form.set_text(field.name, value),
+        value=TaskFormState.texts.get(field.name, "").to(str),
+        on_change=lambda value: TaskFormState.set_text(field.name, value),
         aria_labelledby=_label_id(field),
-        aria_describedby=_described_by(form, field),
+        aria_describedby=_described_by(field),
         aria_required=rx.cond(field.required, "true", "false"),
-        disabled=form.busy,
+        disabled=TaskFormState.busy,
         size="3",
     )
 
 
-def _checkbox(form: Any, field: Any) -> rx.Component:
+def _checkbox(field: rx.Var[FieldView]) -> rx.Component:
     return rx.hstack(
         rx.text(
             rx.flex(
                 rx.checkbox(
                     id=field.input_id,
-                    checked=form.flags.get(field.name, False).to(bool),
-                    on_change=lambda checked: form.set_flag(field.name, checked),
-                    aria_invalid=rx.cond(_error(form, field) != "", "true", "false"),
-                    aria_describedby=_described_by(form, field),
-                    disabled=form.busy,
+                    checked=TaskFormState.flags.get(field.name, False).to(bool),
+                    on_change=lambda checked: TaskFormState.set_flag(field.name, checked),
+                    aria_invalid=rx.cond(_error(field) != "", "true", "false"),
+                    aria_describedby=_described_by(field),
+                    disabled=TaskFormState.busy,
                     size="3",
                 ),
                 field.label,
@@ -192,8 +189,8 @@ def _checkbox(form: Any, field: Any) -> rx.Component:
     )
 
 
-def _multiselect(form: Any, field: Any) -> rx.Component:
-    chosen = form.lists.get(field.name, []).to(list[str])
+def _multiselect(field: rx.Var[FieldView]) -> rx.Component:
+    chosen = TaskFormState.lists.get(field.name, []).to(list[str])
     return rx.flex(
         rx.foreach(
             field.options,
@@ -201,8 +198,10 @@ def _multiselect(form: Any, field: Any) -> rx.Component:
                 rx.flex(
                     rx.checkbox(
                         checked=chosen.contains(option.value),
-                        on_change=lambda checked: form.toggle_choice(field.name, option.value, checked),
-                        disabled=form.busy,
+                        on_change=lambda checked: TaskFormState.toggle_choice(
+                            field.name, option.value, checked
+                        ),
+                        disabled=TaskFormState.busy,
                         size="3",
                     ),
                     option.label,
@@ -216,14 +215,14 @@ def _multiselect(form: Any, field: Any) -> rx.Component:
         id=field.input_id,
         role="group",
         aria_labelledby=_label_id(field),
-        aria_describedby=_described_by(form, field),
+        aria_describedby=_described_by(field),
         direction="column",
         spacing="3",
     )
 
 
-def _range(form: Any, field: Any) -> rx.Component:
-    value = form.texts.get(field.name, "").to(str)
+def _range(field: rx.Var[FieldView]) -> rx.Component:
+    value = TaskFormState.texts.get(field.name, "").to(str)
     return rx.hstack(
         rx.text(field.min, size="1", color_scheme="gray"),
         rx.el.input(
@@ -234,9 +233,9 @@ def _range(form: Any, field: Any) -> rx.Component:
             step=field.step,
             # Uncontrolled: a controlled slider would snap back while its state round trip runs.
             default_value=value,
-            on_change=lambda v: form.set_range(field.name, v),
-            aria_describedby=_described_by(form, field),
-            disabled=form.busy,
+            on_change=lambda v: TaskFormState.set_range(field.name, v),
+            aria_describedby=_described_by(field),
+            disabled=TaskFormState.busy,
             flex="1",
             min_width="0",
             style={"accentColor": "var(--accent-9)", "height": "2em", "cursor": "pointer"},
@@ -249,8 +248,8 @@ def _range(form: Any, field: Any) -> rx.Component:
     )
 
 
-def _star(form: Any, field: Any, number: rx.Var[int]) -> rx.Component:
-    current = form.ratings.get(field.name, 0).to(int)
+def _star(field: rx.Var[FieldView], number: rx.Var[int]) -> rx.Component:
+    current = TaskFormState.ratings.get(field.name, 0).to(int)
     return rx.icon_button(
         rx.icon(
             "star",
@@ -261,8 +260,8 @@ def _star(form: Any, field: Any, number: rx.Var[int]) -> rx.Component:
         role="radio",
         aria_checked=rx.cond(number == current, "true", "false"),
         aria_label=rx.cond(number == 1, "1 star", number.to_string() + " stars"),
-        on_click=form.set_rating(field.name, number),
-        disabled=form.busy,
+        on_click=TaskFormState.set_rating(field.name, number),
+        disabled=TaskFormState.busy,
         variant="ghost",
         color_scheme=rx.cond(number <= current, "amber", "gray"),
         size="3",
@@ -270,15 +269,15 @@ def _star(form: Any, field: Any, number: rx.Var[int]) -> rx.Component:
     )
 
 
-def _rating(form: Any, field: Any) -> rx.Component:
-    current = form.ratings.get(field.name, 0).to(int)
+def _rating(field: rx.Var[FieldView]) -> rx.Component:
+    current = TaskFormState.ratings.get(field.name, 0).to(int)
     return rx.hstack(
         rx.hstack(
-            rx.foreach(field.stars, lambda number: _star(form, field, number)),
+            rx.foreach(field.stars, lambda number: _star(field, number)),
             id=field.input_id,
             role="radiogroup",
             aria_labelledby=_label_id(field),
-            aria_describedby=_described_by(form, field),
+            aria_describedby=_described_by(field),
             spacing="2",
         ),
         rx.text(
@@ -294,35 +293,35 @@ def _rating(form: Any, field: Any) -> rx.Component:
     )
 
 
-def _signature(form: Any, field: Any) -> rx.Component:
+def _signature(field: rx.Var[FieldView]) -> rx.Component:
     return signature_pad(
         field,
-        form.texts.get(field.name, "").to(str),
-        lambda value: form.set_signature(field.name, value),
+        TaskFormState.texts.get(field.name, "").to(str),
+        lambda value: TaskFormState.set_signature(field.name, value),
         _label_id(field),
     )
 
 
-def _control(form: Any, field: Any) -> rx.Component:
+def _control(field: rx.Var[FieldView]) -> rx.Component:
     return rx.match(
         field.kind,
-        ("textarea", _textarea(form, field)),
-        ("select", _select(form, field)),
-        ("radio", _radio(form, field)),
-        ("checkbox", _checkbox(form, field)),
-        ("multiselect", _multiselect(form, field)),
-        ("date", _date(form, field)),
-        ("range", _range(form, field)),
-        ("rating", _rating(form, field)),
-        ("file", file_control(form, field, _described_by(form, field))),
-        ("signature", _signature(form, field)),
-        _text_input(form, field),
+        ("textarea", _textarea(field)),
+        ("select", _select(field)),
+        ("radio", _radio(field)),
+        ("checkbox", _checkbox(field)),
+        ("multiselect", _multiselect(field)),
+        ("date", _date(field)),
+        ("range", _range(field)),
+        ("rating", _rating(field)),
+        ("file", file_control(field, _described_by(field))),
+        ("signature", _signature(field)),
+        _text_input(field),
     )
 
 
-def form_field(form: Any, field: Any) -> rx.Component:
+def form_field(field: rx.Var[FieldView]) -> rx.Component:
     """One field: label, description, control and the message beside it when it needs attention."""
-    error = _error(form, field)
+    error = _error(field)
     return rx.vstack(
         rx.cond(field.kind != "checkbox", _label(field)),
         rx.cond(
@@ -334,7 +333,7 @@ def form_field(form: Any, field: Any) -> rx.Component:
                 color=rx.color("gray", 11),
             ),
         ),
-        _control(form, field),
+        _control(field),
         rx.cond(
             error != "",
             rx.hstack(

@@ -1,14 +1,6 @@
-"""``/settings/members``: an admin adds members, changes their roles and removes them.
-
-Removing a member disables the account (it stays, so their tasks keep their history),
-signs them out everywhere and revokes every API token they made.
-"""
+"""The Members page's components: the add form, the member list and the remove dialog."""
 
 from __future__ import annotations
-
-import asyncio
-import dataclasses
-import secrets
 
 import reflex as rx
 
@@ -30,213 +22,18 @@ from hpi_app.components.settings_nav import (
     settings_page,
     when_loaded,
 )
-from hpi_app.core import accounts
-from hpi_app.core.errors import DomainError
-from hpi_app.models import User, iso
-from hpi_app.pages.settings import acting_member, back_to_sign_in
-from hpi_app.state import SessionState
+from hpi_app.pages.settings.members.state import MemberRow, MembersState
+from hpi_app.vocab import Role
 
-
-@dataclasses.dataclass
-class MemberRow:
-    """One line of the member list."""
-
-    id: str = ""
-    email: str = ""
-    name: str = ""
-    role: str = "member"
-    added_at: str = ""
-    is_self: bool = False
-
-
-def _row(user: User, me: str) -> MemberRow:
-    return MemberRow(
-        id=user.id,
-        email=user.email,
-        name=user.name,
-        role=user.role,
-        added_at=iso(user.created_at) or "",
-        is_self=user.id == me,
-    )
-
-
-class MembersState(rx.State):
-    """The member list and the add form of one browser tab (admins only)."""
-
-    rows: list[MemberRow] = []
-    loaded: bool = False
-
-    email: str = ""
-    name: str = ""
-    role: str = "member"
-    password: str = ""
-    email_error: str = ""
-    name_error: str = ""
-    password_error: str = ""
-    form_error: str = ""
-    adding: bool = False
-
-    notice: str = ""
-    action_error: str = ""
-
-    remove_id: str = ""
-    remove_email: str = ""
-    removing: bool = False
-
-    _user_id: str = ""
-    _org_id: str = ""
-
-    async def _reload(self) -> None:
-        users = await asyncio.to_thread(accounts.list_members, self._org_id)
-        self.rows = [_row(user, self._user_id) for user in users]
-        self.loaded = True
-
-    @rx.event
-    async def load(self):
-        """on_load: read the members (an admin's page; a member sees why not)."""
-        session = await self.get_state(SessionState)
-        if not session.user_id:
-            return
-        self._user_id, self._org_id = session.user_id, session.org_id
-        self.notice = self.action_error = ""
-        self.remove_id = ""
-        if session.is_admin:
-            await self._reload()
-
-    @rx.event
-    def set_email(self, value: str):
-        """Type the new member's email."""
-        self.email = value[:320]
-        self.email_error = ""
-
-    @rx.event
-    def set_name(self, value: str):
-        """Type the new member's name."""
-        self.name = value[:200]
-
-    @rx.event
-    def set_role(self, value: str):
-        """Choose the new member's role."""
-        self.role = value if value in accounts.ROLES else "member"
-
-    @rx.event
-    def set_password(self, value: str):
-        """Type the temporary password."""
-        self.password = value[:200]
-        self.password_error = ""
-
-    @rx.event
-    def generate_password(self):
-        """Fill in a random temporary password."""
-        self.password = secrets.token_urlsafe(12)
-        self.password_error = ""
-
-    @rx.event
-    async def add(self, _form: dict):
-        """Add the member with a temporary password."""
-        if not self._user_id or self.adding:
-            return
-        self.email_error = "" if self.email.strip() else "Enter the new member's email."
-        short = len(self.password) < accounts.MIN_PASSWORD_LENGTH
-        self.password_error = (
-            f"Use at least {accounts.MIN_PASSWORD_LENGTH} characters, or press Generate." if short else ""
-        )
-        self.form_error = self.notice = ""
-        if self.email_error or self.password_error:
-            return
-        if await acting_member(self) is None:
-            yield back_to_sign_in(self)
-            return
-        self.adding = True
-        yield
-        try:
-            user = await asyncio.to_thread(
-                accounts.add_member,
-                self._user_id,
-                self.email,
-                self.password,
-                name=self.name,
-                role=self.role,
-            )
-        except DomainError as exc:
-            fields = {d.get("field") for d in exc.details}
-            if exc.code == "user_exists" or "email" in fields:
-                self.email_error = exc.message
-            elif "password" in fields:
-                self.password_error = exc.message
-            else:
-                self.form_error = exc.message
-            self.adding = False
-            return
-        self.notice = (
-            f"Added {user.email} as {'an admin' if user.role == 'admin' else 'a member'}. "
-            "Give them their temporary password; they can change it under Settings > Account."
-        )
-        self.email, self.name, self.role, self.password = "", "", "member", ""
-        self.adding = False
-        await self._reload()
-
-    @rx.event
-    async def change_role(self, user_id: str, role: str):
-        """Make a member an admin, or an admin a member."""
-        self.action_error = self.notice = ""
-        if await acting_member(self) is None:
-            return back_to_sign_in(self)
-        try:
-            user = await asyncio.to_thread(accounts.change_role, self._user_id, user_id, role)
-        except DomainError as exc:
-            self.action_error = exc.message
-            return
-        self.notice = f"{user.email} is now {'an admin' if user.role == 'admin' else 'a member'}."
-        if user_id == self._user_id:
-            # Stepping down: the page turns into the member's view at once.
-            await acting_member(self)
-        await self._reload()
-        return None
-
-    @rx.event
-    def ask_remove(self, user_id: str):
-        """Open the confirmation for removing one member."""
-        row = next((r for r in self.rows if r.id == user_id), None)
-        if row is None or row.is_self:
-            return
-        self.remove_id, self.remove_email = row.id, row.email
-        self.action_error = ""
-
-    @rx.event
-    def cancel_remove(self, open_: bool = False):
-        """Close the confirmation without removing."""
-        if not open_ and not self.removing:
-            self.remove_id = ""
-
-    @rx.event
-    async def confirm_remove(self):
-        """Remove the member the confirmation names."""
-        if not self.remove_id or self.removing:
-            return
-        if await acting_member(self) is None:
-            self.remove_id = ""
-            yield back_to_sign_in(self)
-            return
-        self.removing = True
-        yield
-        try:
-            user = await asyncio.to_thread(accounts.remove_member, self._user_id, self.remove_id)
-        except DomainError as exc:
-            self.action_error = exc.message
-        else:
-            self.notice = f"Removed {user.email}. Their sessions and API tokens no longer work."
-        self.removing = False
-        self.remove_id = ""
-        await self._reload()
+ROLE_LABELS = {Role.MEMBER: "Member", Role.ADMIN: "Admin"}
 
 
 def role_badge(role: rx.Var[str] | str) -> rx.Component:
     """A badge for a member's role."""
     return rx.cond(
-        role == "admin",
-        rx.badge(rx.icon("shield", size=12), "Admin", color_scheme="indigo", variant="soft"),
-        rx.badge("Member", color_scheme="gray", variant="soft"),
+        role == Role.ADMIN,
+        rx.badge(rx.icon("shield", size=12), ROLE_LABELS[Role.ADMIN], color_scheme="indigo", variant="soft"),
+        rx.badge(ROLE_LABELS[Role.MEMBER], color_scheme="gray", variant="soft"),
     )
 
 
@@ -269,8 +66,10 @@ def _add_form() -> rx.Component:
                         rx.select.root(
                             rx.select.trigger(id="member-role", width="100%"),
                             rx.select.content(
-                                rx.select.item("Member", value="member"),
-                                rx.select.item("Admin", value="admin"),
+                                *[
+                                    rx.select.item(label, value=role.value)
+                                    for role, label in ROLE_LABELS.items()
+                                ],
                             ),
                             value=MembersState.role,
                             on_change=MembersState.set_role,
@@ -332,16 +131,16 @@ def _member_actions(row: MemberRow) -> rx.Component:
         ),
         rx.dropdown_menu.content(
             rx.cond(
-                row.role == "admin",
+                row.role == Role.ADMIN,
                 rx.dropdown_menu.item(
                     rx.icon("shield-off", size=14),
                     "Make member",
-                    on_click=MembersState.change_role(row.id, "member"),
+                    on_click=MembersState.change_role(row.id, Role.MEMBER.value),
                 ),
                 rx.dropdown_menu.item(
                     rx.icon("shield", size=14),
                     "Make admin",
-                    on_click=MembersState.change_role(row.id, "admin"),
+                    on_click=MembersState.change_role(row.id, Role.ADMIN.value),
                 ),
             ),
             rx.cond(

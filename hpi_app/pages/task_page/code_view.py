@@ -1,13 +1,11 @@
 """The one-time-code page of an external assignee's link (SPEC §8).
 
 The code itself is typed into a native form posted to ``/auth/link-code``, so the grant that
-opens the link lands in an HttpOnly cookie. ``page`` is the task page's state (title, sign-in
-link), ``code`` the state of the code step (``pages.task_page.LinkCodeState``).
+opens the link lands in an HttpOnly cookie. It reads the task's title from ``TaskFormState`` and
+the code step from ``LinkCodeState``.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import reflex as rx
 
@@ -15,28 +13,28 @@ from hpi_app import routes
 from hpi_app.components.forms import callout_if
 from hpi_app.components.layout import centered_card
 from hpi_app.components.native_form import native_form
-
-CODE_INPUT_ID = "code"
+from hpi_app.components.task_form.state import TaskFormState
+from hpi_app.pages.task_page.state import CODE_INPUT_ID, LinkCodeState
 
 # A refused code outlines the input in red, as the task form does for its fields.
 _INVALID_STYLE = {"&[data-invalid='true'] .rt-TextFieldRoot": {"boxShadow": "inset 0 0 0 1px var(--red-8)"}}
 
 
-def _badge(code: Any) -> rx.Component:
+def _badge() -> rx.Component:
     return rx.center(
-        rx.cond(code.locked, rx.icon("lock-keyhole", size=28), rx.icon("mail-check", size=28)),
+        rx.cond(LinkCodeState.locked, rx.icon("lock-keyhole", size=28), rx.icon("mail-check", size=28)),
         width="3.25em",
         height="3.25em",
         border_radius="50%",
-        background_color=rx.cond(code.locked, rx.color("red", 4), rx.color("indigo", 4)),
-        color=rx.cond(code.locked, rx.color("red", 11), rx.color("indigo", 11)),
+        background_color=rx.cond(LinkCodeState.locked, rx.color("red", 4), rx.color("indigo", 4)),
+        color=rx.cond(LinkCodeState.locked, rx.color("red", 11), rx.color("indigo", 11)),
     )
 
 
-def _task_box(page: Any) -> rx.Component:
+def _task_box() -> rx.Component:
     return rx.vstack(
         rx.text("Task", size="1", color_scheme="gray", weight="medium"),
-        rx.text(page.title, size="2", weight="medium", overflow_wrap="anywhere"),
+        rx.text(TaskFormState.title, size="2", weight="medium", overflow_wrap="anywhere"),
         spacing="0",
         padding="0.75em",
         width="100%",
@@ -45,30 +43,30 @@ def _task_box(page: Any) -> rx.Component:
     )
 
 
-def _send_button(code: Any) -> rx.Component:
+def _send_button() -> rx.Component:
     return rx.button(
         rx.icon("send", size=16),
         "Email me a code",
-        on_click=code.send,
-        loading=code.sending,
+        on_click=LinkCodeState.send,
+        loading=LinkCodeState.sending,
         size="3",
         width="100%",
         id="send-code",
     )
 
 
-def _resend(code: Any) -> rx.Component:
+def _resend() -> rx.Component:
     return rx.hstack(
         rx.text("Didn't get it?", size="2", color_scheme="gray"),
         rx.button(
             rx.cond(
-                code.resend_in > 0,
-                rx.text("Send a new code in ", code.resend_in, " s"),
+                LinkCodeState.resend_in > 0,
+                rx.text("Send a new code in ", LinkCodeState.resend_in, " s"),
                 rx.text("Send a new code"),
             ),
-            on_click=code.send,
-            disabled=code.resend_in > 0,
-            loading=code.sending,
+            on_click=LinkCodeState.send,
+            disabled=LinkCodeState.resend_in > 0,
+            loading=LinkCodeState.sending,
             variant="ghost",
             size="2",
             id="resend-code",
@@ -81,8 +79,8 @@ def _resend(code: Any) -> rx.Component:
     )
 
 
-def _code_form(code: Any) -> rx.Component:
-    has_error = code.error != ""
+def _code_form() -> rx.Component:
+    has_error = LinkCodeState.error != ""
     return native_form(
         rx.vstack(
             rx.el.label("Code", html_for=CODE_INPUT_ID, font_size="var(--font-size-2)", font_weight="500"),
@@ -108,7 +106,7 @@ def _code_form(code: Any) -> rx.Component:
                 has_error,
                 rx.hstack(
                     rx.icon("circle-alert", size=14, flex_shrink="0", margin_top="0.2em"),
-                    rx.text(code.error, size="2"),
+                    rx.text(LinkCodeState.error, size="2"),
                     spacing="1",
                     align="start",
                     color=rx.color("red", 11),
@@ -122,7 +120,7 @@ def _code_form(code: Any) -> rx.Component:
                     id="code-help",
                 ),
             ),
-            rx.el.input(type="hidden", name="link_id", value=code.link),
+            rx.el.input(type="hidden", name="link_id", value=LinkCodeState.link),
             rx.button("Continue", type="submit", size="3", width="100%", margin_top="0.5em", id="check-code"),
             spacing="2",
             width="100%",
@@ -136,28 +134,38 @@ def _code_form(code: Any) -> rx.Component:
     )
 
 
-def _waiting_for_code(code: Any) -> rx.Component:
+def _waiting_for_code() -> rx.Component:
     return rx.fragment(
         callout_if(
-            code.notice, icon="mail-check", color_scheme="grass", size="1", width="100%", id="code-notice"
+            LinkCodeState.notice,
+            icon="mail-check",
+            color_scheme="grass",
+            size="1",
+            width="100%",
+            id="code-notice",
         ),
-        _code_form(code),
-        _resend(code),
+        _code_form(),
+        _resend(),
     )
 
 
-def _no_code_yet(code: Any) -> rx.Component:
+def _no_code_yet() -> rx.Component:
     return rx.fragment(
         callout_if(
-            code.error, icon="circle-alert", color_scheme="red", size="1", role="alert", id="code-error"
+            LinkCodeState.error,
+            icon="circle-alert",
+            color_scheme="red",
+            size="1",
+            role="alert",
+            id="code-error",
         ),
-        _send_button(code),
+        _send_button(),
     )
 
 
-def _locked(code: Any) -> rx.Component:
+def _locked() -> rx.Component:
     return rx.callout(
-        code.error,
+        LinkCodeState.error,
         icon="lock-keyhole",
         color_scheme="red",
         role="alert",
@@ -166,28 +174,28 @@ def _locked(code: Any) -> rx.Component:
     )
 
 
-def code_view(page: Any, code: Any) -> rx.Component:
+def code_view() -> rx.Component:
     """Ask the external assignee for the code emailed to them, and send it on request."""
     return centered_card(
-        _badge(code),
+        _badge(),
         rx.heading("Confirm it's you", size="5", as_="h1", id="status-heading"),
         rx.text(
             "This task was sent to ",
-            rx.text.strong(code.masked_email, id="code-email"),
+            rx.text.strong(LinkCodeState.masked_email, id="code-email"),
             ". To open it, you need a 6-digit code emailed to that address.",
             color_scheme="gray",
             size="2",
         ),
-        _task_box(page),
+        _task_box(),
         rx.cond(
-            code.locked,
-            _locked(code),
-            rx.cond(code.code_sent, _waiting_for_code(code), _no_code_yet(code)),
+            LinkCodeState.locked,
+            _locked(),
+            rx.cond(LinkCodeState.code_sent, _waiting_for_code(), _no_code_yet()),
         ),
         rx.separator(size="4"),
         rx.text(
             "A member of the organisation that sent it? ",
-            rx.link("Sign in", href=page.sign_in_href, id="code-sign-in"),
+            rx.link("Sign in", href=TaskFormState.sign_in_href, id="code-sign-in"),
             " to open it without a code.",
             size="1",
             color_scheme="gray",

@@ -1,0 +1,213 @@
+"""The state of the task detail page: one task of the member's organisation, kept live."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from hpi_app import routes
+from hpi_app.components.deliveries import (
+    DeliveryRow,
+    delivery_rows,
+    redeliver_now,
+    seconds_to_next_attempt,
+)
+from hpi_app.core import accounts, delivery_log, tasks
+from hpi_app.core.answers import Answer, answers
+from hpi_app.core.errors import DomainError, NotFound
+from hpi_app.core.events import bus
+from hpi_app.core.markdown import render_markdown
+from hpi_app.models import Task, TaskEvent, iso
+from hpi_app.pages.task_page import TaskPageState
+from hpi_app.state import SessionState, in_thread
+from hpi_app.vocab import TaskStatus
+
+_EVENT_WORDS = {
+    "created": "Created",
+    "opened": "Opened",
+    "code_sent": "Code emailed",
+    "code_verified": "Code confirmed",
+    "link_locked": "Link locked after wrong codes",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "expired": "Expired",
+}
+
+
+@dataclasses.dataclass
+class TimelineEntry:
+    """One line of a task's timeline."""
+
+    kind: str = ""
+    label: str = ""
+    who: str = ""
+    at: str = ""
+    note: str = ""
+
+
+def _timeline(task: Task, events: list[TaskEvent]) -> list[TimelineEntry]:
+    """The timeline as the page shows it, naming members (sync: reads the store)."""
+    names = accounts.member_names(task.org_id, {e.actor for e in events if e.actor})
+    out = []
+    for e in events:
+        who = names.get(e.actor or "", e.actor or "")
+        if not who:
+            who = (
+                "the link holder"
+                if e.kind in ("opened", "completed")
+                else ("HPI" if e.kind == "expired" else "")
+            )
+        note = (e.detail or {}).get("reason") or ""
+        out.append(
+            TimelineEntry(e.kind, _EVENT_WORDS.get(e.kind, e.kind), who, iso(e.created_at) or "", note)
+        )
+    return out
+
+
+@dataclasses.dataclass
+class _Shown:
+    """Everything the page shows of one task, read in one trip to a worker thread."""
+
+    task: Task
+    instructions_html: str
+    answer_rows: list[Answer]
+    timeline: list[TimelineEntry]
+    deliveries: list[DeliveryRow]
+
+
+def _read(org_id: str, task_id: str) -> _Shown:
+    """Reads the task, its timeline and its deliveries (sync: run it in a thread)."""
+    task = tasks.get_task(org_id, task_id)
+    events = tasks.timeline(org_id, task.id)
+    return _Shown(
+        task=task,
+        instructions_html=render_markdown(task.instructions_mdsvex or ""),
+        answer_rows=answers(task.steps, task.data) if task.status == TaskStatus.COMPLETED else [],
+        timeline=_timeline(task, events),
+        deliveries=delivery_rows(org_id, delivery_log.deliveries_for_task(org_id, task.id)),
+    )
+
+
+class TaskDetailState(rx.State):
+    """The task shown on the detail page."""
+
+    found: bool = True
+    loaded: bool = False
+    task_id_shown: str = ""
+    title: str = ""
+    status: str = ""
+    instructions_html: str = ""
+    created_at: str = ""
+    finished_at: str = ""
+    assignee: str = ""
+    correlation_key: str = ""
+    link_url: str = ""
+    link_path: str = ""
+    _link_id: str = ""
+    cancel_reason: str = ""
+    answer_rows: list[Answer] = []
+    timeline: list[TimelineEntry] = []
+    deliveries: list[DeliveryRow] = []
+    cancel_open: bool = False
+    cancel_text: str = ""
+    cancel_error: str = ""
+    _org_id: str = ""
+    _user_id: str = ""
+
+    async def _reload(self) -> None:
+        try:
+            shown = await in_thread(_read, self._org_id, str(self.task_id or ""))  # the route's variable
+        except NotFound:
+            self.found, self.loaded = False, True
+            return
+        task = shown.task
+        self.found = True
+        self.task_id_shown = task.id
+        self.title = task.title
+        self.status = task.status
+        self.instructions_html = shown.instructions_html
+        self.created_at = iso(task.created_at) or ""
+        self.finished_at = iso(task.completed_at or task.cancelled_at or task.expired_at) or ""
+        self.assignee = task.assignee_name or task.assignee_email or ""
+        self.correlation_key = task.correlation_key or ""
+        self.link_path = routes.task_page(task.link_id)
+        self._link_id = task.link_id
+        self.link_url = routes.task_link(routes.public_base(self.router.url.origin), task.link_id)
+        self.cancel_reason = task.cancel_reason or ""
+        self.answer_rows = shown.answer_rows
+        self.timeline = shown.timeline
+        self.deliveries = shown.deliveries
+        self.loaded = True
+
+    @rx.event
+    async def load(self):
+        """on_load: read the task, then follow its changes."""
+        session = await self.get_state(SessionState)
+        if not session.user_id:
+            return None
+        self._org_id, self._user_id = session.org_id, session.user_id
+        self.loaded, self.cancel_open = False, False
+        await self._reload()
+        if not self.found:
+            return None
+        if self.status == TaskStatus.PENDING:
+            # The same form as the link's page, so a member can complete the task right here.
+            return [TaskDetailState.watch, TaskPageState.open_link(self._link_id)]
+        return TaskDetailState.watch
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Refresh when this task changes (cancelled with the page's on_load chain)."""
+        async with self:
+            org_id, task_id = self._org_id, self.task_id_shown
+        async with bus.subscribe(org_id) as changes:
+            while True:
+                # Deliveries report no changes of their own: look again when one is due.
+                async with self:
+                    wait = seconds_to_next_attempt(self.deliveries)
+                change = await changes.get(timeout=wait)
+                if change is None or change.task_id == task_id:
+                    async with self:
+                        await self._reload()
+
+    @rx.event
+    async def redeliver(self, delivery_id: str):
+        """Send one of the task's deliveries again."""
+        toast = await redeliver_now(self._org_id, delivery_id)
+        await self._reload()
+        return toast
+
+    @rx.event
+    def copy_link(self):
+        """Copy the task's link to the clipboard."""
+        return [rx.set_clipboard(self.link_url), rx.toast.success("Link copied", duration=2000)]
+
+    @rx.event
+    def open_cancel(self, value: bool):
+        """Open or close the cancel dialog."""
+        self.cancel_open = value
+        self.cancel_error = ""
+
+    @rx.event
+    def set_cancel_text(self, value: str):
+        """Keep the typed cancel reason."""
+        self.cancel_text = value[:2000]
+
+    @rx.event
+    async def confirm_cancel(self):
+        """Cancel the task with the typed reason."""
+        try:
+            await in_thread(
+                tasks.cancel_task,
+                self._org_id,
+                self.task_id_shown,
+                self.cancel_text.strip() or None,
+                actor=self._user_id,
+            )
+        except DomainError as exc:
+            self.cancel_error = exc.message
+            return None
+        self.cancel_open, self.cancel_text = False, ""
+        await self._reload()
+        return rx.toast.info("Task cancelled", duration=3000)
