@@ -5,7 +5,6 @@ Shared by Settings > Notification sinks (one sink's log) and the task detail pag
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable
 from datetime import datetime
@@ -19,6 +18,7 @@ from hpi_app.core.outbox import TEST_EVENT
 from hpi_app.core.sinks.registry import SINK_TYPES
 from hpi_app.core.sinks.registry import sink_target as sink_target
 from hpi_app.models import utcnow
+from hpi_app.state import in_thread
 
 DELIVERY_COLORS = {"delivered": "green", "pending": "amber", "failed": "red"}
 
@@ -105,7 +105,7 @@ def seconds_to_next_attempt(rows: list[DeliveryRow], longest: float = 60.0) -> f
 async def redeliver_now(org_id: str, delivery_id: str) -> rx.event.EventSpec:
     """Send a delivery again; a toast says whether it was queued."""
     try:
-        await asyncio.to_thread(delivery_log.redeliver, org_id, delivery_id)
+        await in_thread(delivery_log.redeliver, org_id, delivery_id)
     except DomainError as exc:
         return rx.toast.error(exc.message, duration=6000)
     return rx.toast.info("Redelivery queued: it goes out now with the same webhook-id.", duration=4000)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import TYPE_CHECKING
 
 import reflex as rx
 
@@ -12,13 +11,10 @@ from hpi_app import routes
 from hpi_app.components.badges import status_badge
 from hpi_app.components.layout import signed_in_page
 from hpi_app.core import tasks
-from hpi_app.core.events import bus
+from hpi_app.core.events import Change, Subscription, bus
 from hpi_app.models import Task, iso
 from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
-
-if TYPE_CHECKING:
-    from hpi_app.core.events import Subscription, TaskChanged
 
 PAGE_SIZE = 100
 # A watcher with nothing to do re-reads the store this often anyway (safety net only).
@@ -96,7 +92,7 @@ class SharedViews:
 shared_views = SharedViews()
 
 
-async def _changes_so_far(changes: Subscription, first: TaskChanged) -> list[TaskChanged]:
+async def _changes_so_far(changes: Subscription, first: Change) -> list[Change]:
     """``first`` and the changes queued right behind it, so a burst costs one reload.
 
     Stops at a nudge (the store must be re-read anyway) or after ``_BURST_LIMIT`` changes.

@@ -23,7 +23,7 @@ from hpi_app.pages.settings.sinks.data import (
     settings_fields,
     sink_settings,
 )
-from hpi_app.state import SessionState
+from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import SinkEvent
 
 # How long the page follows a test event or a redelivery before leaving it to the log.
@@ -67,11 +67,11 @@ class SinksState(rx.State):
     _user_id: str = ""
 
     async def _reload(self) -> None:
-        self.rows = await asyncio.to_thread(load_rows, self._org_id)
+        self.rows = await in_thread(load_rows, self._org_id)
         if self.log_sink_id not in {row.id for row in self.rows}:
             self.log_sink_id = self.rows[0].id if self.rows else ""
         if self.log_sink_id:
-            self.log_rows, self.log_total = await asyncio.to_thread(load_log, self._org_id, self.log_sink_id)
+            self.log_rows, self.log_total = await in_thread(load_log, self._org_id, self.log_sink_id)
         else:
             self.log_rows, self.log_total = [], 0
         self.loaded = True
@@ -196,11 +196,9 @@ class SinksState(rx.State):
         yield
         try:
             if self.edit_id:
-                saved = await asyncio.to_thread(
-                    sinks.update_sink, self._org_id, self.edit_id, self._settings()
-                )
+                saved = await in_thread(sinks.update_sink, self._org_id, self.edit_id, self._settings())
             else:
-                saved = await asyncio.to_thread(
+                saved = await in_thread(
                     sinks.create_sink, self._org_id, self._settings(), created_by=self._user_id
                 )
         except DomainError as exc:
@@ -243,7 +241,7 @@ class SinksState(rx.State):
         if refused := await self._refused():
             return refused
         try:
-            await asyncio.to_thread(sinks.set_enabled, self._org_id, sink_id, enabled)
+            await in_thread(sinks.set_enabled, self._org_id, sink_id, enabled)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         await self._reload()
@@ -261,7 +259,7 @@ class SinksState(rx.State):
         if refused := await self._refused():
             return refused
         try:
-            delivery = await asyncio.to_thread(sinks.send_test_event, self._org_id, sink_id)
+            delivery = await in_thread(sinks.send_test_event, self._org_id, sink_id)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.log_sink_id = sink_id
@@ -285,7 +283,7 @@ class SinksState(rx.State):
         deadline = time.monotonic() + FOLLOW_SECONDS
         record = None
         while time.monotonic() < deadline:
-            record = await asyncio.to_thread(delivery_log.get_delivery, org_id, delivery_id)
+            record = await in_thread(delivery_log.get_delivery, org_id, delivery_id)
             if record.delivery.status != "pending":
                 break
             await asyncio.sleep(0.3)
@@ -331,7 +329,7 @@ class SinksState(rx.State):
         yield
         try:
             if self.confirm == "rotate":
-                saved = await asyncio.to_thread(sinks.rotate_secret, self._org_id, self.confirm_id)
+                saved = await in_thread(sinks.rotate_secret, self._org_id, self.confirm_id)
                 self.new_secret, self.new_secret_sink, self.copied = (
                     saved.new_secret or "",
                     saved.sink.name,
@@ -339,7 +337,7 @@ class SinksState(rx.State):
                 )
                 message = f"“{self.confirm_name}” has a new secret."
             else:
-                await asyncio.to_thread(sinks.delete_sink, self._org_id, self.confirm_id)
+                await in_thread(sinks.delete_sink, self._org_id, self.confirm_id)
                 message = f"Deleted “{self.confirm_name}”."
         except DomainError as exc:
             self.confirm_error, self.working = exc.message, False
