@@ -38,6 +38,7 @@ from hpi_app.api.app import create_api  # noqa: E402
 from hpi_app.core import accounts, tokens  # noqa: E402
 from hpi_app.migrations import migrate  # noqa: E402
 from hpi_app.models import User  # noqa: E402
+from tests.utils.ports import free_port  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -137,15 +138,12 @@ def auth(token: str) -> dict[str, str]:
 @pytest.fixture
 def live_api(store: str) -> Iterator[str]:
     """The API served over real HTTP by uvicorn in a thread (for streams, which ASGITransport buffers)."""
-    import socket
     import threading
     import time
 
     import uvicorn
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(
         create_api(),
         host="127.0.0.1",
