@@ -67,9 +67,7 @@ QUIET_CORES = 0.03
 HEALTH = "/api/v1/health"
 
 
-# --------------------------------------------------------------------------------------------
 # The waiting side: client processes, one connection per waiter
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -293,9 +291,7 @@ async def _probe(server: Server, path: str) -> float:
         await conn.close()
 
 
-# --------------------------------------------------------------------------------------------
 # The releasing side: cancels from this process
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -421,9 +417,7 @@ class Canceller:
             await conn.close()
 
 
-# --------------------------------------------------------------------------------------------
 # One run: park, measure, release paced (same worker / across workers), release the rest
-# --------------------------------------------------------------------------------------------
 
 
 def _latency_stats(pairs: list[tuple[WaitAnswer, CancelAnswer]]) -> dict[str, Any]:
