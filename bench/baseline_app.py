@@ -70,9 +70,7 @@ def _config() -> dict[str, Any]:
     return json.loads(os.environ[_ENV])
 
 
-# --------------------------------------------------------------------------------------------
 # The store: one sqlite3 connection, or a few psycopg async connections, per worker
-# --------------------------------------------------------------------------------------------
 
 
 class SqliteStore:
@@ -148,9 +146,7 @@ class PostgresStore:
                 await conn.close()
 
 
-# --------------------------------------------------------------------------------------------
 # Per-worker state: the store, parked waiters, open dashboards, Redis, the webhook client
-# --------------------------------------------------------------------------------------------
 
 ORIGIN = ""  # this worker's pid, set at startup (after Granian forked it)
 _store: Any = None
@@ -248,9 +244,7 @@ async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await _store.close()
 
 
-# --------------------------------------------------------------------------------------------
 # Routes
-# --------------------------------------------------------------------------------------------
 
 
 async def create_task(request: Request) -> JSONResponse:

@@ -1,7 +1,7 @@
 """Task creation throughput: HPI's ``POST /api/v1/tasks`` beside the bare baseline (``baseline_app.py``).
 
 Both servers run on this machine, one after the other, in the same configuration
-(``common.ServerConfig``: 1 Granian worker on SQLite, or 3 on PostgreSQL + Redis). The same
+(``configs.ServerConfig``: 1 Granian worker on SQLite, or 3 on PostgreSQL + Redis). The same
 client sends the quick-start task body over real HTTP from 32 keep-alive connections, each with
 one request in flight (a closed loop), first a warm-up that is not measured, then N requests.
 Each row reports requests per second, latency percentiles, errors, and the CPU cores the client
@@ -22,22 +22,14 @@ from dataclasses import replace
 from typing import Any
 
 import httpx
-from common import (
-    CLIENTS,
-    SEED_TASK,
-    SQLITE1,
-    LoadSpec,
-    Server,
-    ServerConfig,
-    measure_load,
-    ms,
-    parse_configs,
-    percentile,
-    print_table,
-    run_post_load,
-    start_server,
-    stop_on_sigterm,
-)
+from bodies import SEED_TASK
+from configs import SQLITE1, ServerConfig, parse_configs
+from launch import start_server
+from load import CLIENTS, LoadSpec, measure_load, run_post_load
+from measure import ms, percentile
+from processes import stop_on_sigterm
+from report import print_table
+from servers import Server
 
 CONCURRENCY = 32
 REQUESTS, QUICK_REQUESTS = 3000, 300

@@ -32,30 +32,14 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import SQLITE1, Server, ServerConfig, parse_configs, percentile, start_server, stop_on_sigterm
+from bodies import SEED_TASK
+from configs import SQLITE1, ServerConfig, parse_configs
+from launch import start_server
+from measure import percentile
+from processes import stop_on_sigterm
+from servers import Server
 
-PASSWORD = "a long bench password"  # common.make_token's
-BODY = {
-    "title": "Approve deployment to production",
-    "steps": [
-        {
-            "id": "approval",
-            "title": "Review and Approve",
-            "blocks": [
-                {"type": "mdsvex", "content": "A new deployment is ready for **production**."},
-                {
-                    "type": "input",
-                    "field": {
-                        "name": "decision",
-                        "label": "Decision",
-                        "kind": "select",
-                        "options": ["Approve", "Reject"],
-                    },
-                },
-            ],
-        }
-    ],
-}
+PASSWORD = "a long bench password"  # launch.make_token's
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
 OBSERVER = """
@@ -131,7 +115,7 @@ class Creator:
         pid = self.order[self.turn % len(self.order)]
         self.turn += 1
         conn = self.conns[pid]
-        body = json.dumps({**BODY, "title": title})
+        body = json.dumps({**SEED_TASK, "title": title})
         conn.request(
             "POST", "/api/v1/tasks", body, {**self.server.headers, "Content-Type": "application/json"}
         )

@@ -14,7 +14,7 @@ process nothing.
   (attempt logged); deliveries per second from the latter.
 
 Served (``measure_served``, what ``run_all.py`` runs): against a running server (HPI as
-``python -m hpi_app serve`` in a ``common.ServerConfig``, or the baseline), create tasks with one
+``python -m hpi_app serve`` in a ``configs.ServerConfig``, or the baseline), create tasks with one
 webhook sink pointing at the receiver, then cancel them one at a time over HTTP (HPI has no REST
 "complete" route; a cancel queues a ``task.cancelled`` delivery in the same way a completion
 queues ``task.completed``) and time from the cancel's answer, and from its sending, to the
@@ -118,7 +118,7 @@ async def measure_latency(
     user, url: str, count: int, arrivals: multiprocessing.Queue, concurrency: int
 ) -> dict:
     """Complete ``count`` tasks one by one with the worker idle; time each to its webhook."""
-    from common import SEED_TASK
+    from bodies import SEED_TASK
 
     from hpi_app.core import tasks
     from hpi_app.core.principal import Principal
@@ -245,7 +245,7 @@ class Receiver:
     """The webhook receiver in its own process (``receiver_main``), for a ``with`` block."""
 
     def __enter__(self) -> Receiver:
-        from common import free_port
+        from processes import free_port
 
         ctx = multiprocessing.get_context("spawn")
         self.port = free_port()
@@ -267,7 +267,7 @@ def measure_served(server, count: int = 200, warmup: int = 5, gap: float = 0.02)
     """Cancel ``count`` tasks with a webhook sink one at a time on a running server; time each webhook.
 
     Args:
-        server: A ``common.Server``: HPI (``server.headers`` authenticate) or the baseline.
+        server: A ``servers.Server``: HPI (``server.headers`` authenticate) or the baseline.
         count: Cancels timed (after ``warmup`` more).
         warmup: Cancels not timed, first.
         gap: Seconds between one webhook's arrival and the next cancel (the server settles).
@@ -275,7 +275,10 @@ def measure_served(server, count: int = 200, warmup: int = 5, gap: float = 0.02)
     Returns:
         p50/p99/max from the cancel's answer and from its sending to the webhook's arrival.
     """
-    from common import SEED_TASK, LoadSpec, RawConnection, ms, percentile, run_post_load
+    from bodies import SEED_TASK
+    from load import LoadSpec, run_post_load
+    from measure import ms, percentile
+    from raw_http import RawConnection
 
     with Receiver() as receiver:
         sink = {"type": "webhook", "url": receiver.url, "secret": "bench-secret-123"}
@@ -352,7 +355,8 @@ def measure_served(server, count: int = 200, warmup: int = 5, gap: float = 0.02)
 
 def run_served(config=None, count: int = 200, baseline: bool = True) -> list[dict]:
     """``measure_served`` on the baseline (unless told not to), then on HPI, in ``config``."""
-    from common import SQLITE1, start_server
+    from configs import SQLITE1
+    from launch import start_server
 
     config = config or SQLITE1
     results = []
@@ -405,7 +409,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from common import parse_configs, stop_on_sigterm, wait_for_quiet_machine
+    from configs import parse_configs
+    from measure import wait_for_quiet_machine
+    from processes import stop_on_sigterm
 
     stop_on_sigterm()
 
@@ -420,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="hpi-bench-deliveries-"))
     db_url = set_up_store(args.pg, workdir)
     sys.path.insert(0, str(ROOT))
-    from common import free_port
+    from processes import free_port
 
     port = free_port()
     ctx = multiprocessing.get_context("spawn")

@@ -33,16 +33,12 @@ import create_throughput
 import dashboard_propagation
 import deliveries
 import waiters
-from common import (
-    CLIENTS,
-    ServerConfig,
-    machine_info,
-    parse_configs,
-    print_table,
-    start_server,
-    stop_on_sigterm,
-    wait_for_quiet_machine,
-)
+from configs import ServerConfig, parse_configs
+from launch import start_server
+from load import CLIENTS
+from measure import wait_for_quiet_machine
+from processes import stop_on_sigterm
+from report import machine_info, print_table
 
 BENCHMARKS = ("waiters", "create", "webhooks", "dashboard")
 FULL = {"waiters": (1000, 10000), "requests": 3000, "warmup": 300, "webhooks": 200, "dashboard": 50}
@@ -175,9 +171,7 @@ def _measure_target(
     return out
 
 
-# --------------------------------------------------------------------------------------------
 # The combined table
-# --------------------------------------------------------------------------------------------
 
 
 def _num(value: Any) -> float:

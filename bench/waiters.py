@@ -2,7 +2,7 @@
 
 For the baseline (``baseline_app.py``: Starlette, one ``asyncio.Future`` per waiter) and for HPI
 (``python -m hpi_app serve``, N tasks created first), each in a server configuration
-(``common.ServerConfig``: 1 worker on SQLite, or 3 workers on PostgreSQL + Redis):
+(``configs.ServerConfig``: 1 worker on SQLite, or 3 workers on PostgreSQL + Redis):
 
 1. Open the canceller's keep-alive connections (with several workers: a few on each worker, told
    apart by which server process holds them), then park N waiters,
@@ -44,25 +44,15 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from typing import Any
 
-from common import (
-    SEED_TASK,
-    SQLITE1,
-    CpuMeter,
-    HttpError,
-    LoadSpec,
-    RawConnection,
-    Server,
-    ServerConfig,
-    mib,
-    ms,
-    parse_configs,
-    percentile,
-    print_table,
-    raise_nofile,
-    run_post_load,
-    start_server,
-    stop_on_sigterm,
-)
+from bodies import SEED_TASK
+from configs import SQLITE1, ServerConfig, parse_configs
+from launch import start_server
+from load import LoadSpec, run_post_load
+from measure import CpuMeter, mib, ms, percentile
+from processes import raise_nofile, stop_on_sigterm
+from raw_http import HttpError, RawConnection
+from report import print_table
+from servers import Server
 
 WAITERS, QUICK_WAITERS = (1000, 10000), (200, 1000)
 PACE = 100.0
@@ -77,9 +67,7 @@ QUIET_CORES = 0.03
 HEALTH = "/api/v1/health"
 
 
-# --------------------------------------------------------------------------------------------
 # The waiting side: client processes, one connection per waiter
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -303,9 +291,7 @@ async def _probe(server: Server, path: str) -> float:
         await conn.close()
 
 
-# --------------------------------------------------------------------------------------------
 # The releasing side: cancels from this process
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -431,9 +417,7 @@ class Canceller:
             await conn.close()
 
 
-# --------------------------------------------------------------------------------------------
 # One run: park, measure, release paced (same worker / across workers), release the rest
-# --------------------------------------------------------------------------------------------
 
 
 def _latency_stats(pairs: list[tuple[WaitAnswer, CancelAnswer]]) -> dict[str, Any]:

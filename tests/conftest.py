@@ -13,6 +13,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from email.message import EmailMessage
 from pathlib import Path
 
 # Settings are read once at import: point them at a scratch folder before hpi_app loads.
@@ -35,9 +36,10 @@ from sqlmodel import SQLModel  # noqa: E402
 
 from hpi_app import db  # noqa: E402
 from hpi_app.api.app import create_api  # noqa: E402
-from hpi_app.core import accounts, tokens  # noqa: E402
+from hpi_app.core import accounts, link_codes, tokens  # noqa: E402
 from hpi_app.migrations import migrate  # noqa: E402
 from hpi_app.models import User  # noqa: E402
+from tests.utils.ports import free_port  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -135,17 +137,22 @@ def auth(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
+def outbox(monkeypatch: pytest.MonkeyPatch) -> list[EmailMessage]:
+    """The link-code mails the core sends, caught instead of going to a mail server."""
+    sent: list[EmailMessage] = []
+    monkeypatch.setattr(link_codes, "send_mail", lambda message, _url, _timeout: sent.append(message))
+    return sent
+
+
+@pytest.fixture
 def live_api(store: str) -> Iterator[str]:
     """The API served over real HTTP by uvicorn in a thread (for streams, which ASGITransport buffers)."""
-    import socket
     import threading
     import time
 
     import uvicorn
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     config = uvicorn.Config(
         create_api(),
         host="127.0.0.1",

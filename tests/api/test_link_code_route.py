@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from email.message import EmailMessage
-
 import pytest
 
 from hpi_app.core import link_codes, sessions
 from tests.utils.bodies import seed_task
-
-
-@pytest.fixture
-def outbox(monkeypatch: pytest.MonkeyPatch) -> list[EmailMessage]:
-    """The messages the core sends, caught instead of going to a mail server."""
-    sent: list[EmailMessage] = []
-    monkeypatch.setattr(link_codes, "send_mail", lambda message, _url, _timeout: sent.append(message))
-    return sent
+from tests.utils.link_codes import code_in, wrong_code
 
 
 @pytest.fixture
@@ -29,13 +19,9 @@ async def link(client, auth) -> str:
     return answer.json()["link_id"]
 
 
-def _code(message: EmailMessage) -> str:
-    return re.search(r": (\d{6}) —", message.get_body(("plain",)).get_content()).group(1)
-
-
 async def test_a_right_code_sets_an_httponly_cookie_and_goes_to_the_task(client, link, outbox):
     link_codes.send_code(link, "http://hpi.test")
-    answer = await client.post("/auth/link-code", data={"link_id": link, "code": _code(outbox[0])})
+    answer = await client.post("/auth/link-code", data={"link_id": link, "code": code_in(outbox[0])})
     assert answer.status_code == 303 and answer.headers["location"] == f"/t/{link}"
     cookie = answer.headers["set-cookie"]
     name = link_codes.grant_cookie_name(link)
@@ -46,17 +32,13 @@ async def test_a_right_code_sets_an_httponly_cookie_and_goes_to_the_task(client,
     assert link_codes.grant_allows(link, answer.cookies[name])
 
 
-def _wrong(code: str) -> str:
-    return f"{(int(code) + 1) % 10**6:06d}"
-
-
 @pytest.mark.parametrize("case", ["code_wrong", "code_malformed", "no_code"])
 async def test_a_refused_code_goes_back_with_the_reason_and_no_cookie(client, link, outbox, case):
     if case == "no_code":
         typed = "123456"  # nothing was sent yet
     else:
         link_codes.send_code(link, "http://hpi.test")
-        typed = _wrong(_code(outbox[0])) if case == "code_wrong" else "12"
+        typed = wrong_code(code_in(outbox[0])) if case == "code_wrong" else "12"
     answer = await client.post("/auth/link-code", data={"link_id": link, "code": typed})
     assert answer.status_code == 303
     assert answer.headers["location"] == f"/t/{link}?code_error={case}"
@@ -65,10 +47,10 @@ async def test_a_refused_code_goes_back_with_the_reason_and_no_cookie(client, li
 
 async def test_a_locked_link_goes_back_as_locked(client, link, outbox):
     link_codes.send_code(link, "http://hpi.test")
-    wrong = _wrong(_code(outbox[0]))
+    wrong = wrong_code(code_in(outbox[0]))
     for _ in range(5):
         await client.post("/auth/link-code", data={"link_id": link, "code": wrong})
-    answer = await client.post("/auth/link-code", data={"link_id": link, "code": _code(outbox[0])})
+    answer = await client.post("/auth/link-code", data={"link_id": link, "code": code_in(outbox[0])})
     assert answer.headers["location"] == f"/t/{link}?code_error=link_locked"
     assert "set-cookie" not in answer.headers
 
@@ -99,7 +81,7 @@ async def test_files_behind_a_code_need_the_code_or_a_member(client, auth, admin
 
     # The guest confirms the code; the grant cookie then opens the file.
     link_codes.send_code(link_id, "http://hpi.test")
-    confirmed = await client.post("/auth/link-code", data={"link_id": link_id, "code": _code(outbox[-1])})
+    confirmed = await client.post("/auth/link-code", data={"link_id": link_id, "code": code_in(outbox[-1])})
     name = link_codes.grant_cookie_name(link_id)
     grant = confirmed.cookies[name]
     client.cookies.clear()

@@ -7,7 +7,6 @@ import logging
 import re
 import threading
 from datetime import timedelta
-from email.message import EmailMessage
 
 import pytest
 from sqlmodel import select
@@ -21,6 +20,7 @@ from hpi_app.core.tasks.input import TaskCreate
 from hpi_app.db import session_scope
 from hpi_app.models import LinkAccess, LinkGrant, TimelineEntry, User, utcnow
 from tests.utils.bodies import seed_task
+from tests.utils.link_codes import code_in, wrong_code
 
 GUEST = "guest@elsewhere.test"
 
@@ -32,23 +32,11 @@ def _create(admin: User, **overrides) -> dict:
 
 
 @pytest.fixture
-def outbox(monkeypatch: pytest.MonkeyPatch) -> list[EmailMessage]:
-    """The messages the core sends, caught instead of going to a mail server."""
-    sent: list[EmailMessage] = []
-    monkeypatch.setattr(link_codes, "send_mail", lambda message, _url, _timeout: sent.append(message))
-    return sent
-
-
-@pytest.fixture
 def link(admin: User) -> str:
     """The link id of a pending task assigned to an email outside the organisation."""
     created = _create(admin, assignee_email=GUEST, title="Sign the lease")
     assert created["requires_otp"] is True
     return created["link_id"]
-
-
-def _code(message: EmailMessage) -> str:
-    return re.search(r"\b(\d{6})\b", message.get_body(("plain",)).get_content()).group(1)
 
 
 def _access(link_id: str) -> LinkAccess:
@@ -67,10 +55,6 @@ def _shift(link_id: str, **moves: timedelta) -> None:
         session.commit()
 
 
-def _wrong(code: str) -> str:
-    return f"{(int(code) + 1) % 10**6:06d}"
-
-
 def _refusal(link_id: str, code: str) -> CodeRefused:
     with pytest.raises(CodeRefused) as caught:
         link_codes.verify_code(link_id, code)
@@ -81,7 +65,7 @@ def test_a_code_is_emailed_and_opens_the_link(link, outbox):
     status = link_codes.send_code(link, "https://hpi.example")
     assert status.masked_email == "g***@elsewhere.test" and status.code_sent and status.resend_in == 60
     [message] = outbox
-    code = _code(message)
+    code = code_in(message)
     assert message["To"] == GUEST
     assert code in message["Subject"] and "Sign the lease" in message["Subject"]
     text = message.get_body(("plain",)).get_content()
@@ -97,15 +81,15 @@ def test_a_code_is_emailed_and_opens_the_link(link, outbox):
 
 def test_wrong_codes_count_down_and_the_fifth_locks_even_the_right_code(link, outbox):
     link_codes.send_code(link, "http://hpi.test")
-    code = _code(outbox[0])
-    messages = [_refusal(link, _wrong(code)).message for _ in range(4)]
+    code = code_in(outbox[0])
+    messages = [_refusal(link, wrong_code(code)).message for _ in range(4)]
     assert messages == [
         "That code isn't right. 4 tries left.",
         "That code isn't right. 3 tries left.",
         "That code isn't right. 2 tries left.",
         "That code isn't right. 1 try left.",
     ]
-    fifth = _refusal(link, _wrong(code))
+    fifth = _refusal(link, wrong_code(code))
     assert fifth.code == "link_locked" and "locked for 15 minutes" in fifth.message
     assert 14 * 60 < fifth.extra["retry_after"] <= 15 * 60
     assert _refusal(link, code).code == "link_locked"
@@ -119,14 +103,14 @@ def test_wrong_codes_count_down_and_the_fifth_locks_even_the_right_code(link, ou
 def test_the_lock_ends_after_fifteen_minutes(link, outbox):
     link_codes.send_code(link, "http://hpi.test")
     for _ in range(5):
-        _refusal(link, _wrong(_code(outbox[0])))
+        _refusal(link, wrong_code(code_in(outbox[0])))
     _shift(link, locked_until=timedelta(minutes=15), last_sent_at=timedelta(minutes=15))
     status = link_codes.code_status(link)
     assert status.locked_for == 0 and status.tries_left == 5 and not status.code_sent
-    assert _refusal(link, _code(outbox[0])).code == "no_code"  # the lock threw the old code away
+    assert _refusal(link, code_in(outbox[0])).code == "no_code"  # the lock threw the old code away
     link_codes.send_code(link, "http://hpi.test")
-    assert _refusal(link, _wrong(_code(outbox[1]))).extra["tries_left"] == 4  # a fresh count
-    assert link_codes.grant_allows(link, link_codes.verify_code(link, _code(outbox[1])))
+    assert _refusal(link, wrong_code(code_in(outbox[1]))).extra["tries_left"] == 4  # a fresh count
+    assert link_codes.grant_allows(link, link_codes.verify_code(link, code_in(outbox[1])))
 
 
 def test_a_code_expires_after_ten_minutes(link, outbox):
@@ -134,12 +118,12 @@ def test_a_code_expires_after_ten_minutes(link, outbox):
     access = _access(link)
     assert access.code_expires_at - access.last_sent_at == timedelta(minutes=10)
     _shift(link, code_expires_at=timedelta(minutes=10), last_sent_at=timedelta(minutes=10))
-    refused = _refusal(link, _code(outbox[0]))
+    refused = _refusal(link, code_in(outbox[0]))
     assert refused.code == "code_expired" and "expired" in refused.message
     status = link_codes.code_status(link)
     assert status.code_expired and status.tries_left == 5  # an expired code is no guess
     link_codes.send_code(link, "http://hpi.test")
-    assert link_codes.verify_code(link, _code(outbox[1]))
+    assert link_codes.verify_code(link, code_in(outbox[1]))
 
 
 def test_resend_waits_sixty_seconds_and_a_new_code_replaces_the_old(link, outbox):
@@ -152,7 +136,7 @@ def test_resend_waits_sixty_seconds_and_a_new_code_replaces_the_old(link, outbox
     assert len(outbox) == 1
     _shift(link, last_sent_at=timedelta(seconds=61))
     link_codes.send_code(link, "http://hpi.test")
-    first, second = (_code(m) for m in outbox)
+    first, second = (code_in(m) for m in outbox)
     if first != second:  # one chance in a million that they are the same
         assert _refusal(link, first).code == "code_wrong"
     assert link_codes.verify_code(link, second)
@@ -167,7 +151,7 @@ def test_malformed_codes_are_not_counted(link, outbox):
 
 def test_codes_and_grants_are_stored_hashed(link, outbox):
     link_codes.send_code(link, "http://hpi.test")
-    code = _code(outbox[0])
+    code = code_in(outbox[0])
     stored = _access(link).code_hash
     assert code not in stored and len(stored) > 60
     raw = link_codes.verify_code(link, code)
@@ -180,7 +164,7 @@ def test_codes_and_grants_are_stored_hashed(link, outbox):
 def test_grants_are_per_link_and_expire(admin, link, outbox):
     other = _create(admin, assignee_email="other@elsewhere.test")["link_id"]
     link_codes.send_code(link, "http://hpi.test")
-    raw = link_codes.verify_code(link, _code(outbox[0]))
+    raw = link_codes.verify_code(link, code_in(outbox[0]))
     assert link_codes.grant_allows(link, raw)
     assert not link_codes.grant_allows(other, raw)
     with session_scope(write=True) as session:
@@ -192,7 +176,7 @@ def test_grants_are_per_link_and_expire(admin, link, outbox):
 
 def test_concurrent_wrong_guesses_are_all_counted(link, outbox):
     link_codes.send_code(link, "http://hpi.test")
-    wrong = _wrong(_code(outbox[0]))
+    wrong = wrong_code(code_in(outbox[0]))
     barrier = threading.Barrier(10)
     codes: list[str] = []
 
@@ -235,11 +219,11 @@ def test_without_smtp_the_code_goes_to_the_log(link, monkeypatch, caplog):
 
 def test_the_timeline_notes_codes_sent_confirmed_and_locks(admin, link, outbox):
     link_codes.send_code(link, "http://hpi.test")
-    link_codes.verify_code(link, _code(outbox[0]))
+    link_codes.verify_code(link, code_in(outbox[0]))
     locked = _create(admin, assignee_email=GUEST)["link_id"]
     link_codes.send_code(locked, "http://hpi.test")
     for _ in range(5):
-        _refusal(locked, _wrong(_code(outbox[1])))
+        _refusal(locked, wrong_code(code_in(outbox[1])))
     with session_scope() as session:
         rows = session.exec(select(TimelineEntry.kind, TimelineEntry.actor).order_by(TimelineEntry.id)).all()
     kinds = [kind for kind, actor in rows if actor == GUEST]

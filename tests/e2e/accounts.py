@@ -30,7 +30,18 @@ class Member:
 def make_member(app, *, admin: bool = True, name: str = "") -> Member:
     """Create a member (an admin unless told otherwise) and a token with tasks:create and tasks:read."""
     email = f"{uuid.uuid4().hex[:10]}@acme.test"
-    args = ["user", "create", "--email", email, "--password", PASSWORD]
+    return Member(email, PASSWORD, issue_token(app, email, PASSWORD, admin=admin, name=name))
+
+
+def issue_token(app, email: str, password: str, *, admin: bool, name: str = "") -> str:
+    """Create the member ``email`` with the CLI, then a token (tasks:create, tasks:read) acting as them.
+
+    The first member of an instance creates its one organisation; later ones join it.
+
+    Returns:
+        The raw token.
+    """
+    args = ["user", "create", "--email", email, "--password", password]
     if admin:
         args.append("--admin")
     if name:
@@ -41,7 +52,7 @@ def make_member(app, *, admin: bool = True, name: str = "") -> Member:
         "token", "create", "--email", email, "--name", "e2e", "--scopes", "tasks:create,tasks:read"
     )
     assert issued.returncode == 0, issued.stderr
-    return Member(email, PASSWORD, issued.stdout.strip())
+    return issued.stdout.strip()
 
 
 def sign_in(page: Page, app, member: Member, *, path: str = "/") -> None:

@@ -15,23 +15,16 @@ from typing import Any
 import httpx
 
 from hpi_app.config import ROOT
+from tests.e2e.accounts import Member, issue_token
 
 PASSWORD = "a long enough password"
 
 
 @dataclass
-class ApiUser:
-    """A member made for one test and a token (tasks:create, tasks:read) acting as them."""
+class ApiUser(Member):
+    """A member made for one test and a token (tasks:create, tasks:read) acting as them, on ``url``."""
 
     url: str
-    email: str
-    password: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """The Authorization header of the member's token."""
-        return {"Authorization": f"Bearer {self.token}"}
 
     def create_task(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /api/v1/tasks; returns the 201 answer (task_id, link_id, url, ...)."""
@@ -70,16 +63,8 @@ class ApiUser:
 def make_api_user(app: Any, *, admin: bool = False) -> ApiUser:
     """Create a member of the instance's organisation (uniquely named) and a token for them."""
     email = f"task-{uuid.uuid4().hex[:10]}@example.test"
-    args = ["user", "create", "--email", email, "--password", PASSWORD]
-    if admin:
-        args.append("--admin")
-    made = app.cli(*args)  # the first user of the instance creates its one organisation
-    assert made.returncode == 0, made.stderr
-    issued = app.cli(
-        "token", "create", "--email", email, "--name", "e2e", "--scopes", "tasks:create,tasks:read"
-    )
-    assert issued.returncode == 0, issued.stderr
-    return ApiUser(url=app.url, email=email, password=PASSWORD, token=issued.stdout.strip())
+    token = issue_token(app, email, PASSWORD, admin=admin)
+    return ApiUser(url=app.url, email=email, password=PASSWORD, token=token)
 
 
 def expire_now(app: Any, task_id: str) -> None:

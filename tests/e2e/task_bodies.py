@@ -1,4 +1,4 @@
-"""Create-task bodies for the task page's browser tests."""
+"""Create-task bodies for the task page's browser tests (the quick-start one: ``tests.utils.bodies``)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ import copy
 import struct
 import zlib
 from typing import Any
-
-from tests.utils.bodies import seed_task
 
 
 def png_bytes(width: int = 160, height: int = 64, rgb: tuple[int, int, int] = (62, 99, 221)) -> bytes:
@@ -35,11 +33,6 @@ PDF_BYTES = (
     b"4 0 obj<</Length 44>>stream\nBT /F1 18 Tf 40 70 Td (Release notes) Tj ET\nendstream endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
-
-
-def quick_start_task(**overrides: Any) -> dict[str, Any]:
-    """The quick-start page's task (a select Decision, an optional textarea Comments), with ``overrides``."""
-    return seed_task(**overrides)
 
 
 def every_kind_task(*, image_url: str, pdf_url: str, download_url: str) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import screenshot
 from tests.e2e.helpers import ApiUser, complete_directly, expire_now, make_api_user, timeline_kinds
-from tests.e2e.task_bodies import PDF_BYTES, every_kind_task, png_bytes, quick_start_task, xss_task
+from tests.e2e.task_bodies import PDF_BYTES, every_kind_task, png_bytes, xss_task
+from tests.utils.bodies import seed_task as quick_start_task
 
 pytestmark = pytest.mark.e2e
 

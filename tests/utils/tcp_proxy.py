@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from tests.utils.ports import free_port
+
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to ``target``; ``cut()`` drops every connection and refuses new ones."""
 
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
-        self.port = 0
+        self.port = free_port()
         self._server: asyncio.AbstractServer | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self.connections = 0
@@ -23,7 +25,6 @@ class TcpProxy:
     async def start(self) -> TcpProxy:
         """Listen (on the same port again after a ``cut``)."""
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def cut(self) -> None:
