@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from hpi_app.vocab import DeliveryStatus, TaskStatus
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
@@ -96,7 +98,7 @@ class Task(SQLModel, table=True):
     title: str = Field(max_length=200)
     instructions_mdsvex: str | None = None
     steps: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=20)
+    status: str = Field(default=TaskStatus.PENDING.value, max_length=20)
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str | None = Field(default=None, max_length=36)
     completed_at: datetime | None = None
@@ -218,7 +220,7 @@ class Delivery(SQLModel, table=True):
     event: str = Field(max_length=40)
     sink: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="pending", max_length=20)
+    status: str = Field(default=DeliveryStatus.PENDING.value, max_length=20)
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow)
     deadline_at: datetime

@@ -7,8 +7,9 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hpi_app.config import settings
+from hpi_app.routes import FILES_API
 
-UPLOAD_PATH = "/api/v1/files"
+UPLOAD_PATH = FILES_API.rstrip("/")
 _MULTIPART_OVERHEAD = 64 * 1024
 
 

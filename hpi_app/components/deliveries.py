@@ -19,8 +19,13 @@ from hpi_app.core.sinks.registry import SINK_TYPES
 from hpi_app.core.sinks.registry import sink_target as sink_target
 from hpi_app.models import utcnow
 from hpi_app.state import in_thread
+from hpi_app.vocab import DeliveryStatus
 
-DELIVERY_COLORS = {"delivered": "green", "pending": "amber", "failed": "red"}
+DELIVERY_COLORS = {
+    DeliveryStatus.DELIVERED: "green",
+    DeliveryStatus.PENDING: "amber",
+    DeliveryStatus.FAILED: "red",
+}
 
 
 @dataclasses.dataclass
@@ -45,7 +50,7 @@ class DeliveryRow:
     task_title: str = ""
     task_href: str = ""
     sink_label: str = ""
-    status: str = "pending"
+    status: str = DeliveryStatus.PENDING
     attempt_count: int = 0
     last_code: str = ""
     last_error: str = ""
@@ -97,7 +102,7 @@ def seconds_to_next_attempt(rows: list[DeliveryRow], longest: float = 60.0) -> f
     waits = [
         (datetime.fromisoformat(row.next_at.replace("Z", "+00:00")) - now).total_seconds()
         for row in rows
-        if row.status == "pending" and row.next_at
+        if row.status == DeliveryStatus.PENDING and row.next_at
     ]
     return max(1.0, min([longest, *[w + 1.0 for w in waits]]))
 
@@ -207,14 +212,14 @@ def _delivery(
                     wrap="wrap",
                 ),
                 rx.cond(
-                    (row.last_error != "") & (row.status != "delivered"),
+                    (row.last_error != "") & (row.status != DeliveryStatus.DELIVERED.value),
                     rx.text(row.last_error, size="1", color_scheme="red", word_break="break-word"),
                 ),
                 spacing="1",
                 min_width="0",
                 flex="1",
             ),
-            rx.cond((row.status != "pending") & can_redeliver, redeliver),
+            rx.cond((row.status != DeliveryStatus.PENDING.value) & can_redeliver, redeliver),
             spacing="3",
             align="start",
             width="100%",

@@ -25,6 +25,7 @@ from hpi_app.core.sinks.registry import shows_subject
 from hpi_app.core.subjects import subject_type
 from hpi_app.db import session_scope
 from hpi_app.models import Delivery, DeliveryAttempt, OrgSink, utcnow
+from hpi_app.vocab import DeliveryStatus
 
 log = logging.getLogger("hpi.deliveries")
 
@@ -37,7 +38,7 @@ def _unlocked(now: datetime):
 
 
 def _due(now: datetime):
-    return (Delivery.status == "pending", Delivery.next_attempt_at <= now, _unlocked(now))
+    return (Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now, _unlocked(now))
 
 
 def claim_due(worker_id: str, limit: int, *, lease_seconds: float) -> list[Job]:
@@ -138,7 +139,13 @@ def _give_up(session: Session, row: Delivery, error: str, now: datetime) -> None
     session.execute(
         update(Delivery)
         .where(Delivery.id == row.id)
-        .values(status="failed", last_error=error, locked_until=None, claimed_by=None, next_attempt_at=now)
+        .values(
+            status=DeliveryStatus.FAILED,
+            last_error=error,
+            locked_until=None,
+            claimed_by=None,
+            next_attempt_at=now,
+        )
     )
 
 
@@ -173,12 +180,12 @@ def _outcome(job: Job, result: AttemptResult, now: datetime, delays: Sequence[fl
         "claimed_by": None,
     }
     if result.ok:
-        return {**values, "status": "delivered", "delivered_at": now}
+        return {**values, "status": DeliveryStatus.DELIVERED, "delivered_at": now}
     if now >= job.deadline_at:
-        return {**values, "status": "failed"}
+        return {**values, "status": DeliveryStatus.FAILED}
     # The last try happens at the deadline itself, so "retry for up to 24 h" means 24 h.
     next_at = min(now + timedelta(seconds=retry_delay(job.attempt, delays)), job.deadline_at)
-    return {**values, "status": "pending", "next_attempt_at": next_at}
+    return {**values, "status": DeliveryStatus.PENDING, "next_attempt_at": next_at}
 
 
 def record_attempts(
@@ -241,11 +248,13 @@ def next_due() -> datetime | None:
     now = utcnow()
     with session_scope() as session:
         free = session.exec(
-            select(func.min(Delivery.next_attempt_at)).where(Delivery.status == "pending", _unlocked(now))
+            select(func.min(Delivery.next_attempt_at)).where(
+                Delivery.status == DeliveryStatus.PENDING, _unlocked(now)
+            )
         ).one()
         held = session.exec(
             select(func.min(Delivery.locked_until)).where(
-                Delivery.status == "pending", Delivery.locked_until > now
+                Delivery.status == DeliveryStatus.PENDING, Delivery.locked_until > now
             )
         ).one()
     times = [t for t in (free, held) if t is not None]

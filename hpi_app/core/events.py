@@ -63,11 +63,12 @@ class Change:
 class _Waiter:
     """One awaiting party for one subject's terminal change."""
 
-    __slots__ = ("future", "loop")
+    __slots__ = ("future", "loop", "parked")
 
     def __init__(self) -> None:
         self.loop = asyncio.get_running_loop()
         self.future: asyncio.Future[Change | None] = self.loop.create_future()
+        self.parked = False  # awaiting its future (past the store read that precedes each wait)
 
     def deliver(self, event: Change) -> None:
         self.loop.call_soon_threadsafe(self._settle, event)
@@ -87,9 +88,11 @@ class _Waiter:
         future = self.future
         if not future.done():
             timer = self.loop.call_later(timeout, self._settle, None) if timeout is not None else None
+            self.parked = True
             try:
                 await future
             finally:
+                self.parked = False
                 if timer is not None:
                     timer.cancel()
         event = future.result()
@@ -239,10 +242,10 @@ class EventBus:
             with self._lock:
                 self._subscriptions.discard(sub)
 
-    def waiter_count(self) -> int:
-        """How many subject waiters are registered (for tests and metrics)."""
+    def waiter_count(self, *, parked: bool = False) -> int:
+        """How many subject waiters are registered (``parked``: only those awaiting a change now)."""
         with self._lock:
-            return sum(len(g) for g in self._waiters.values())
+            return sum(1 for group in self._waiters.values() for w in group if w.parked or not parked)
 
 
 bus = EventBus()

@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from sqlmodel import select
 
+from hpi_app import routes
 from hpi_app.config import settings
 from hpi_app.core import link_codes, sessions
 from hpi_app.core.errors import InvalidInput, NotFound, TooLarge
@@ -128,7 +129,7 @@ def link_grants_file(link_id: str, record: StoredFile, cookie_header: str = "") 
         task = session.exec(select(Task).where(Task.link_id == link_id)).first()
     if task is None or task.org_id != record.org_id:
         return False
-    needle = f"/api/v1/files/{record.key}"
+    needle = routes.file_path(record.key)
     haystack = json.dumps([task.steps, task.payload, task.data, task.instructions_mdsvex])
     if needle not in haystack and record.key not in haystack:
         return False

@@ -35,6 +35,7 @@ from hpi_app.core.events import Change, bus
 from hpi_app.core.mail import send_mail
 from hpi_app.db import session_scope
 from hpi_app.models import LinkAccess, LinkGrant, Task, utcnow
+from hpi_app.vocab import TaskStatus
 
 log = logging.getLogger("hpi.link_codes")
 
@@ -161,7 +162,7 @@ def _task_needing_code(link_id: str) -> Task:
         Conflict: The task is finished, or its link needs no code.
     """
     task = tasks.get_task_by_link(link_id)
-    if task.status != "pending":
+    if task.status != TaskStatus.PENDING:
         raise tasks.not_pending(task)
     if not task.requires_otp or not task.assignee_email:
         raise Conflict("This link needs no code.", code="code_not_needed")

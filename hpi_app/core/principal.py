@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCOPES = ("tasks:create", "tasks:read", "processes:read", "processes:write")
+from hpi_app.vocab import Scope
+
+SCOPES = tuple(Scope)
 
 
 @dataclass(frozen=True)

@@ -7,44 +7,10 @@ from pydantic import BaseModel, ValidationError
 
 from hpi_app.spec.steps import StepList
 from hpi_app.validation import error_details
+from tests.utils.bodies import SEED_TASK
 
-QUICK_START_BODY = {
-    "title": "Approve deployment to production",
-    "steps": [
-        {
-            "id": "approval",
-            "title": "Review and Approve",
-            "blocks": [
-                {
-                    "type": "mdsvex",
-                    "content": "A new deployment is ready for **production**. "
-                    "Please review the changes and approve.",
-                },
-                {
-                    "type": "input",
-                    "field": {
-                        "name": "decision",
-                        "label": "Decision",
-                        "kind": "select",
-                        "options": ["Approve", "Reject"],
-                        "required": True,
-                    },
-                },
-                {
-                    "type": "input",
-                    "field": {
-                        "name": "comments",
-                        "label": "Comments",
-                        "kind": "textarea",
-                        "required": False,
-                        "placeholder": "Any additional notes...",
-                    },
-                },
-            ],
-        }
-    ],
-}
-
+# The quick-start page's body (one copy, in tests/utils); the spec tests only read it.
+QUICK_START_BODY = SEED_TASK
 
 PNG_DATA_URL = "data:image/png;base64," + base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(16)).decode()
 

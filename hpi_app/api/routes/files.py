@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse
 
+from hpi_app import routes
 from hpi_app.api.deps import BaseUrl, CanCreate, bearer_token, in_thread
 from hpi_app.api.schemas import ErrorBody
 from hpi_app.core import files as core
@@ -44,7 +45,7 @@ async def upload_file(
         folder=folder,
     )
     return {
-        "url": f"{base}/api/v1/files/{record.key}",
+        "url": routes.file_url(base, record.key),
         "key": record.key,
         "name": record.name,
         "size": record.size,

@@ -29,6 +29,7 @@ from hpi_app.core.sinks.registry import OrgSinkSpec, sink_type, with_new_secret
 from hpi_app.db import session_scope
 from hpi_app.models import Delivery, OrgSink, iso, utcnow
 from hpi_app.validation import error_details
+from hpi_app.vocab import DeliveryStatus
 
 _SPEC = TypeAdapter(OrgSinkSpec)
 _COMMON = ("type", "name", "enabled", "events")
@@ -157,9 +158,12 @@ def delete_sink(org_id: str, sink_id: str) -> None:
         sink = _load(session, org_id, sink_id)
         session.execute(
             update(Delivery)
-            .where(Delivery.sink_id == sink.id, Delivery.status == "pending")
+            .where(Delivery.sink_id == sink.id, Delivery.status == DeliveryStatus.PENDING)
             .where((Delivery.locked_until.is_(None)) | (Delivery.locked_until <= now))
-            .values(status="failed", last_error="The sink was deleted before this event could be sent.")
+            .values(
+                status=DeliveryStatus.FAILED,
+                last_error="The sink was deleted before this event could be sent.",
+            )
         )
         session.delete(sink)
         session.commit()

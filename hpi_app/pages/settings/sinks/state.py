@@ -24,7 +24,7 @@ from hpi_app.pages.settings.sinks.data import (
     sink_settings,
 )
 from hpi_app.state import SessionState, in_thread
-from hpi_app.vocab import SinkEvent
+from hpi_app.vocab import DeliveryStatus, SinkEvent
 
 # How long the page follows a test event or a redelivery before leaving it to the log.
 FOLLOW_SECONDS = 15.0
@@ -284,7 +284,7 @@ class SinksState(rx.State):
         record = None
         while time.monotonic() < deadline:
             record = await in_thread(delivery_log.get_delivery, org_id, delivery_id)
-            if record.delivery.status != "pending":
+            if record.delivery.status != DeliveryStatus.PENDING:
                 break
             await asyncio.sleep(0.3)
         async with self:
@@ -292,9 +292,9 @@ class SinksState(rx.State):
         if record is None or not announce:
             return None
         row = record.delivery
-        if row.status == "delivered":
+        if row.status == DeliveryStatus.DELIVERED:
             return rx.toast.success(f"Test event delivered (HTTP {row.last_status_code or 'OK'}).")
-        if row.status == "failed":
+        if row.status == DeliveryStatus.FAILED:
             return rx.toast.error(f"Test event failed: {row.last_error or 'no answer'}", duration=8000)
         return rx.toast.info("The test event is still on its way; see the delivery log.")
 
