@@ -84,6 +84,7 @@ def pct(values: list[float], p: float) -> float:
 def set_up_store(pg: bool, workdir: Path) -> str:
     """Point the environment at a fresh store before ``hpi_app`` is imported; its URL."""
     os.environ["HPI_DATA_DIR"] = str(workdir / "data")
+    os.environ["HPI_WEBHOOK_ALLOW_PRIVATE"] = "1"  # the bench's receiver listens on 127.0.0.1
     if pg:
         from sqlalchemy import create_engine, text
 
@@ -163,7 +164,7 @@ async def measure_drain(
     """Queue ``count`` deliveries with no worker running, then time one worker draining them."""
     from sqlmodel import func, select
 
-    from hpi_app.core import deliveries
+    from hpi_app.core import outbox, tasks
     from hpi_app.db import session_scope
     from hpi_app.models import Delivery
     from hpi_app.workers.delivery import DeliveryWorker
@@ -181,8 +182,12 @@ async def measure_drain(
             "data": {"decision": "Approve", "comments": "benchmark"},
         }
         rows.append(
-            deliveries.new_delivery(
-                org_id=user.org_id, event="task.completed", sink=sink, body=body, task_id=task_id
+            outbox.new_delivery(
+                org_id=user.org_id,
+                event="task.completed",
+                sink=sink,
+                body=body,
+                subject=tasks.subject(task_id),
             )
         )
     with session_scope(write=True) as session:

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from hpi_app.config import ROOT, settings
 from hpi_app.core.errors import DomainError
+from hpi_app.vocab import Role, Scope
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -31,7 +32,7 @@ def _user_create(args: argparse.Namespace) -> int:
     user = create_user(
         args.email,
         args.password,
-        role="admin" if (args.admin or first) else "member",
+        role=Role.ADMIN if (args.admin or first) else Role.MEMBER,
         org_name=args.org if (args.org and first) else None,
         name=args.name or "",
         org_id=_org_id_by_name(args.org) if (args.org and not first) else None,
@@ -180,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     tcreate = token.add_parser("create", help="create a token; prints only the raw token on stdout")
     tcreate.add_argument("--email", required=True, help="the user the token acts as")
     tcreate.add_argument("--name", required=True, help="a name to recognise the token by")
-    tcreate.add_argument("--scopes", default="tasks:create,tasks:read", help="comma-separated scopes")
+    default_scopes = f"{Scope.TASKS_CREATE},{Scope.TASKS_READ}"
+    tcreate.add_argument("--scopes", default=default_scopes, help="comma-separated scopes")
     tcreate.add_argument("--expires-days", type=int, default=None, help="expire after this many days")
     tcreate.set_defaults(func=_token_create)
     trevoke = token.add_parser("revoke", help="revoke a token by its prefix (e.g. htk_1a2b3c4d)")

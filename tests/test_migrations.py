@@ -114,6 +114,16 @@ def test_subjects_migration_keeps_every_timeline_entry_and_delivery(empty_store)
         (new_id, TASKS[1], "expired")
     ]
     assert task_ids == {"d-task": TASKS[0], "d-test": None}
+    with db.get_engine().begin() as conn:  # the old table's ids go on after the copied rows too
+        conn.execute(
+            text(
+                "INSERT INTO task_events (org_id, task_id, kind, created_at) "
+                "VALUES ('org-1', :task, 'opened', :t)"
+            ),
+            {"task": TASKS[1], "t": NOW},
+        )
+        newest = conn.execute(text("SELECT MAX(id) FROM task_events")).scalar_one()
+    assert newest == new_id + 1
 
 
 def _json(value):

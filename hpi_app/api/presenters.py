@@ -5,8 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from hpi_app import routes
+from hpi_app.core.delivery_log import DeliveryRecord
+from hpi_app.core.outbox import public_sink
+from hpi_app.core.subjects import id_key
 from hpi_app.core.tasks import CancelledTask, CreatedTask
-from hpi_app.models import iso
+from hpi_app.models import DeliveryAttempt, iso
+from hpi_app.vocab import DeliveryStatus
 
 
 def task_public(task: Any, base_url: str) -> dict[str, Any]:
@@ -60,3 +64,40 @@ def task_created(created: CreatedTask, base_url: str) -> dict[str, Any]:
 def task_cancelled(cancelled: CancelledTask) -> dict[str, Any]:
     """The answer to a cancelled task."""
     return {"task_id": cancelled.task.id, "status": cancelled.task.status}
+
+
+def attempt_public(attempt: DeliveryAttempt) -> dict[str, Any]:
+    """One attempt of a delivery, as the API shows it."""
+    return {
+        "attempt": attempt.attempt,
+        "started_at": iso(attempt.started_at),
+        "ok": attempt.ok,
+        "status_code": attempt.status_code,
+        "latency_ms": attempt.latency_ms,
+        "error": attempt.error,
+    }
+
+
+def delivery_public(record: DeliveryRecord) -> dict[str, Any]:
+    """A delivery with its attempts, as the API shows it (never the sink's secret)."""
+    row = record.delivery
+    about: dict[str, Any] = {"task_id": None}
+    if row.subject_kind:
+        about[id_key(row.subject_kind)] = row.subject_id
+    return {
+        "delivery_id": row.id,
+        "webhook_id": row.webhook_id,
+        **about,
+        "sink_id": row.sink_id,
+        "event": row.event,
+        "sink": public_sink(row.sink),
+        "status": row.status,
+        "attempt_count": row.attempts,
+        "last_status_code": row.last_status_code,
+        "last_error": row.last_error,
+        "created_at": iso(row.created_at),
+        "next_attempt_at": iso(row.next_attempt_at) if row.status == DeliveryStatus.PENDING else None,
+        "deadline_at": iso(row.deadline_at),
+        "delivered_at": iso(row.delivered_at),
+        "attempts": [attempt_public(a) for a in record.attempts],
+    }

@@ -14,10 +14,10 @@ import reflex as rx
 from hpi_app import routes
 from hpi_app.core import delivery_log, tasks
 from hpi_app.core.errors import DomainError
-from hpi_app.core.outbox import TEST_EVENT
+from hpi_app.core.outbox import TEST_EVENT, public_sink
 from hpi_app.core.sinks.registry import SINK_TYPES
 from hpi_app.core.sinks.registry import sink_target as sink_target
-from hpi_app.models import utcnow
+from hpi_app.models import Delivery, iso, utcnow
 from hpi_app.state import in_thread
 from hpi_app.vocab import DeliveryStatus
 
@@ -59,40 +59,44 @@ class DeliveryRow:
     attempts: list[AttemptRow] = dataclasses.field(default_factory=list)
 
 
+def _task_of(delivery: Delivery) -> str:
+    return delivery.subject_id or "" if delivery.subject_kind == tasks.TASK.name else ""
+
+
 def _row(record: delivery_log.DeliveryRecord, titles: dict[str, str]) -> DeliveryRow:
-    public = delivery_log.to_public(record)
-    sink = public["sink"] or {}
-    task_id = public["task_id"] or ""
+    row = record.delivery
+    sink = public_sink(row.sink or {})
+    task_id = _task_of(row)
     return DeliveryRow(
-        id=public["delivery_id"],
-        event=public["event"],
+        id=row.id,
+        event=row.event,
         task_id=task_id,
-        task_title=titles.get(task_id, "Test event" if public["event"] == TEST_EVENT else task_id),
+        task_title=titles.get(task_id, "Test event" if row.event == TEST_EVENT else task_id),
         task_href=routes.task_detail(task_id) if task_id else "",
         sink_label=sink.get("name") or f"{sink.get('type', 'sink')} {sink_target(sink)}".strip(),
-        status=public["status"],
-        attempt_count=public["attempt_count"],
-        last_code=str(public["last_status_code"] or ""),
-        last_error=public["last_error"] or "",
-        at=public["created_at"] or "",
-        next_at=public["next_attempt_at"] or "",
+        status=row.status,
+        attempt_count=row.attempts,
+        last_code=str(row.last_status_code or ""),
+        last_error=row.last_error or "",
+        at=iso(row.created_at) or "",
+        next_at=(iso(row.next_attempt_at) or "") if row.status == DeliveryStatus.PENDING else "",
         attempts=[
             AttemptRow(
-                attempt=a["attempt"],
-                at=a["started_at"] or "",
-                ok=bool(a["ok"]),
-                status_code=str(a["status_code"] or ""),
-                latency=f"{a['latency_ms']} ms" if a["latency_ms"] is not None else "",
-                error=a["error"] or "",
+                attempt=a.attempt,
+                at=iso(a.started_at) or "",
+                ok=bool(a.ok),
+                status_code=str(a.status_code or ""),
+                latency=f"{a.latency_ms} ms" if a.latency_ms is not None else "",
+                error=a.error or "",
             )
-            for a in public["attempts"]
+            for a in record.attempts
         ],
     )
 
 
 def delivery_rows(org_id: str, records: list[delivery_log.DeliveryRecord]) -> list[DeliveryRow]:
     """The log's rows for ``records``, with the title of each one's task (sync: run in a thread)."""
-    titles = tasks.titles(org_id, {r.delivery.task_id for r in records if r.delivery.task_id})
+    titles = tasks.titles(org_id, {_task_of(r.delivery) for r in records} - {""})
     return [_row(record, titles) for record in records]
 
 

@@ -14,8 +14,9 @@ from hpi_app.core.errors import Conflict, InvalidInput, NotFound, PermissionDeni
 from hpi_app.core.ratelimit import RateLimiter
 from hpi_app.db import session_scope
 from hpi_app.models import ApiToken, Organisation, User, UserSession, utcnow
+from hpi_app.vocab import Role
 
-ROLES = ("admin", "member")
+ROLES = tuple(Role)
 MIN_PASSWORD_LENGTH = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _hasher = PasswordHasher()
@@ -57,7 +58,7 @@ def create_user(
     email: str,
     password: str,
     *,
-    role: str = "member",
+    role: str = Role.MEMBER,
     org_name: str | None = None,
     org_id: str | None = None,
     name: str = "",
@@ -147,7 +148,7 @@ def create_first_admin(email: str, password: str, org_name: str, name: str = "")
         )
     if count_users() > 0:
         raise Conflict("This instance is already set up. Sign in instead.", code="already_set_up")
-    return create_user(email, password, role="admin", org_name=org_name, name=name)
+    return create_user(email, password, role=Role.ADMIN, org_name=org_name, name=name)
 
 
 def bootstrap_admin(email: str, password: str, org_name: str) -> User | None:
@@ -159,7 +160,7 @@ def bootstrap_admin(email: str, password: str, org_name: str) -> User | None:
     if not email or not password or count_users() > 0:
         return None
     try:
-        return create_user(email, password, role="admin", org_name=org_name)
+        return create_user(email, password, role=Role.ADMIN, org_name=org_name)
     except Conflict:
         # Another worker created it first.
         return None
@@ -173,7 +174,7 @@ def _admin_of(session, actor_id: str) -> User:
     actor = session.get(User, actor_id)
     if actor is None or actor.disabled_at is not None:
         raise PermissionDenied("Your account is no longer active. Sign in again.", code="not_a_member")
-    if actor.role != "admin":
+    if actor.role != Role.ADMIN:
         raise PermissionDenied(
             "Only an admin of your organisation can manage members.", code="admin_required"
         )
@@ -191,7 +192,7 @@ def _active_admins(session, org_id: str) -> int:
     return session.exec(
         select(func.count())
         .select_from(User)
-        .where(User.org_id == org_id, User.role == "admin", User.disabled_at.is_(None))
+        .where(User.org_id == org_id, User.role == Role.ADMIN, User.disabled_at.is_(None))
     ).one()
 
 
@@ -229,7 +230,7 @@ def member_names(org_id: str, ids: Iterable[str]) -> dict[str, str]:
     return {user_id: (name or email) for user_id, name, email in rows}
 
 
-def add_member(actor_id: str, email: str, password: str, *, name: str = "", role: str = "member") -> User:
+def add_member(actor_id: str, email: str, password: str, *, name: str = "", role: str = Role.MEMBER) -> User:
     """An admin adds a member to their organisation with a temporary password.
 
     Args:
@@ -270,7 +271,7 @@ def change_role(actor_id: str, user_id: str, role: str) -> User:
         user = _member_of(session, actor.org_id, user_id)
         if user.role == role:
             return user
-        if user.role == "admin" and _active_admins(session, actor.org_id) <= 1:
+        if user.role == Role.ADMIN and _active_admins(session, actor.org_id) <= 1:
             raise Conflict(
                 "You are the last admin. Make another member an admin first, then change your own role.",
                 code="last_admin",

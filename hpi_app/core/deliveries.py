@@ -22,7 +22,7 @@ from hpi_app.config import settings
 from hpi_app.core.outbox import TEST_EVENT, org_sink_config
 from hpi_app.core.sinks.base import AttemptResult, Job
 from hpi_app.core.sinks.registry import shows_subject
-from hpi_app.core.subjects import subject_type
+from hpi_app.core.subjects import find_subject_type
 from hpi_app.db import session_scope
 from hpi_app.models import Delivery, DeliveryAttempt, OrgSink, utcnow
 from hpi_app.vocab import DeliveryStatus
@@ -103,7 +103,8 @@ def _jobs(session: Session, rows: Sequence[Delivery], now: datetime) -> list[Job
             wanted.setdefault(row.subject_kind, set()).add(row.subject_id)
     states: dict[tuple[str, str], Any] = {}
     for kind, ids in wanted.items():
-        describe = subject_type(kind).describe
+        declared = find_subject_type(kind)
+        describe = declared.describe if declared else None
         if describe is not None:
             states.update(((kind, key), state) for key, state in describe(session, ids).items())
     jobs = []

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import Session, func, select
 
 from hpi_app.config import settings
 from hpi_app.core.errors import Conflict, InvalidInput, NotFound
-from hpi_app.core.outbox import TEST_EVENT, outbox_signal, public_sink
-from hpi_app.core.subjects import Subject, subject_type
+from hpi_app.core.outbox import TEST_EVENT, outbox_signal
+from hpi_app.core.subjects import Subject
 from hpi_app.core.tasks import get_task
 from hpi_app.core.tasks import subject as task_subject
 from hpi_app.db import session_scope
-from hpi_app.models import Delivery, DeliveryAttempt, iso, utcnow
+from hpi_app.models import Delivery, DeliveryAttempt, utcnow
 from hpi_app.vocab import DeliveryStatus
 
 DELIVERY_STATUSES = tuple(DeliveryStatus)
@@ -147,40 +146,3 @@ def redeliver(org_id: str, delivery_id: str) -> DeliveryRecord:
         session.commit()
     outbox_signal.notify()
     return get_delivery(org_id, delivery_id)
-
-
-def attempt_to_public(attempt: DeliveryAttempt) -> dict[str, Any]:
-    """One attempt as the API and the UI show it."""
-    return {
-        "attempt": attempt.attempt,
-        "started_at": iso(attempt.started_at),
-        "ok": attempt.ok,
-        "status_code": attempt.status_code,
-        "latency_ms": attempt.latency_ms,
-        "error": attempt.error,
-    }
-
-
-def to_public(record: DeliveryRecord) -> dict[str, Any]:
-    """A delivery as the API and the UI show it (never the sink's secret)."""
-    row = record.delivery
-    about: dict[str, Any] = {"task_id": None}
-    if row.subject_kind:
-        about[subject_type(row.subject_kind).id_key()] = row.subject_id
-    return {
-        "delivery_id": row.id,
-        "webhook_id": row.webhook_id,
-        **about,
-        "sink_id": row.sink_id,
-        "event": row.event,
-        "sink": public_sink(row.sink),
-        "status": row.status,
-        "attempt_count": row.attempts,
-        "last_status_code": row.last_status_code,
-        "last_error": row.last_error,
-        "created_at": iso(row.created_at),
-        "next_attempt_at": iso(row.next_attempt_at) if row.status == DeliveryStatus.PENDING else None,
-        "deadline_at": iso(row.deadline_at),
-        "delivered_at": iso(row.delivered_at),
-        "attempts": [attempt_to_public(a) for a in record.attempts],
-    }

@@ -42,11 +42,6 @@ class Change:
     expires_at: float | None = None
     deliveries: int = 0
 
-    @property
-    def task_id(self) -> str | None:
-        """The task this change is about, if it is about a task."""
-        return self.subject.id if self.subject.kind == "task" else None
-
     def to_dict(self) -> dict:
         """The change as plain JSON-able data (``from_dict`` reads it back)."""
         data = asdict(self)
@@ -130,6 +125,22 @@ class Subscription:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
             return None
+
+    def drain(self, limit: int) -> list[Change]:
+        """The events already queued (at most ``limit``), without waiting; stops at a nudge.
+
+        For consumers that fold a burst into one re-read of the store.
+        """
+        out: list[Change] = []
+        while len(out) < limit:
+            try:
+                event = self.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if event is None:
+                break
+            out.append(event)
+        return out
 
     def __aiter__(self) -> AsyncIterator[Change]:
         return self

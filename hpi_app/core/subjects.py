@@ -25,6 +25,25 @@ class Subject:
 
 
 @dataclass(frozen=True)
+class SubjectView:
+    """What a sender shows of a subject (an email): read from the store when the event is sent.
+
+    Attributes:
+        noun: What the subject is called (``task``).
+        title: Its title.
+        path: Where a person opens it on this site (``/t/<link_id>``).
+        reason: Why it was cancelled, if it was.
+        rows: Its answers (or other details) as labelled values, once it has any.
+    """
+
+    noun: str
+    title: str
+    path: str
+    reason: str | None = None
+    rows: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class SubjectType:
     """How one kind of subject takes part in the timeline, the event streams and the outbox.
 
@@ -36,8 +55,8 @@ class SubjectType:
         open_status: The state a streamed entry of any other kind leaves the subject in.
         sink_events: The name sinks list in ``events`` for each timeline kind that can be pushed
             (a timeline kind not in it is never pushed).
-        describe: Reads the subjects' current state for senders that show it (an email), as
-            ``{id: snapshot}``; called with a session and a set of ids.
+        describe: Reads what senders show of the subjects (an email), as ``{id: SubjectView}``;
+            called with a session and a set of ids.
     """
 
     name: str
@@ -45,11 +64,11 @@ class SubjectType:
     final: Mapping[str, str]
     open_status: str
     sink_events: Mapping[str, str] = field(default_factory=dict)
-    describe: Callable[[Any, set[str]], dict[str, Any]] | None = None
+    describe: Callable[[Any, set[str]], dict[str, SubjectView]] | None = None
 
     def id_key(self) -> str:
         """The key naming the subject in event bodies: ``task_id``."""
-        return f"{self.name}_id"
+        return id_key(self.name)
 
     def status_after(self, kind: str) -> str:
         """The subject's state after a timeline entry of ``kind``."""
@@ -77,6 +96,16 @@ def unregister(name: str) -> None:
 def subject_type(name: str) -> SubjectType:
     """The declared kind ``name``."""
     return _TYPES[name]
+
+
+def find_subject_type(name: str | None) -> SubjectType | None:
+    """The declared kind ``name``, or None (a row of a kind this process does not know)."""
+    return _TYPES.get(name or "")
+
+
+def id_key(kind: str) -> str:
+    """The key naming a subject of ``kind`` in event bodies and answers: ``task_id``."""
+    return f"{kind}_id"
 
 
 def subject_types() -> list[SubjectType]:

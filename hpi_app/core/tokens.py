@@ -15,6 +15,7 @@ from hpi_app.core.errors import InvalidInput, NotFound, PermissionDenied, Unauth
 from hpi_app.core.principal import SCOPES, Principal
 from hpi_app.db import read_first, session_scope
 from hpi_app.models import ApiToken, User, utcnow
+from hpi_app.vocab import Role
 
 TOKEN_PREFIX = "htk_"
 PREFIX_LENGTH = 12
@@ -248,7 +249,7 @@ def visible_tokens(user_id: str) -> list[TokenView]:
             .where(ApiToken.org_id == viewer.org_id)
             .order_by(ApiToken.created_at.desc())
         )
-        if viewer.role != "admin":
+        if viewer.role != Role.ADMIN:
             query = query.where(ApiToken.user_id == viewer.id)
         return [TokenView(token, owner.email, owner.name) for token, owner in session.exec(query).all()]
 
@@ -267,7 +268,7 @@ def revoke_token_as(user_id: str, token_id: str) -> ApiToken:
         and viewer.disabled_at is None
         and token is not None
         and token.org_id == viewer.org_id
-        and (viewer.role == "admin" or token.user_id == viewer.id)
+        and (viewer.role == Role.ADMIN or token.user_id == viewer.id)
     )
     if not allowed:
         raise NotFound("That token no longer exists. Reload the page to see the current list.")

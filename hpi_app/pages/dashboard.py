@@ -92,21 +92,14 @@ class SharedViews:
 shared_views = SharedViews()
 
 
-async def _changes_so_far(changes: Subscription, first: Change) -> list[Change]:
-    """``first`` and the changes queued right behind it, so a burst costs one reload.
+def _changes_so_far(changes: Subscription, first: Change) -> list[Change]:
+    """``first`` and the changes already queued behind it, so a burst costs one reload.
 
     Stops at a nudge (the store must be re-read anyway) or after ``_BURST_LIMIT`` changes.
     """
-    batch = [first]
-    while len(batch) < _BURST_LIMIT:
-        change = await changes.get(timeout=_BURST_GAP_SECONDS)
-        if change is None:
-            break
-        batch.append(change)
-    return batch
+    return [first, *changes.drain(_BURST_LIMIT - 1)]
 
 
-_BURST_GAP_SECONDS = 0.001
 _BURST_LIMIT = 1000
 
 
@@ -157,8 +150,8 @@ class DashboardState(rx.State):
         async with bus.subscribe(org_id) as changes:
             while True:
                 change = await changes.get(timeout=IDLE_RECHECK_SECONDS)
-                batch = await _changes_so_far(changes, change) if change is not None else []
-                created = [c.task_id for c in batch if c.kind == "task.created"]
+                batch = _changes_so_far(changes, change) if change is not None else []
+                created = [c.subject.id for c in batch if c.kind == "task.created"]
                 ids = [c.event_id for c in batch if c.event_id is not None]
                 version = max(ids) if ids else None
                 async with self:

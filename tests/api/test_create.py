@@ -265,12 +265,14 @@ async def test_created_is_announced_after_commit_with_its_timeline_entry(client,
     def forward(event: Change) -> None:
         # Runs in the publishing thread: what it reads here is already committed.
         with session_scope() as session:
-            seen.append((event, session.get(TimelineEntry, event.event_id), session.get(Task, event.task_id)))
+            seen.append(
+                (event, session.get(TimelineEntry, event.event_id), session.get(Task, event.subject.id))
+            )
 
     with bus.forwarding(forward):
         created = (await client.post("/api/v1/tasks", json=seed_task(expires_in=600), headers=auth)).json()
     ((event, entry, task),) = seen
-    assert (event.kind, event.task_id, event.org_id, event.status) == (
+    assert (event.kind, event.subject.id, event.org_id, event.status) == (
         "task.created",
         created["task_id"],
         admin.org_id,

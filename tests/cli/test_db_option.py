@@ -10,6 +10,7 @@ from hpi_app import cli, db
 def test_db_option_migrates_and_acts_on_the_named_store(tmp_path, capsys):
     target = tmp_path / "elsewhere.db"
     url = f"sqlite:///{target}"
+    before = db.get_engine().url.render_as_string(hide_password=False)
     try:
         assert cli.main(["--db", url, "migrate"]) == 0
         assert (
@@ -17,7 +18,7 @@ def test_db_option_migrates_and_acts_on_the_named_store(tmp_path, capsys):
             == 0
         )
     finally:
-        db.get_engine().dispose()
+        db.use_database(before)  # the process's store again, for the tests after this one
     engine = create_engine(url)
     with engine.connect() as conn:
         assert "timeline" in inspect(conn).get_table_names()

@@ -12,6 +12,7 @@ from typing import Literal
 import pytest
 from pydantic import Field, ValidationError, field_validator
 
+from hpi_app.api.presenters import delivery_public
 from hpi_app.core import delivery_log, sinks, tasks
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.sinks.base import Job, Sender, SinkSettings, SinkType
@@ -124,7 +125,7 @@ async def test_the_worker_sends_an_org_wide_test_event_with_the_registered_sende
     assert (
         job.event == "task.test" and job.sink["name"] == "Books" and job.sink["secret"] == "ledger-secret-1"
     )
-    shown = delivery_log.to_public(delivery_log.get_delivery(admin.org_id, sent.id))
+    shown = delivery_public(delivery_log.get_delivery(admin.org_id, sent.id))
     assert shown["status"] == "delivered" and shown["attempt_count"] == 1
 
 

@@ -15,23 +15,28 @@ import httpx
 import pytest
 from starlette.concurrency import run_in_threadpool
 
+from hpi_app.api.presenters import delivery_public
 from hpi_app.core import deliveries as delivery_queue
 from hpi_app.core import delivery_log, outbox, subjects, timeline
 from hpi_app.core.events import Change, bus
+from hpi_app.core.sinks.email import build_message
 from hpi_app.db import session_scope
 from tests.utils.bodies import seed_task
 
 PROCESS = subjects.SubjectType(
     name="process",
-    streamed=frozenset({"started", "step_done", "finished"}),
-    final={"finished": "finished"},
+    streamed=frozenset({"started", "step_done", "completed"}),
+    final={"completed": "completed"},
     open_status="running",
-    sink_events={"finished": "process.finished"},
-    describe=lambda session, ids: {i: {"title": f"Process {i[:4]}"} for i in ids},
+    sink_events={"completed": "process.completed"},
+    describe=lambda session, ids: {
+        i: subjects.SubjectView("process", f"Process {i[:4]}", f"/p/{i}", rows=(("Step", "3 of 3"),))
+        for i in ids
+    },
 )
 SINKS = [
-    {"type": "webhook", "url": "https://hooks.example.com/p", "events": ["process.finished"]},
-    {"type": "email", "to": "ops@example.com", "events": ["process.finished"]},
+    {"type": "webhook", "url": "https://hooks.example.com/p", "events": ["process.completed"]},
+    {"type": "email", "to": "ops@example.com", "events": ["process.completed"]},
 ]
 
 
@@ -88,30 +93,36 @@ async def test_a_second_subject_kind_is_recorded_streamed_waited_on_and_pushed(
             async with http.stream("GET", "/api/v1/events", headers={**auth, "Last-Event-ID": "0"}) as stream:
                 started = await run_in_threadpool(_change, admin.org_id, process, "started", admin.id)
                 await run_in_threadpool(_change, admin.org_id, process, "internal_note")  # not streamed
-                finished = await run_in_threadpool(_change, admin.org_id, process, "finished")
+                completed = await run_in_threadpool(_change, admin.org_id, process, "completed")
                 got = await _events(stream.aiter_lines(), 3)
             released = await waiter.wait(5)
 
     # The stream carries the task's event and the process's streamed ones, in timeline order.
-    assert [e["event"] for e in got] == ["task.created", "process.started", "process.finished"]
+    assert [e["event"] for e in got] == ["task.created", "process.started", "process.completed"]
     assert got[0]["data"]["task_id"] == task["task_id"]
     assert [(e["data"]["process_id"], e["data"]["status"]) for e in got[1:]] == [
         (process.id, "running"),
-        (process.id, "finished"),
+        (process.id, "completed"),
     ]
-    assert int(got[1]["id"]) == started.event_id and int(got[2]["id"]) == finished.event_id
+    assert int(got[1]["id"]) == started.event_id and int(got[2]["id"]) == completed.event_id
     # A waiter on the process is released by its final change, as /wait is for a task's.
-    assert released is not None and released.subject == process and released.status == "finished"
+    assert released is not None and released.subject == process and released.status == "completed"
     # Only the change the sink listens for was queued, about the process, and a sender sees its state.
-    assert (started.deliveries, finished.deliveries) == (0, 2)
+    assert (started.deliveries, completed.deliveries) == (0, 2)
     jobs = {job.sink["type"]: job for job in delivery_queue.claim_due("test-worker", 10, lease_seconds=60)}
-    assert {job.event for job in jobs.values()} == {"process.finished"}
+    assert {job.event for job in jobs.values()} == {"process.completed"}
     assert jobs["webhook"].body["process_id"] == process.id
-    assert jobs["email"].subject == {"title": f"Process {process.id[:4]}"}  # the kind's describe
+    assert jobs["email"].subject.title == f"Process {process.id[:4]}"  # the kind's describe
+    # The email sender lays the process out from its view: no task in sight.
+    mail = build_message(jobs["email"], from_addr="hpi@example.com", base_url="https://hpi.example.com")
+    text = mail.get_body(("plain",)).get_content()
+    assert mail["Subject"] == f"Completed: Process {process.id[:4]}"
+    assert f"Open the process: https://hpi.example.com/p/{process.id}" in text
+    assert "Step:" in text and "3 of 3" in text and f"(process {process.id})" in text
     record = delivery_log.get_delivery(admin.org_id, jobs["webhook"].delivery_id)
-    shown = delivery_log.to_public(record)
+    shown = delivery_public(record)
     assert shown["process_id"] == process.id and shown["task_id"] is None
-    assert [e.kind for e in timeline.entries(process)] == ["started", "internal_note", "finished"]
+    assert [e.kind for e in timeline.entries(process)] == ["started", "internal_note", "completed"]
 
 
 async def test_one_subject_stream_ends_after_its_final_change(process_kind, live_api, admin, auth):
@@ -123,9 +134,9 @@ async def test_one_subject_stream_ends_after_its_final_change(process_kind, live
         (process, "started"),
         (other, "started"),
         (process, "step_done"),
-        (process, "finished"),
+        (process, "completed"),
     ]:
         await run_in_threadpool(_change, admin.org_id, about, kind)
     async with asyncio.timeout(10):
         sent = [item async for item in stream(admin.org_id, 0, process)]
-    assert [item.event for item in sent] == ["process.started", "process.step_done", "process.finished"]
+    assert [item.event for item in sent] == ["process.started", "process.step_done", "process.completed"]

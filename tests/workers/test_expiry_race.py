@@ -45,7 +45,7 @@ async def test_racing_sweepers_expire_each_task_exactly_once(admin):
         announced = []
         while (event := await events.get(timeout=0.5)) is not None:
             announced.append(event)
-    assert sorted(e.task_id for e in announced if e.kind == "task.expired") == sorted(ids)
+    assert sorted(e.subject.id for e in announced if e.kind == "task.expired") == sorted(ids)
 
     with session_scope() as session:
         statuses = session.exec(select(Task.status).where(Task.id.in_(ids))).all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from hpi_app.api.deps import CanCreate, CanRead, in_thread
+from hpi_app.api.presenters import delivery_public
 from hpi_app.api.schemas import DeliveryList, DeliveryPublic, ErrorBody
 from hpi_app.core import delivery_log as core
 
@@ -26,7 +27,7 @@ _errors = {
 async def task_deliveries(task_id: str, principal: CanRead) -> dict:
     """Every event pushed for this task, to each sink, with every attempt (status code, latency, error)."""
     records = await in_thread(core.deliveries_for_task, principal.org_id, task_id)
-    return {"deliveries": [core.to_public(record) for record in records]}
+    return {"deliveries": [delivery_public(record) for record in records]}
 
 
 @router.get(
@@ -38,7 +39,7 @@ async def task_deliveries(task_id: str, principal: CanRead) -> dict:
 async def get_delivery(delivery_id: str, principal: CanRead) -> dict:
     """One delivery with its attempts."""
     record = await in_thread(core.get_delivery, principal.org_id, delivery_id)
-    return core.to_public(record)
+    return delivery_public(record)
 
 
 @router.post(
@@ -51,4 +52,4 @@ async def get_delivery(delivery_id: str, principal: CanRead) -> dict:
 async def redeliver(delivery_id: str, principal: CanCreate) -> dict:
     """Send the event again now, with the same `webhook-id`; retried like a new delivery."""
     record = await in_thread(core.redeliver, principal.org_id, delivery_id)
-    return core.to_public(record)
+    return delivery_public(record)

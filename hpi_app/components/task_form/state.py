@@ -152,7 +152,7 @@ class TaskFormState(rx.State):
         async with bus.subscribe(org_id) as changes:
             while True:
                 change = await changes.get(timeout=60)
-                if change is not None and not (change.task_id == task_id and change.terminal):
+                if change is not None and not (change.subject == tasks.subject(task_id) and change.terminal):
                     continue
                 task = await in_thread(tasks.get_task_by_link, link)
                 if task.status == TaskStatus.PENDING:

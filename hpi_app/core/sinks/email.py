@@ -14,22 +14,15 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from hpi_app import routes
-from hpi_app.core.answers import answers
 from hpi_app.core.mail import parse_smtp_url, send_mail
 from hpi_app.core.outbox import TEST_EVENT
 from hpi_app.core.sinks.base import Job, Sender, SettingField, SinkSettings, SinkType
-from hpi_app.core.tasks.changes import TaskSnapshot
+from hpi_app.core.subjects import SubjectView, id_key
 
 # SMTP runs in a thread with its own per-operation timeout; allow the whole exchange a few of them.
 EMAIL_TIMEOUT_FACTOR = 3
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_HEADINGS = {
-    "task.completed": "Completed",
-    "task.cancelled": "Cancelled",
-    "task.expired": "Expired",
-    "task.created": "New task",
-}
+_HEADINGS = {"completed": "Completed", "cancelled": "Cancelled", "expired": "Expired"}
 
 
 class EmailSink(SinkSettings):
@@ -51,19 +44,26 @@ def _indent(text: str, width: int) -> str:
     return text.replace("\n", "\n" + " " * width)
 
 
-def build_message(job: Job, *, from_addr: str, base_url: str) -> EmailMessage:
-    """The email for ``job``: the task's title, its answers laid out, and its link.
+def heading_for(event: str, noun: str) -> str:
+    """How an email names what happened: ``Completed``, ``New task``; the event itself otherwise."""
+    what = event.rpartition(".")[2]
+    return f"New {noun}" if what == "created" else _HEADINGS.get(what, event)
 
-    A plain-text body, with the same content as HTML beside it.
+
+def build_message(job: Job, *, from_addr: str, base_url: str) -> EmailMessage:
+    """The email for ``job``: the subject's title, its answers laid out, and its link.
+
+    A plain-text body, with the same content as HTML beside it. ``job.subject`` is the
+    :class:`SubjectView` its kind describes; without one (a test event) the message says so.
     """
-    snapshot = job.subject
+    view: SubjectView | None = job.subject
     message = EmailMessage()
     message["From"] = from_addr
     message["To"] = job.sink["to"]
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(idstring=job.webhook_id, domain="hpi")
     message["X-HPI-Event"] = job.event
-    if snapshot is None:
+    if view is None:
         title = "Test message" if job.event == TEST_EVENT else f"HPI event {job.event}"
         message["Subject"] = f"HPI: {title}"
         text = (
@@ -76,42 +76,39 @@ def build_message(job: Job, *, from_addr: str, base_url: str) -> EmailMessage:
             f"<p><strong>{html.escape(title)}</strong></p><pre>{html.escape(text)}</pre>", subtype="html"
         )
         return message
-    heading = _HEADINGS.get(job.event, job.event)
-    message["Subject"] = f"{heading}: {snapshot.title}"
-    link = routes.task_link(base_url, snapshot.link_id)
-    lines = [snapshot.title, "=" * min(len(snapshot.title), 72), "", f"Status: {heading.lower()}"]
-    rows: list[tuple[str, str]] = []
-    if job.event == "task.cancelled" and snapshot.cancel_reason:
-        lines.append(f"Reason: {snapshot.cancel_reason}")
-    if job.event == "task.completed":
-        for answer in answers(snapshot.steps, snapshot.data):
-            value = answer.text
-            if answer.links:
-                value = "\n".join(answer.links)
-            rows.append((answer.label or answer.name, value))
-        if rows:
-            width = min(max(len(label) for label, _ in rows) + 2, 32)
-            lines += ["", "Answers", "-------"]
-            lines += [f"{(label + ':').ljust(width)} {_indent(value, width + 1)}" for label, value in rows]
+    heading = heading_for(job.event, view.noun)
+    # A cancellation says why; a completion lays out the answers (whatever the subject is now).
+    what = job.event.rpartition(".")[2]
+    reason = view.reason if what == "cancelled" else None
+    rows = view.rows if what == "completed" else ()
+    message["Subject"] = f"{heading}: {view.title}"
+    link = f"{base_url.rstrip('/')}{view.path}"
+    lines = [view.title, "=" * min(len(view.title), 72), "", f"Status: {heading.lower()}"]
+    if reason:
+        lines.append(f"Reason: {reason}")
+    if rows:
+        width = min(max(len(label) for label, _ in rows) + 2, 32)
+        lines += ["", "Answers", "-------"]
+        lines += [f"{(label + ':').ljust(width)} {_indent(value, width + 1)}" for label, value in rows]
     lines += [
         "",
-        f"Open the task: {link}",
+        f"Open the {view.noun}: {link}",
         "",
         "-- ",
-        f"Sent by HPI for {job.event} (task {job.body.get('task_id')}).",
+        f"Sent by HPI for {job.event} ({view.noun} {job.body.get(id_key(view.noun))}).",
     ]
     message.set_content("\n".join(lines) + "\n")
-    message.add_alternative(_html(snapshot.title, heading, snapshot, rows, link, job), subtype="html")
+    message.add_alternative(_html(view.title, view.noun, heading, reason, rows, link), subtype="html")
     return message
 
 
 def _html(
-    title: str, heading: str, snapshot: TaskSnapshot, rows: list[tuple[str, str]], link: str, job: Job
+    title: str, noun: str, heading: str, reason: str | None, rows: tuple[tuple[str, str], ...], link: str
 ) -> str:
     esc = html.escape
     parts = [f"<h2>{esc(title)}</h2>", f"<p>Status: <strong>{esc(heading.lower())}</strong></p>"]
-    if job.event == "task.cancelled" and snapshot.cancel_reason:
-        parts.append(f"<p>Reason: {esc(snapshot.cancel_reason)}</p>")
+    if reason:
+        parts.append(f"<p>Reason: {esc(reason)}</p>")
     if rows:
         cells = "".join(
             f'<tr><th align="left" valign="top" style="padding:4px 12px 4px 0">{esc(label)}</th>'
@@ -119,7 +116,7 @@ def _html(
             for label, value in rows
         )
         parts.append(f"<table>{cells}</table>")
-    parts.append(f'<p><a href="{esc(link, quote=True)}">Open the task</a></p>')
+    parts.append(f'<p><a href="{esc(link, quote=True)}">Open the {esc(noun)}</a></p>')
     return "\n".join(parts)
 
 

@@ -5,7 +5,7 @@
 ``rules`` holds what they share. The names below are the package's public face.
 """
 
-from hpi_app.core.tasks.changes import TASK, TaskSnapshot, event_body, subject
+from hpi_app.core.tasks.changes import TASK, event_body, subject
 from hpi_app.core.tasks.create import CreatedTask, NewTask, create_task
 from hpi_app.core.tasks.queries import (
     STATUSES,
@@ -40,7 +40,6 @@ __all__ = [
     "CreatedTask",
     "NewTask",
     "TaskFilter",
-    "TaskSnapshot",
     "cancel_task",
     "complete_task",
     "count_by_status",

@@ -12,28 +12,35 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from hpi_app import routes
 from hpi_app.core import outbox, timeline
+from hpi_app.core.answers import answers
 from hpi_app.core.events import Change, bus
-from hpi_app.core.subjects import Subject, SubjectType, register
+from hpi_app.core.subjects import Subject, SubjectType, SubjectView, register
 from hpi_app.models import Task, iso, utcnow
 from hpi_app.vocab import FINAL_STATUSES, SinkEvent, TaskStatus
 
 
-@dataclass(frozen=True)
-class TaskSnapshot:
-    """What an email needs of a delivery's task."""
-
-    title: str
-    status: str
-    steps: list[dict[str, Any]]
-    data: dict[str, Any] | None
-    cancel_reason: str | None
-    link_id: str
-
-
-def _describe(session: Session, task_ids: set[str]) -> dict[str, TaskSnapshot]:
+def _describe(session: Session, task_ids: set[str]) -> dict[str, SubjectView]:
+    """What an email shows of each task: title, link, cancel reason, answers (once it has them)."""
     rows = session.exec(select(Task).where(Task.id.in_(task_ids))).all()
-    return {t.id: TaskSnapshot(t.title, t.status, t.steps, t.data, t.cancel_reason, t.link_id) for t in rows}
+    return {
+        t.id: SubjectView(
+            noun="task",
+            title=t.title,
+            path=routes.task_page(t.link_id),
+            reason=t.cancel_reason,
+            rows=_answer_rows(t) if t.data is not None else (),
+        )
+        for t in rows
+    }
+
+
+def _answer_rows(task: Task) -> tuple[tuple[str, str], ...]:
+    shown = []
+    for answer in answers(task.steps, task.data):
+        shown.append((answer.label or answer.name, "\n".join(answer.links) if answer.links else answer.text))
+    return tuple(shown)
 
 
 TASK = register(

@@ -18,7 +18,8 @@ from hpi_app.core.answers import Answer, answers
 from hpi_app.core.errors import DomainError, NotFound
 from hpi_app.core.events import bus
 from hpi_app.core.markdown import render_markdown
-from hpi_app.models import Task, TaskEvent, iso
+from hpi_app.models import Task, iso
+from hpi_app.models import TimelineEntry as TimelineRow
 from hpi_app.pages.task_page import TaskPageState
 from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import TaskStatus
@@ -46,7 +47,7 @@ class TimelineEntry:
     note: str = ""
 
 
-def _timeline(task: Task, events: list[TaskEvent]) -> list[TimelineEntry]:
+def _timeline(task: Task, events: list[TimelineRow]) -> list[TimelineEntry]:
     """The timeline as the page shows it, naming members (sync: reads the store)."""
     names = accounts.member_names(task.org_id, {e.actor for e in events if e.actor})
     out = []
@@ -167,7 +168,7 @@ class TaskDetailState(rx.State):
                 async with self:
                     wait = seconds_to_next_attempt(self.deliveries)
                 change = await changes.get(timeout=wait)
-                if change is None or change.task_id == task_id:
+                if change is None or change.subject == tasks.subject(task_id):
                     async with self:
                         await self._reload()
 

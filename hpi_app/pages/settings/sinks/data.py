@@ -12,7 +12,7 @@ from hpi_app.components.deliveries import DeliveryRow, delivery_rows, sink_targe
 from hpi_app.core import delivery_log, sinks
 from hpi_app.core.sinks.base import SettingField
 from hpi_app.core.sinks.registry import SINK_TYPES, form_fields, sink_type
-from hpi_app.models import OrgSink
+from hpi_app.models import OrgSink, iso
 from hpi_app.vocab import DEFAULT_SINK_EVENTS
 
 LOG_LIMIT = 50
@@ -62,7 +62,7 @@ def _row_of(sink: OrgSink) -> SinkRow:
         events=public["events"],
         enabled=public["enabled"],
         last_status=last.status if last else "",
-        last_at=delivery_log.to_public(records[0])["created_at"] if last else "",
+        last_at=iso(records[0].delivery.created_at) if last else "",
         settings={key: str(value) for key, value in public["config"].items()},
         carries_secret=carries_secret(public["type"]),
     )
