@@ -213,7 +213,7 @@ async def test_racing_cancels_exactly_one_wins_and_writes_once(client, auth):
     [queued] = _rows(Delivery, task_id, event="task.cancelled")  # one outbox row
     assert queued.body["reason"] == reason and queued.body["task_id"] == task_id
     # Announced once, after the commit, naming the timeline row and the queued delivery.
-    assert [(e.task_id, e.status, e.event_id, e.deliveries) for e in announced] == [
+    assert [(e.subject.id, e.status, e.event_id, e.deliveries) for e in announced] == [
         (task_id, "cancelled", event.id, 1)
     ]
 
@@ -253,7 +253,7 @@ async def test_cancelling_an_overdue_task_expires_it_instead(client, auth):
     task = (await client.get(f"/api/v1/tasks/{task_id}", headers=auth)).json()
     assert task["status"] == "expired" and task["cancelled_at"] is None and task["cancel_reason"] is None
     assert [e.kind for e in tasks.timeline(task["org_id"], task_id)] == ["created", "expired"]
-    assert [e.task_id for e in expired] == [task_id]
+    assert [e.subject.id for e in expired] == [task_id]
     assert _rows(Delivery, task_id) == []  # the sink listens for cancelled only
 
 
