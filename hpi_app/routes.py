@@ -11,6 +11,8 @@ LOGIN = "/login"
 SETUP = "/setup"
 TASK_DETAIL = "/tasks/[task_id]"
 TASK_PAGE = "/t/[link_id]"
+PROCESSES = "/processes"
+PROCESS_DETAIL = "/processes/[process_id]"
 SETTINGS_TOKENS = "/settings/tokens"
 SETTINGS_MEMBERS = "/settings/members"
 SETTINGS_SINKS = "/settings/sinks"
@@ -38,6 +40,11 @@ def configured_base() -> str:
 def task_detail(task_id: str) -> str:
     """The dashboard's page for one task."""
     return f"/tasks/{task_id}"
+
+
+def process_detail(process_id: str) -> str:
+    """The page of one process (its steps as a live timeline)."""
+    return f"/processes/{process_id}"
 
 
 def task_page(link_id: str) -> str:

@@ -44,6 +44,26 @@ class Scope(StrEnum):
     PROCESSES_WRITE = "processes:write"
 
 
+class ProcessStatus(StrEnum):
+    """Where a process stands: it runs until an update says it completed or failed."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+FINISHED_PROCESS_STATUSES = frozenset({ProcessStatus.COMPLETED, ProcessStatus.FAILED})
+
+
+class StepStatus(StrEnum):
+    """Where one step of a process stands."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
 class DeliveryStatus(StrEnum):
     """Where a push delivery stands."""
 

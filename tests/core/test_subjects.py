@@ -42,10 +42,13 @@ SINKS = [
 
 @pytest.fixture
 def process_kind() -> Iterator[subjects.SubjectType]:
-    """The process kind, declared for one test."""
+    """A process-shaped kind, declared for one test (the real one, if loaded, comes back after)."""
+    before = subjects.find_subject_type(PROCESS.name)
     subjects.register(PROCESS)
     yield PROCESS
     subjects.unregister(PROCESS.name)
+    if before is not None:
+        subjects.register(before)
 
 
 def _change(org_id: str, process: subjects.Subject, kind: str, actor: str | None = None) -> Change:

@@ -102,6 +102,7 @@ async def list_tasks(
     sort: Literal["newest", "oldest"] = "newest",
     assignee: Annotated[str | None, Query(description="A member id, email, or 'me'")] = None,
     unassigned: bool = False,
+    process_id: Annotated[str | None, Query(max_length=36, description="Only this process's tasks")] = None,
     limit: Annotated[int, Query(ge=1, le=core.MAX_LIST_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
@@ -116,6 +117,7 @@ async def list_tasks(
         sort=sort,
         assignee_id=assignee_id,
         unassigned=unassigned,
+        process_id=process_id or None,
         limit=limit,
         offset=offset,
     )

@@ -18,6 +18,8 @@ from hpi_app.core import idempotency
 from hpi_app.core.errors import Conflict, InvalidInput
 from hpi_app.core.idempotency import IdempotencyRequest, Replay
 from hpi_app.core.principal import Principal
+from hpi_app.core.processes import steps as process_steps
+from hpi_app.core.processes.changes import announce as announce_process_changes
 from hpi_app.core.sinks.registry import prepare_task_sinks
 from hpi_app.core.tasks.changes import publish_change, record_change
 from hpi_app.core.tasks.input import TaskCreate
@@ -101,7 +103,11 @@ def create_task(
         assignee_name=body.assignee_name,
         assignee_phone=body.assignee_phone,
         assignee_email=body.assignee_email,
+        process_id=body.process_id,
+        process_step=body.process_step,
     )
+    process_steps.check_fields(body.process_id, body.process_step)
+    process_news = []
     with session_scope(write=True) as session:
         if idempotency_request is not None:
             replay = idempotency.find_replay(session, principal.org_id, idempotency_request)
@@ -111,6 +117,10 @@ def create_task(
             raise _task_id_taken(task.id)
         if body.assignee_member_id or body.assignee_email:
             vars(task).update(_resolve_assignee(session, principal, body))
+        if body.process_id:
+            process_news = process_steps.join_task(
+                session, principal.org_id, body.process_id, body.process_step, task.id, principal.user_id
+            )
         created = CreatedTask(task, secrets_out)
         try:
             session.connection().execute(_INSERT_TASK, {_TASK_COLUMNS[k]: v for k, v in vars(task).items()})
@@ -122,6 +132,7 @@ def create_task(
             session.rollback()
             return _after_create_race(session, principal, task.id, idempotency_request)
     publish_change(task, "created", recorded)
+    announce_process_changes(process_news)
     return created
 
 

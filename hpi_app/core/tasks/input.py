@@ -35,6 +35,8 @@ class TaskCreate(BaseModel):
     payload: dict[str, Any] | None = None
     metadata: dict[str, str] | None = None
     sinks: list[Sink] = Field(default_factory=list, max_length=20)
+    process_id: str | None = Field(default=None, description="The process this task is a step of")
+    process_step: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("title")
     @classmethod
@@ -44,7 +46,7 @@ class TaskCreate(BaseModel):
             raise ValueError(msg)
         return value
 
-    @field_validator("task_id")
+    @field_validator("task_id", "process_id")
     @classmethod
     def _task_id_uuid(cls, value: str | None) -> str | None:
         if value is None:

@@ -61,6 +61,7 @@ class TaskFilter:
         sort: ``newest`` or ``oldest``.
         assignee_id: Only tasks assigned to this member.
         unassigned: Only tasks with no assignee.
+        process_id: Only the tasks of this process.
         limit: Page size, 1 to 200.
         offset: Rows to skip.
     """
@@ -70,6 +71,7 @@ class TaskFilter:
     sort: str = "newest"
     assignee_id: str | None = None
     unassigned: bool = False
+    process_id: str | None = None
     limit: int = 50
     offset: int = 0
 
@@ -103,6 +105,8 @@ def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:
         conditions.append(Task.assignee_id == flt.assignee_id)
     if flt.unassigned:
         conditions.append(Task.assignee_id.is_(None))
+    if flt.process_id:
+        conditions.append(Task.process_id == flt.process_id)
     order = Task.created_at.desc() if flt.sort == "newest" else Task.created_at.asc()
     with session_scope() as session:
         total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()

@@ -19,6 +19,8 @@ from hpi_app.core import idempotency, timeline
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.events import Change, bus
 from hpi_app.core.idempotency import IdempotencyRequest, Replay
+from hpi_app.core.processes import steps as process_steps
+from hpi_app.core.processes.changes import announce as announce_process_changes
 from hpi_app.core.tasks.changes import TASK, publish_change, record_change, subject
 from hpi_app.core.tasks.create import NewTask, new_task
 from hpi_app.core.tasks.rules import is_overdue, is_task_id, not_pending, task_not_found
@@ -129,8 +131,10 @@ def complete_task(task_id: str, data: Any, *, org_id: str | None = None, actor: 
             {"id": new_id(), "task_id": task.id, "data": cleaned, "submitted_by": actor, "submitted_at": now},
         )
         recorded = record_change(session, task, TaskStatus.COMPLETED, actor)
+        process_news = process_steps.task_completed(session, task)
         session.commit()
     publish_change(task, TaskStatus.COMPLETED, recorded)
+    announce_process_changes(process_news)
     return task
 
 
