@@ -8,6 +8,13 @@ from hpi_app import routes
 from hpi_app.api.app import create_api
 from hpi_app.pages.dashboard import DashboardState, dashboard_page
 from hpi_app.pages.login import LoginState, login_page
+from hpi_app.pages.processes import (
+    ProcessesState,
+    ProcessState,
+    TaskProcessState,
+    process_page,
+    processes_page,
+)
 from hpi_app.pages.settings.account import AccountState, account_page
 from hpi_app.pages.settings.members import MembersState, members_page
 from hpi_app.pages.settings.sinks import SinksState, sinks_page
@@ -32,7 +39,19 @@ app.add_page(
     task_detail_page,
     route=routes.TASK_DETAIL,
     title="Task · HPI",
-    on_load=[SessionState.require_member, TaskDetailState.load],
+    on_load=[SessionState.require_member, TaskDetailState.load, TaskProcessState.load],
+)
+app.add_page(
+    processes_page,
+    route=routes.PROCESSES,
+    title="Processes · HPI",
+    on_load=[SessionState.require_member, ProcessesState.load],
+)
+app.add_page(
+    process_page,
+    route=routes.PROCESS_DETAIL,
+    title="Process · HPI",
+    on_load=[SessionState.require_member, ProcessState.load],
 )
 app.add_page(login_page, route=routes.LOGIN, title="Sign in · HPI", on_load=LoginState.load)
 app.add_page(setup_page, route=routes.SETUP, title="Set up · HPI", on_load=SetupState.load)

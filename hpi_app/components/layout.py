@@ -56,6 +56,7 @@ def navbar() -> rx.Component:
             ),
             rx.hstack(
                 nav_link("Dashboard", routes.DASHBOARD, "layout-list"),
+                nav_link("Processes", routes.PROCESSES, "workflow"),
                 nav_link("Settings", routes.SETTINGS_TOKENS, "settings"),
                 rx.color_mode.button(size="1", variant="ghost", aria_label="Toggle dark mode"),
                 rx.text(

@@ -22,6 +22,7 @@ from hpi_app.core.processes.queries import (
     parse_meta,
     parse_statuses,
     process_name,
+    task_statuses,
     templates,
 )
 from hpi_app.core.processes.rules import MAX_LIST_LIMIT, full_namespace, is_process_id
@@ -54,6 +55,7 @@ __all__ = [
     "process_name",
     "subject",
     "task_completed",
+    "task_statuses",
     "templates",
     "update_process",
 ]

@@ -207,6 +207,15 @@ def templates(org_id: str) -> list[Template]:
     return [Template(template_id, count, last) for template_id, count, last in rows]
 
 
+def task_statuses(org_id: str, task_ids: list[str]) -> dict[str, str]:
+    """The statuses of those of ``task_ids`` that are tasks of ``org_id``."""
+    if not task_ids:
+        return {}
+    with session_scope() as session:
+        rows = session.exec(select(Task.id, Task.status).where(Task.org_id == org_id, Task.id.in_(task_ids)))
+        return dict(rows.all())
+
+
 def process_name(org_id: str, process_id: str) -> str | None:
     """The name of a process of ``org_id``, or None."""
     if not is_process_id(process_id):

@@ -14,6 +14,7 @@ from hpi_app.components.signature import signature_script
 from hpi_app.components.task_form.state import TaskFormState
 from hpi_app.components.task_views import form_body
 from hpi_app.core.answers import Answer
+from hpi_app.pages.processes.task_process import task_process_link
 from hpi_app.pages.task_detail.state import TaskDetailState, TimelineEntry
 from hpi_app.vocab import TaskStatus
 
@@ -135,6 +136,7 @@ def _details() -> rx.Component:
             wrap="wrap",
             spacing="3",
         ),
+        task_process_link(),
         rx.hstack(
             rx.button(
                 rx.icon("copy", size=14),

@@ -1,0 +1,149 @@
+"""The state of a process's page: its steps as a timeline, kept live from the event bus."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import reflex as rx
+
+from hpi_app import routes
+from hpi_app.core import processes
+from hpi_app.core.errors import NotFound
+from hpi_app.core.events import bus
+from hpi_app.models import ProcessStep, iso
+from hpi_app.pages.processes.badges import bare_namespace, percent_of
+from hpi_app.state import SessionState, in_thread
+from hpi_app.vocab import StepStatus
+
+IDLE_RECHECK_SECONDS = 60.0
+
+
+@dataclasses.dataclass
+class StepRow:
+    """One step on the process's timeline."""
+
+    key: str = ""
+    label: str = ""
+    status: str = ""
+    human: bool = False
+    task_id: str = ""
+    task_status: str = ""
+    task_href: str = ""
+    started_at: str = ""
+    completed_at: str = ""
+    duration: str = ""
+    detail: str = ""
+    error: str = ""
+    progress_message: str = ""
+    progress_percent: int = 0
+    has_percent: bool = False
+
+
+def _duration(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    seconds = ms / 1000
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
+def _step_row(step: ProcessStep, task_statuses: dict[str, str]) -> StepRow:
+    return StepRow(
+        key=step.key,
+        label=step.label,
+        status=step.status,
+        human=step.human,
+        task_id=step.task_id or "",
+        task_status=task_statuses.get(step.task_id or "", ""),
+        task_href=routes.task_detail(step.task_id) if step.task_id else "",
+        started_at=iso(step.started_at) or "",
+        completed_at=iso(step.completed_at) or "",
+        duration=_duration(step.duration_ms),
+        detail=step.detail or "",
+        error=step.error or "",
+        progress_message=step.progress_message or "",
+        progress_percent=round(step.progress_percent or 0),
+        has_percent=step.progress_percent is not None,
+    )
+
+
+@dataclasses.dataclass
+class _Shown:
+    view: processes.ProcessView
+    steps: list[StepRow]
+
+
+def _read(org_id: str, process_id: str) -> _Shown:
+    """Reads the process, its steps and its tasks' statuses (sync: run it in a thread)."""
+    view = processes.get_process(org_id, process_id)
+    statuses = processes.task_statuses(org_id, [s.task_id for s in view.steps if s.task_id])
+    return _Shown(view, [_step_row(s, statuses) for s in view.steps])
+
+
+class ProcessState(rx.State):
+    """The process shown on its page."""
+
+    found: bool = True
+    loaded: bool = False
+    process_id_shown: str = ""
+    name: str = ""
+    namespace: str = ""
+    description: str = ""
+    status: str = ""
+    started_at: str = ""
+    completed_at: str = ""
+    error: str = ""
+    summary: str = ""
+    done: int = 0
+    total: int = 0
+    percent: int = 0
+    steps: list[StepRow] = []
+    _org_id: str = ""
+    _task_ids: list[str] = []
+
+    async def _reload(self) -> None:
+        try:
+            shown = await in_thread(_read, self._org_id, str(self.process_id or ""))  # the route's variable
+        except NotFound:
+            self.found, self.loaded = False, True
+            return
+        p = shown.view.process
+        self.found = True
+        self.process_id_shown = p.id
+        self.name, self.status = p.name, p.status
+        self.namespace = bare_namespace(p.org_id, p.namespace)
+        self.description = p.description or ""
+        self.started_at, self.completed_at = iso(p.started_at) or "", iso(p.completed_at) or ""
+        self.error, self.summary = p.error or "", p.summary or ""
+        self.steps = shown.steps
+        self.total = len(shown.steps)
+        self.done = sum(1 for s in shown.steps if s.status == StepStatus.COMPLETED)
+        self.percent = percent_of(self.done, self.total)
+        self._task_ids = [s.task_id for s in shown.steps if s.task_id]
+        self.loaded = True
+
+    @rx.event
+    async def load(self):
+        """on_load: read the process, then follow its changes and its tasks'."""
+        session = await self.get_state(SessionState)
+        if not session.user_id:
+            return None
+        self._org_id = session.org_id
+        self.loaded = False
+        await self._reload()
+        return ProcessState.watch if self.found else None
+
+    @rx.event(background=True)
+    async def watch(self):
+        """Refresh when the process or one of its steps' tasks changes (cancelled with the on_load chain)."""
+        async with self:
+            org_id, process_id = self._org_id, self.process_id_shown
+        about = processes.subject(process_id)
+        async with bus.subscribe(org_id) as changes:
+            while True:
+                change = await changes.get(timeout=IDLE_RECHECK_SECONDS)
+                async with self:
+                    if change is None or change.subject == about or change.subject.id in self._task_ids:
+                        await self._reload()
