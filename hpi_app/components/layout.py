@@ -10,12 +10,17 @@ from hpi_app.state import SessionState
 
 
 def nav_link(label: str, href: str, icon: str) -> rx.Component:
-    """A link in the top navigation."""
+    """A link in the top navigation (its icon only on a phone, where the labels don't fit)."""
     return rx.link(
         rx.hstack(
-            rx.icon(icon, size=16), rx.text(label, size="2", weight="medium"), spacing="2", align="center"
+            rx.icon(icon, size=16),
+            rx.text(label, size="2", weight="medium", display=["none", "block"]),
+            spacing="2",
+            align="center",
         ),
         href=href,
+        aria_label=label,
+        title=label,
         underline="none",
         color_scheme="gray",
         high_contrast=True,
