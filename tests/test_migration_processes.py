@@ -1,0 +1,78 @@
+"""Migration 0006 (processes) keeps every existing task, and its downgrade gives them back unchanged."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import inspect, text
+
+from alembic import command
+from hpi_app import db
+from hpi_app.migrations import alembic_config
+from tests.test_migrations import NOW, TASKS, empty_store  # noqa: F401 (the fixture)
+
+
+def _fill_0004(conn) -> None:
+    conn.execute(
+        text("INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', :t)"), {"t": NOW}
+    )
+    for n, task_id in enumerate(TASKS):
+        conn.execute(
+            text(
+                "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp) "
+                "VALUES (:id, 'org-1', :title, :steps, 'pending', :t, :link, false)"
+            ),
+            {
+                "id": task_id,
+                "title": f"Task {n}",
+                "steps": json.dumps([{"id": "s"}]),
+                "t": NOW,
+                "link": f"link-{n}",
+            },
+        )
+
+
+def _tasks(conn) -> list[tuple]:
+    return [
+        tuple(r)
+        for r in conn.execute(text("SELECT id, org_id, title, status, link_id FROM tasks ORDER BY id"))
+    ]
+
+
+def test_processes_migration_keeps_tasks_and_adds_their_process_columns(empty_store):  # noqa: F811
+    cfg = alembic_config()
+    command.upgrade(cfg, "0004")
+    with db.get_engine().begin() as conn:
+        _fill_0004(conn)
+        before = _tasks(conn)
+
+    command.upgrade(cfg, "0006")
+    with db.get_engine().begin() as conn:
+        assert _tasks(conn) == before
+        assert conn.execute(text("SELECT process_id, process_step FROM tasks")).all() == [(None, None)] * 2
+        conn.execute(
+            text(
+                "INSERT INTO processes (id, org_id, namespace, name, status, started_at, updated_at) "
+                "VALUES ('p-1', 'org-1', 'org-1.ops', 'P', 'running', :t, :t)"
+            ),
+            {"t": NOW},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO process_steps (process_id, key, label, human, position, status) "
+                "VALUES ('p-1', 'approve', 'Approve', true, 0, 'pending')"
+            )
+        )
+        conn.execute(
+            text("UPDATE tasks SET process_id = 'p-1', process_step = 'approve' WHERE id = :id"),
+            {"id": TASKS[0]},
+        )
+    indexes = {i["name"] for i in inspect(db.get_engine()).get_indexes("tasks")}
+    assert "ix_tasks_process_id" in indexes
+
+    command.downgrade(cfg, "0004")
+    with db.get_engine().connect() as conn:
+        assert _tasks(conn) == before
+    tables = set(inspect(db.get_engine()).get_table_names())
+    assert not {"processes", "process_steps"} & tables
+    assert "process_id" not in {c["name"] for c in inspect(db.get_engine()).get_columns("tasks")}
