@@ -1,4 +1,4 @@
-"""POST /tasks/{id}/complete and /notify, GET /tasks/templates: answers, refusals, races, nothing written on error."""
+"""POST /tasks/{id}/complete and /notify, GET /tasks/templates: answers, refusals, races, no stray writes."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ async def test_complete_submit_and_cancel_race_exactly_one_wins(client, auth, ad
         )
         api_cancel = client.post(f"/api/v1/tasks/{task_id}/cancel", json={"reason": "race"}, headers=auth)
 
-        def browser_submit() -> str:
+        def browser_submit(task_id: str = task_id) -> str:
             try:
                 tasks.complete_task(task_id, {"decision": "Reject", "comments": "browser"}, actor="a@b.test")
             except Conflict:
