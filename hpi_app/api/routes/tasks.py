@@ -175,7 +175,12 @@ async def list_tasks(
 
 
 # Declared before /{task_id}: "templates" is a path, not a task id.
-@router.get("/templates", response_model=TemplateList, responses=_errors, summary="List task templates")
+@router.get(
+    "/templates",
+    response_model=TemplateList,
+    responses={code: _errors[code] for code in (401, 403)},
+    summary="List task templates",
+)
 async def list_templates(principal: CanRead) -> dict:
     """The distinct ``template_id``s of the organisation's tasks, with how many tasks and when last used."""
     return templates_public(await in_thread(core.templates, principal.org_id))
