@@ -91,6 +91,7 @@ class Task(SQLModel, table=True):
     __table_args__ = (
         Index("ix_tasks_org_status_created", "org_id", "status", "created_at"),
         Index("ix_tasks_status_expires", "status", "expires_at"),
+        Index("ix_tasks_org_template", "org_id", "template_id"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -115,6 +116,7 @@ class Task(SQLModel, table=True):
     assignee_name: str | None = Field(default=None, max_length=200)
     assignee_phone: str | None = Field(default=None, max_length=50)
     correlation_key: str | None = Field(default=None, max_length=200, index=True)
+    template_id: str | None = Field(default=None, max_length=100)
     link_id: str = Field(max_length=64, unique=True)
     requires_otp: bool = False
     expires_at: datetime | None = None

@@ -24,12 +24,18 @@ FINAL_STATUSES = frozenset(DONE_STATUSES)
 
 
 class SinkEvent(StrEnum):
-    """The task events a sink can listen for (``events`` of a sink)."""
+    """The task events a sink can listen for (``events`` of a sink).
+
+    ``reminded`` / ``escalated`` are the ``POST /tasks/{id}/notify`` reminders; like ``created``
+    and ``expired`` a sink gets them only when it lists them.
+    """
 
     CREATED = "created"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    REMINDED = "reminded"
+    ESCALATED = "escalated"
 
 
 DEFAULT_SINK_EVENTS: tuple[SinkEvent, ...] = (SinkEvent.COMPLETED, SinkEvent.CANCELLED)

@@ -1,4 +1,4 @@
-"""Migrations carry existing data over: the subject timeline and outbox (0004) from a store with history."""
+"""Migrations carry existing data over: the subject timeline and outbox (0004), task template ids (0005)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from alembic import command
 from hpi_app import db
-from hpi_app.core import timeline
+from hpi_app.core import tasks, timeline
 from hpi_app.core.subjects import Subject
 from hpi_app.migrations import alembic_config
 from tests.conftest import BACKENDS, postgres_database
@@ -128,3 +128,25 @@ def test_subjects_migration_keeps_every_timeline_entry_and_delivery(empty_store)
 
 def _json(value):
     return json.loads(value) if isinstance(value, str) else value
+
+
+def test_task_fields_migration_keeps_the_tasks(empty_store):
+    cfg = alembic_config()
+    command.upgrade(cfg, "0003")
+    with db.get_engine().begin() as conn:
+        _fill_0003(conn)
+    command.upgrade(cfg, "0004")
+    with db.get_engine().connect() as conn:
+        before = conn.execute(text("SELECT id, title, link_id, status FROM tasks ORDER BY id")).all()
+    command.upgrade(cfg, "0005")
+    with db.get_engine().begin() as conn:
+        after = conn.execute(
+            text("SELECT id, title, link_id, status, template_id FROM tasks ORDER BY id")
+        ).all()
+        conn.execute(text("UPDATE tasks SET template_id = 'deploy' WHERE id = :id"), {"id": TASKS[0]})
+    assert [tuple(r) for r in after] == [(*r, None) for r in before]
+    assert [(t.template_id, t.count) for t in tasks.templates("org-1")] == [("deploy", 1)]
+    command.downgrade(cfg, "0004")
+    with db.get_engine().connect() as conn:
+        back = conn.execute(text("SELECT id, title, link_id, status FROM tasks ORDER BY id")).all()
+    assert back == before

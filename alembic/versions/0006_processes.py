@@ -1,7 +1,7 @@
 """processes: processes and their steps, and the task columns that tie a task to a step
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 10:00:00
 
 ``processes`` holds one row per process (its namespace stored as ``<org_id>.<namespace>``),
@@ -17,7 +17,7 @@ from alembic import op
 
 
 revision: str = "0006"
-down_revision: str | None = "0004"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -16,7 +16,9 @@ from hpi_app.core.errors import (
     NotFound,
     PermissionDenied,
     TooLarge,
+    TooManyRequests,
     Unauthenticated,
+    Unavailable,
 )
 from hpi_app.validation import request_error_details
 
@@ -29,6 +31,8 @@ STATUS_OF = {
     NotFound: 404,
     Conflict: 409,
     TooLarge: 413,
+    TooManyRequests: 429,
+    Unavailable: 503,
 }
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
@@ -39,6 +43,8 @@ def error_response(
     """A JSON error answer: ``{error, code, details}`` plus any ``extra`` keys."""
     body = {**(extra or {}), "error": error, "code": code, "details": details or []}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429 and "retry_after" in body:
+        headers = {"Retry-After": str(body["retry_after"])}
     return JSONResponse(body, status_code=status, headers=headers)
 
 

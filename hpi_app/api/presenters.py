@@ -8,21 +8,23 @@ from hpi_app import routes
 from hpi_app.core.delivery_log import DeliveryRecord
 from hpi_app.core.outbox import public_sink
 from hpi_app.core.subjects import id_key
-from hpi_app.core.tasks import CancelledTask, CreatedTask
+from hpi_app.core.tasks import CancelledTask, CreatedTask, Notified, TemplateUse
 from hpi_app.models import DeliveryAttempt, iso
 from hpi_app.vocab import DeliveryStatus
 
 
-def task_public(task: Any, base_url: str) -> dict[str, Any]:
-    """The task object of the API."""
+def task_public(task: Any, base_url: str, *, include_definition: bool = False) -> dict[str, Any]:
+    """The task object of the API; its definition (``steps``, ``instructions_mdsvex``) only if asked for."""
     finished = task.completed_at or task.cancelled_at or task.expired_at
     duration_ms = int((finished - task.created_at).total_seconds() * 1000) if finished else None
+    definition = (
+        {"instructions_mdsvex": task.instructions_mdsvex, "steps": task.steps} if include_definition else {}
+    )
     return {
         "task_id": task.id,
         "org_id": task.org_id,
         "title": task.title,
-        "instructions_mdsvex": task.instructions_mdsvex,
-        "steps": task.steps,
+        **definition,
         "status": task.status,
         "created_at": iso(task.created_at),
         "completed_at": iso(task.completed_at),
@@ -36,6 +38,10 @@ def task_public(task: Any, base_url: str) -> dict[str, Any]:
         "assignee_type": task.assignee_type,
         "created_by": task.created_by,
         "correlation_key": task.correlation_key,
+        "corr_id": task.correlation_key,
+        "template_id": task.template_id,
+        "process_id": task.process_id,
+        "process_step": task.process_step,
         "link_id": task.link_id,
         "url": routes.task_link(base_url, task.link_id),
         "requires_otp": task.requires_otp,
@@ -64,6 +70,21 @@ def task_created(created: CreatedTask, base_url: str) -> dict[str, Any]:
 def task_cancelled(cancelled: CancelledTask) -> dict[str, Any]:
     """The answer to a cancelled task."""
     return {"task_id": cancelled.task.id, "status": cancelled.task.status}
+
+
+def task_notified(notified: Notified) -> dict[str, Any]:
+    """The answer to a reminder: the task and who was emailed."""
+    return {"task_id": notified.task_id, "notified": notified.notified}
+
+
+def templates_public(uses: list[TemplateUse]) -> dict[str, Any]:
+    """The organisation's task templates: each ``template_id``, how many tasks, the newest's time."""
+    return {
+        "templates": [
+            {"template_id": use.template_id, "count": use.count, "last_used_at": iso(use.last_used_at)}
+            for use in uses
+        ]
+    }
 
 
 def attempt_public(attempt: DeliveryAttempt) -> dict[str, Any]:

@@ -17,6 +17,37 @@ class CancelRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=2000)
 
 
+class CompleteRequest(BaseModel):
+    """The body of ``POST /api/v1/tasks/{task_id}/complete`` (no body at all means ``{}``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    data: dict[str, Any] | None = Field(
+        default=None, description="The answers, keyed by field name; validated like a browser submission"
+    )
+
+
+class TaskNotified(BaseModel):
+    """The answer to ``POST /api/v1/tasks/{task_id}/notify``."""
+
+    task_id: str
+    notified: list[str] = Field(description="The addresses emailed")
+
+
+class TemplateUse(BaseModel):
+    """One ``template_id`` of the organisation's tasks."""
+
+    template_id: str
+    count: int
+    last_used_at: str
+
+
+class TemplateList(BaseModel):
+    """The organisation's distinct task ``template_id``s, most recently used first."""
+
+    templates: list[TemplateUse]
+
+
 class TaskCreated(BaseModel):
     """The answer to a created task."""
 
@@ -35,8 +66,8 @@ class TaskPublic(BaseModel):
     task_id: str
     org_id: str
     title: str
-    instructions_mdsvex: str | None
-    steps: list[dict[str, Any]]
+    instructions_mdsvex: str | None = Field(default=None, description="Only with include_definition=true")
+    steps: list[dict[str, Any]] | None = Field(default=None, description="Only with include_definition=true")
     status: TaskStatus
     created_at: str
     completed_at: str | None
@@ -50,6 +81,10 @@ class TaskPublic(BaseModel):
     assignee_type: Literal["member", "external"] | None
     created_by: str | None
     correlation_key: str | None
+    corr_id: str | None = Field(description="The same as correlation_key")
+    template_id: str | None
+    process_id: str | None = Field(default=None, description="The process this task is a step of")
+    process_step: str | None = Field(default=None, description="The step of that process")
     link_id: str
     url: str
     requires_otp: bool

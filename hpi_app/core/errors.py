@@ -64,3 +64,15 @@ class TooLarge(DomainError):
     """A body or file over the configured limit."""
 
     default_code = "payload_too_large"
+
+
+class TooManyRequests(DomainError):
+    """Asked again too soon; ``extra["retry_after"]`` says how many seconds to wait."""
+
+    default_code = "rate_limited"
+
+
+class Unavailable(DomainError):
+    """A service the request needs (the mail server) failed; trying again later may work."""
+
+    default_code = "unavailable"

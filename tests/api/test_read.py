@@ -18,7 +18,7 @@ async def test_get_returns_the_task_object(client, auth, admin):
     task_id = await _create(
         client, auth, corr_id="deploy-7", payload={"sha": "abc"}, metadata={"env": "prod"}
     )
-    task = (await client.get(f"/api/v1/tasks/{task_id}", headers=auth)).json()
+    task = (await client.get(f"/api/v1/tasks/{task_id}?include_definition=true", headers=auth)).json()
     expected_keys = {
         "task_id",
         "org_id",
@@ -38,6 +38,8 @@ async def test_get_returns_the_task_object(client, auth, admin):
         "assignee_type",
         "created_by",
         "correlation_key",
+        "corr_id",
+        "template_id",
         "link_id",
         "url",
         "requires_otp",
@@ -48,12 +50,15 @@ async def test_get_returns_the_task_object(client, auth, admin):
     assert set(task) == expected_keys
     assert task["status"] == "pending"
     assert task["data"] is None
-    assert task["correlation_key"] == "deploy-7"
+    assert task["correlation_key"] == task["corr_id"] == "deploy-7"
     assert task["payload"] == {"sha": "abc"}
     assert task["metadata"] == {"env": "prod"}
     assert task["created_by"] == admin.id
     assert task["org_id"] == admin.org_id
     assert task["steps"][0]["blocks"][1]["field"]["name"] == "decision"
+    # Without include_definition (HPI's default) the definition is left out, not null.
+    plain = (await client.get(f"/api/v1/tasks/{task_id}", headers=auth)).json()
+    assert set(plain) == expected_keys - {"steps", "instructions_mdsvex"}
 
 
 async def test_get_after_completion_has_data(client, auth):

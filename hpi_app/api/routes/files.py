@@ -1,11 +1,22 @@
-"""``/api/v1/files``: upload, and download by token or by the link of a task that uses the file."""
+"""``/api/v1/files``: upload, and download by token or by the link of a task that uses the file.
+
+The official SDK's ``upload_file`` sends a multipart body still labelled
+``Content-Type: application/json`` (SPEC §9). ``SniffedMultipartRoute`` reads the body's first
+line: ``--<boundary>`` there makes it a multipart body with that boundary, and the header is set
+to say so before the form is parsed. Any other body stays as it came, and a body that is not a
+file upload is refused like one with no file (400 naming ``file``).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
+from fastapi.routing import APIRoute
+from starlette.types import Message
 
 from hpi_app import routes
 from hpi_app.api.deps import BaseUrl, CanCreate, bearer_token, in_thread
@@ -14,10 +25,65 @@ from hpi_app.core import files as core
 from hpi_app.core.errors import NotFound
 from hpi_app.core.tokens import authenticate_token
 
-router = APIRouter(prefix="/files", tags=["files"])
+# RFC 2046: a boundary is 1 to 70 of these characters, not ending in a space.
+_FIRST_LINE = re.compile(rb"--([0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?])\r\n")
+_SNIFF_BYTES = 80
 
 
-@router.post(
+def multipart_boundary(first_bytes: bytes) -> str | None:
+    """The boundary of a multipart body that begins with ``first_bytes``, or None if it is not one."""
+    match = _FIRST_LINE.match(first_bytes)
+    return match.group(1).decode("ascii") if match else None
+
+
+class SniffedMultipartRoute(APIRoute):
+    """A route that recognises a multipart body by its first line, whatever its ``Content-Type`` says."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """The route's handler, behind a look at the first bytes of a mislabelled body."""
+        handler = super().get_route_handler()
+
+        async def sniffing_handler(request: Request) -> Response:
+            ctype = request.headers.get("content-type", "")
+            if ctype.split(";")[0].strip().lower() == "multipart/form-data":
+                return await handler(request)
+            return await handler(await _relabelled(request))
+
+        return sniffing_handler
+
+
+async def _relabelled(request: Request) -> Request:
+    """``request`` with its first body bytes read and replayed; labelled multipart if they say so."""
+    held: list[Message] = []
+    seen = b""
+    while len(seen) < _SNIFF_BYTES:
+        message = await request.receive()
+        held.append(message)
+        if message["type"] != "http.request":
+            break
+        seen += message.get("body", b"")
+        if b"\r\n" in seen or not message.get("more_body", False):
+            break
+    boundary = multipart_boundary(seen)
+    scope = request.scope
+    if boundary is not None:
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]
+        headers.append((b"content-type", f"multipart/form-data; boundary={boundary}".encode()))
+        scope = {**scope, "headers": headers}
+
+    async def replay() -> Message:
+        return held.pop(0) if held else await request.receive()
+
+    return Request(scope, replay)
+
+
+# Uploads take the sniffing route; downloads (GET, no body) stay plain.
+_uploads = APIRouter(prefix="/files", tags=["files"], route_class=SniffedMultipartRoute)
+_downloads = APIRouter(prefix="/files", tags=["files"])
+router = APIRouter()
+
+
+@_uploads.post(
     "",
     status_code=201,
     responses={
@@ -27,6 +93,10 @@ router = APIRouter(prefix="/files", tags=["files"])
         413: {"model": ErrorBody},
     },
     summary="Upload a file",
+    description=(
+        "Multipart `file` (+ `folder`). A multipart body labelled `Content-Type: application/json` "
+        "(as the official SDK sends it) is recognised by its first line, `--<boundary>`."
+    ),
 )
 async def upload_file(
     principal: CanCreate,
@@ -53,7 +123,7 @@ async def upload_file(
     }
 
 
-@router.get(
+@_downloads.get(
     "/{key:path}",
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
     summary="Download a file",
@@ -81,3 +151,7 @@ async def download_file(
         content_disposition_type=disposition,
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
     )
+
+
+router.include_router(_uploads)
+router.include_router(_downloads)

@@ -1,4 +1,4 @@
-"""``/api/v1/tasks``: create, list, get, wait, cancel."""
+"""``/api/v1/tasks``: create, list, templates, get, wait, cancel, complete, notify."""
 
 from __future__ import annotations
 
@@ -14,8 +14,17 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from hpi_app.api.deps import BaseUrl, CanCreate, CanRead, in_thread
-from hpi_app.api.presenters import task_cancelled, task_created, task_public
-from hpi_app.api.schemas import CancelRequest, ErrorBody, TaskCreated, TaskList, TaskPublic
+from hpi_app.api.presenters import task_cancelled, task_created, task_notified, task_public, templates_public
+from hpi_app.api.schemas import (
+    CancelRequest,
+    CompleteRequest,
+    ErrorBody,
+    TaskCreated,
+    TaskList,
+    TaskNotified,
+    TaskPublic,
+    TemplateList,
+)
 from hpi_app.config import settings
 from hpi_app.core import tasks as core
 from hpi_app.core.errors import InvalidInput
@@ -36,6 +45,8 @@ _errors = {
     403: {"model": ErrorBody, "description": "The token lacks the scope this route needs"},
     404: {"model": ErrorBody, "description": "No such task in this organisation"},
 }
+_not_pending = {409: {"model": ErrorBody, "description": "The task is not pending"}}
+_DEFINITION = Query(description="Include the task's steps and instructions_mdsvex (left out by default)")
 
 
 async def _json_body(request: Request) -> object:
@@ -64,6 +75,10 @@ def _replayed(replay: Replay) -> JSONResponse:
     response_model=TaskCreated,
     responses={
         **_errors,
+        403: {
+            "model": ErrorBody,
+            "description": "The token lacks tasks:create, or org_id names another organisation",
+        },
         409: {
             "model": ErrorBody,
             "description": "task_id taken, or Idempotency-Key reused with another body",
@@ -91,8 +106,26 @@ async def create_task(
     return JSONResponse(present(created), status_code=201)
 
 
-@router.get("", response_model=TaskList, responses=_errors, summary="List tasks")
+@router.get(
+    "",
+    response_model=TaskList,
+    response_model_exclude_unset=True,
+    responses=_errors,
+    summary="List tasks",
+    openapi_extra={
+        "parameters": [
+            {
+                "name": "meta.<key>",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Only tasks whose metadata has <key> equal to this value (several are ANDed)",
+            }
+        ]
+    },
+)
 async def list_tasks(
+    request: Request,
     principal: CanRead,
     base: BaseUrl,
     status: Annotated[
@@ -103,10 +136,20 @@ async def list_tasks(
     assignee: Annotated[str | None, Query(description="A member id, email, or 'me'")] = None,
     unassigned: bool = False,
     process_id: Annotated[str | None, Query(max_length=36, description="Only this process's tasks")] = None,
+    correlation_key: Annotated[str | None, Query(max_length=200, description="= corr_id")] = None,
+    corr_id: Annotated[str | None, Query(max_length=200, description="= correlation_key")] = None,
+    template_id: Annotated[str | None, Query(max_length=100)] = None,
+    include_definition: Annotated[bool, _DEFINITION] = False,
     limit: Annotated[int, Query(ge=1, le=core.MAX_LIST_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict:
     """Tasks of the token's organisation, filtered and paged."""
+    if correlation_key is not None and corr_id is not None and correlation_key != corr_id:
+        raise InvalidInput(
+            "correlation_key and corr_id are the same filter: give one.",
+            details=[{"field": "correlation_key", "message": "differs from corr_id"}],
+        )
+    meta = core.parse_meta_filters(request.query_params.multi_items())
     assignee_id = None
     if assignee:
         assignee_id = await in_thread(core.resolve_member, principal.org_id, assignee, principal)
@@ -118,23 +161,46 @@ async def list_tasks(
         assignee_id=assignee_id,
         unassigned=unassigned,
         process_id=process_id or None,
+        correlation_key=correlation_key if correlation_key is not None else corr_id,
+        template_id=template_id,
+        meta=meta,
         limit=limit,
         offset=offset,
     )
     rows, total = await in_thread(core.list_tasks, principal.org_id, flt)
     return {
-        "tasks": [task_public(task, base) for task in rows],
+        "tasks": [task_public(task, base, include_definition=include_definition) for task in rows],
         "total": total,
         "limit": limit,
         "offset": offset,
     }
 
 
-@router.get("/{task_id}", response_model=TaskPublic, responses=_errors, summary="Get a task")
-async def get_task(task_id: str, principal: CanRead, base: BaseUrl) -> dict:
+# Declared before /{task_id}: "templates" is a path, not a task id.
+@router.get(
+    "/templates",
+    response_model=TemplateList,
+    responses={code: _errors[code] for code in (401, 403)},
+    summary="List task templates",
+)
+async def list_templates(principal: CanRead) -> dict:
+    """The distinct ``template_id``s of the organisation's tasks, with how many tasks and when last used."""
+    return templates_public(await in_thread(core.templates, principal.org_id))
+
+
+@router.get(
+    "/{task_id}",
+    response_model=TaskPublic,
+    response_model_exclude_unset=True,
+    responses=_errors,
+    summary="Get a task",
+)
+async def get_task(
+    task_id: str, principal: CanRead, base: BaseUrl, include_definition: Annotated[bool, _DEFINITION] = False
+) -> dict:
     """One task, with ``data`` once it is completed."""
     task = await in_thread(core.get_task, principal.org_id, task_id)
-    return task_public(task, base)
+    return task_public(task, base, include_definition=include_definition)
 
 
 def _parse_timeout(raw: str | None) -> float:
@@ -169,6 +235,7 @@ async def wait_task(
     timeout: Annotated[
         str | None, Query(description="Seconds to hold the request, 0 to 300 (default 300)")
     ] = None,
+    include_definition: Annotated[bool, _DEFINITION] = False,
 ) -> JSONResponse:
     """Answer as soon as the task is completed, cancelled or expired; 408 after ``timeout``."""
     seconds = _parse_timeout(timeout)
@@ -187,7 +254,7 @@ async def wait_task(
             await waiter.wait(pause)
             status, expires_at, done = await _wait_state(principal.org_id, task_id)
     if done is not None:
-        return JSONResponse(task_public(done, base))
+        return JSONResponse(task_public(done, base, include_definition=include_definition))
     return JSONResponse(
         {
             "task_id": task_id,
@@ -211,7 +278,7 @@ async def _wait_state(org_id: str, task_id: str) -> tuple[str, datetime | None, 
 
 @router.post(
     "/{task_id}/cancel",
-    responses={**_errors, 409: {"model": ErrorBody, "description": "The task is not pending"}},
+    responses={**_errors, **_not_pending},
     summary="Cancel a pending task",
 )
 async def cancel_task(
@@ -231,3 +298,68 @@ async def cancel_task(
     if cancelled.replay is not None:
         return _replayed(cancelled.replay)
     return JSONResponse(task_cancelled(cancelled))
+
+
+@router.post(
+    "/{task_id}/complete",
+    response_model=TaskPublic,
+    response_model_exclude_unset=True,
+    responses={
+        **_errors,
+        400: {
+            "model": ErrorBody,
+            "description": "The answers break the spec; `details` names each `data.<field>`",
+        },
+        **_not_pending,
+    },
+    summary="Complete a pending task",
+)
+async def complete_task(
+    task_id: str,
+    principal: CanCreate,
+    base: BaseUrl,
+    body: Annotated[CompleteRequest | None, Body()] = None,
+) -> dict:
+    """Submit the answers as the token's user, validated exactly like a browser submission.
+
+    No body at all means ``{}`` (a task with no required fields). Exactly one of racing
+    completions, browser submissions and cancels wins; sinks fire as for a browser submission.
+    """
+    data = body.data if body is not None and body.data is not None else {}
+    task = await in_thread(
+        core.complete_task, task_id, data, org_id=principal.org_id, actor=principal.user_id
+    )
+    return task_public(task, base)
+
+
+@router.post(
+    "/{task_id}/notify",
+    response_model=TaskNotified,
+    responses={
+        **_errors,
+        409: {"model": ErrorBody, "description": "The task is not pending, or has no assignee to remind"},
+        429: {
+            "model": ErrorBody,
+            "description": "A reminder went out less than 60 s ago; `Retry-After` says when to try again",
+        },
+        503: {"model": ErrorBody, "description": "Not one email could be sent"},
+    },
+    summary="Remind the assignee of a pending task",
+)
+async def notify_task(
+    task_id: str,
+    principal: CanCreate,
+    base: BaseUrl,
+    escalate: Annotated[
+        bool, Query(description="Also email the task's creator and the organisation's admins")
+    ] = False,
+) -> dict:
+    """Email the assignee the task's link (an external one then confirms a one-time code on the page).
+
+    Recorded on the timeline as ``reminded`` / ``escalated`` (``task.reminded`` / ``task.escalated``
+    in the event streams and to sinks that list them); one reminder per task per 60 s.
+    """
+    notified = await in_thread(
+        core.notify_task, principal.org_id, task_id, base, escalate=escalate, actor=principal.user_id
+    )
+    return task_notified(notified)

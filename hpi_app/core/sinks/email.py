@@ -22,7 +22,13 @@ from hpi_app.core.subjects import SubjectView, id_key
 # SMTP runs in a thread with its own per-operation timeout; allow the whole exchange a few of them.
 EMAIL_TIMEOUT_FACTOR = 3
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_HEADINGS = {"completed": "Completed", "cancelled": "Cancelled", "expired": "Expired"}
+_HEADINGS = {
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "expired": "Expired",
+    "reminded": "Reminder sent",
+    "escalated": "Escalated",
+}
 
 
 class EmailSink(SinkSettings):

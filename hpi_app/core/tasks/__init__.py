@@ -2,20 +2,25 @@
 
 ``create`` makes tasks, ``transitions`` finishes them (each exactly once), ``queries`` reads them,
 ``changes`` records and announces every change (timeline, outbox, bus) for the ``task`` subject,
-``rules`` holds what they share. The names below are the package's public face.
+``rules`` holds what they share, ``notify`` reminds people of a pending task. The names below are
+the package's public face.
 """
 
 from hpi_app.core.tasks.changes import TASK, event_body, subject
 from hpi_app.core.tasks.create import CreatedTask, NewTask, create_task
+from hpi_app.core.tasks.notify import NOTIFY_COOLDOWN, Notified, notify_task, reminder_message
 from hpi_app.core.tasks.queries import (
     STATUSES,
     TaskFilter,
+    TemplateUse,
     count_by_status,
     get_task,
     get_task_by_link,
     list_tasks,
+    parse_meta_filters,
     parse_statuses,
     resolve_member,
+    templates,
     timeline,
     titles,
 )
@@ -34,12 +39,15 @@ from hpi_app.vocab import DONE_STATUSES
 __all__ = [
     "DONE_STATUSES",
     "MAX_LIST_LIMIT",
+    "NOTIFY_COOLDOWN",
     "STATUSES",
     "TASK",
     "CancelledTask",
     "CreatedTask",
     "NewTask",
+    "Notified",
     "TaskFilter",
+    "TemplateUse",
     "cancel_task",
     "complete_task",
     "count_by_status",
@@ -54,11 +62,15 @@ __all__ = [
     "list_tasks",
     "next_expiry",
     "not_pending",
+    "notify_task",
+    "parse_meta_filters",
     "parse_statuses",
     "record_opened",
+    "reminder_message",
     "resolve_member",
     "subject",
     "task_not_found",
+    "templates",
     "timeline",
     "titles",
 ]

@@ -46,8 +46,8 @@ def _answer_rows(task: Task) -> tuple[tuple[str, str], ...]:
 TASK = register(
     SubjectType(
         name="task",
-        # The one-time-code steps stay on the timeline only.
-        streamed=frozenset({"created", "opened", *FINAL_STATUSES}),
+        # The one-time-code steps stay on the timeline only; reminders are streamed.
+        streamed=frozenset({"created", "opened", SinkEvent.REMINDED, SinkEvent.ESCALATED, *FINAL_STATUSES}),
         final={status: status for status in FINAL_STATUSES},
         open_status=TaskStatus.PENDING,
         sink_events={event: event for event in SinkEvent},

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from hpi_app.core import idempotency
-from hpi_app.core.errors import Conflict, InvalidInput
+from hpi_app.core.errors import Conflict, InvalidInput, PermissionDenied
 from hpi_app.core.idempotency import IdempotencyRequest, Replay
 from hpi_app.core.principal import Principal
 from hpi_app.core.processes import steps as process_steps
@@ -83,6 +83,13 @@ def create_task(
     Returns:
         The created task, or the first answer replayed for a repeated key.
     """
+    if body.org_id is not None and body.org_id != principal.org_id:
+        raise PermissionDenied(
+            "This token belongs to another organisation than org_id: leave org_id out, or use a "
+            "token of that organisation.",
+            code="org_mismatch",
+            details=[{"field": "org_id", "message": "is not the token's organisation"}],
+        )
     # Everything that needs no store is done before the write transaction (and its lock).
     now = utcnow()
     sinks, secrets_out = prepare_task_sinks(body.sinks)
@@ -98,6 +105,7 @@ def create_task(
         meta=body.metadata,
         sinks=sinks or None,
         correlation_key=body.corr_id,
+        template_id=body.template_id,
         link_id=secrets.token_urlsafe(24),
         expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
         assignee_name=body.assignee_name,
@@ -121,6 +129,8 @@ def create_task(
             process_news = process_steps.join_task(
                 session, principal.org_id, body.process_id, body.process_step, task.id, principal.user_id
             )
+        if body.require_otp is not None:
+            task.requires_otp = body.require_otp
         created = CreatedTask(task, secrets_out)
         try:
             session.connection().execute(_INSERT_TASK, {_TASK_COLUMNS[k]: v for k, v in vars(task).items()})

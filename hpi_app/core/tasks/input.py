@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hpi_app.core.sinks.registry import Sink
 from hpi_app.spec import StepList
@@ -18,7 +18,14 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class TaskCreate(BaseModel):
-    """The body of ``POST /api/v1/tasks``."""
+    """The body of ``POST /api/v1/tasks``.
+
+    ``correlation_key`` is HPI's other name for ``corr_id``: either may be given (both, only when
+    equal); after validation ``corr_id`` holds it. ``require_otp`` overrides the §8 rule (true:
+    the link asks for the code even for a member; false: not even for an external assignee); a
+    code needs an address to go to, so true needs an assignee. ``org_id``, when given, must be the
+    token's organisation (the core checks it).
+    """
 
     model_config = ConfigDict(extra="ignore")
 
@@ -32,11 +39,32 @@ class TaskCreate(BaseModel):
     assignee_phone: str | None = Field(default=None, max_length=50)
     expires_in: int | None = Field(default=None, ge=MIN_EXPIRES_IN, le=MAX_EXPIRES_IN)
     corr_id: str | None = Field(default=None, max_length=200)
+    correlation_key: str | None = Field(default=None, max_length=200)
+    template_id: str | None = Field(default=None, min_length=1, max_length=100)
+    require_otp: bool | None = None
+    org_id: str | None = Field(default=None, max_length=36)
     payload: dict[str, Any] | None = None
     metadata: dict[str, str] | None = None
     sinks: list[Sink] = Field(default_factory=list, max_length=20)
     process_id: str | None = Field(default=None, description="The process this task is a step of")
     process_step: str | None = Field(default=None, min_length=1, max_length=100)
+
+    @field_validator("correlation_key")
+    @classmethod
+    def _same_as_corr_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        corr_id = info.data.get("corr_id")
+        if value is not None and corr_id is not None and value != corr_id:
+            msg = "is the same field as corr_id: give one, or both with the same value"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("require_otp")
+    @classmethod
+    def _code_needs_an_address(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value and not (info.data.get("assignee_email") or info.data.get("assignee_member_id")):
+            msg = "a one-time code is emailed to the assignee: give assignee_email or assignee_member_id"
+            raise ValueError(msg)
+        return value
 
     @field_validator("title")
     @classmethod
@@ -70,4 +98,9 @@ class TaskCreate(BaseModel):
         if self.assignee_member_id and self.assignee_email:
             msg = "give assignee_member_id or assignee_email, not both"
             raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _one_correlation_key(self) -> TaskCreate:
+        self.corr_id = self.correlation_key = self.corr_id or self.correlation_key
         return self

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlmodel import Session, func, or_, select
 
@@ -62,6 +63,9 @@ class TaskFilter:
         assignee_id: Only tasks assigned to this member.
         unassigned: Only tasks with no assignee.
         process_id: Only the tasks of this process.
+        correlation_key: Only tasks with this ``correlation_key`` (= ``corr_id``).
+        template_id: Only tasks made from this template.
+        meta: ``(key, value)`` pairs the task's metadata must all hold exactly.
         limit: Page size, 1 to 200.
         offset: Rows to skip.
     """
@@ -72,6 +76,9 @@ class TaskFilter:
     assignee_id: str | None = None
     unassigned: bool = False
     process_id: str | None = None
+    correlation_key: str | None = None
+    template_id: str | None = None
+    meta: tuple[tuple[str, str], ...] = ()
     limit: int = 50
     offset: int = 0
 
@@ -94,6 +101,36 @@ def parse_statuses(raw: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
+META_PREFIX = "meta."
+MAX_META_KEY = 100
+
+
+def parse_meta_filters(params: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The ``meta.<key>=<value>`` pairs among a query string's ``params`` (several are ANDed).
+
+    Raises:
+        InvalidInput: ``meta.`` with no key, or a key no metadata filter can name (over 100
+            characters, or with a quote or backslash, which the stores' JSON paths cannot hold).
+    """
+    pairs: list[tuple[str, str]] = []
+    for name, value in params:
+        if not name.startswith(META_PREFIX):
+            continue
+        key = name[len(META_PREFIX) :]
+        if not key:
+            raise InvalidInput(
+                "A metadata filter needs a key: meta.<key>=<value>, e.g. meta.env=prod.",
+                details=[{"field": name, "message": "needs a metadata key after 'meta.'"}],
+            )
+        if len(key) > MAX_META_KEY or '"' in key or "\\" in key:
+            raise InvalidInput(
+                "A metadata key in a filter can't be over 100 characters or hold a quote or backslash.",
+                details=[{"field": name, "message": "unusable metadata key"}],
+            )
+        pairs.append((key, value))
+    return tuple(pairs)
+
+
 def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:
     """A page of an organisation's tasks and the total that match."""
     conditions = [Task.org_id == org_id]
@@ -107,6 +144,12 @@ def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:
         conditions.append(Task.assignee_id.is_(None))
     if flt.process_id:
         conditions.append(Task.process_id == flt.process_id)
+    if flt.correlation_key is not None:
+        conditions.append(Task.correlation_key == flt.correlation_key)
+    if flt.template_id is not None:
+        conditions.append(Task.template_id == flt.template_id)
+    # JSON paths both stores index the same way (SQLite json_extract, PostgreSQL ->>).
+    conditions.extend(Task.meta[key].as_string() == value for key, value in flt.meta)
     order = Task.created_at.desc() if flt.sort == "newest" else Task.created_at.asc()
     with session_scope() as session:
         total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
@@ -114,6 +157,35 @@ def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:
             select(Task).where(*conditions).order_by(order, Task.id).offset(flt.offset).limit(flt.limit)
         ).all()
     return list(rows), total
+
+
+@dataclass(frozen=True)
+class TemplateUse:
+    """One ``template_id`` of an organisation's tasks: how many tasks use it, and the newest one's time."""
+
+    template_id: str
+    count: int
+    last_used_at: datetime
+
+
+def templates(org_id: str) -> list[TemplateUse]:
+    """The organisation's distinct task ``template_id``s, most recently used first."""
+    last_used = func.max(Task.created_at)
+    with session_scope() as session:
+        rows = session.exec(
+            select(Task.template_id, func.count(), last_used)
+            .where(Task.org_id == org_id, Task.template_id.is_not(None))
+            .group_by(Task.template_id)
+            .order_by(last_used.desc(), Task.template_id)
+        ).all()
+    return [TemplateUse(template_id, count, _aware(last)) for template_id, count, last in rows]
+
+
+def _aware(value: datetime) -> datetime:
+    # An aggregate's result skips the column type's processing: SQLite hands back naive UTC text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def count_by_status(org_id: str) -> dict[str, int]:

@@ -1,0 +1,239 @@
+"""Reminding people of a pending task: ``POST /tasks/{id}/notify`` (and later, scheduled reminders).
+
+``notify_task`` emails the assignee the task's link (an external assignee's link page then runs
+the one-time-code flow of SPEC §8); with ``escalate`` it also tells the task's creator and the
+organisation's admins, each with a link to the task's page in the dashboard. It records a
+``reminded`` / ``escalated`` timeline entry (streamed as ``task.reminded`` / ``task.escalated``,
+pushed to the sinks that list those events) and allows one reminder per task per
+``NOTIFY_COOLDOWN``: the cooldown is read from the timeline in the transaction that writes the
+entry, under the task's row lock, so it holds across workers.
+
+A task with no assignee has nobody to remind: plain ``notify`` is a 409 (``no_assignee``), while
+``escalate`` still reaches the creator and the admins. Mail goes out after the commit; when not
+one message could be sent the answer is 503 (``mail_failed``) and the cooldown still runs, so a
+failing mail server is not hammered.
+
+``reminder_message`` builds the email (plain text and HTML: what is asked, by when, the link).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from sqlmodel import Session, func, select
+
+from hpi_app import routes
+from hpi_app.config import settings
+from hpi_app.core.errors import Conflict, TooManyRequests, Unavailable
+from hpi_app.core.mail import send_mail
+from hpi_app.core.tasks.changes import publish_change, record_change, subject
+from hpi_app.core.tasks.rules import is_overdue, is_task_id, not_pending, task_not_found
+from hpi_app.core.tasks.transitions import expire_task
+from hpi_app.db import session_scope
+from hpi_app.models import Task, TimelineEntry, User, utcnow
+from hpi_app.vocab import Role, SinkEvent, TaskStatus
+
+log = logging.getLogger("hpi.notify")
+
+NOTIFY_COOLDOWN = timedelta(seconds=60)
+MAIL_TIMEOUT_SECONDS = 10.0
+REMINDER_KINDS = (SinkEvent.REMINDED, SinkEvent.ESCALATED)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """Who a reminder goes to: their address, why they get it, and the link their email carries.
+
+    Attributes:
+        email: The address.
+        role: ``assignee``, ``creator`` or ``admin``.
+        link: The assignee's task link, or the dashboard page of the task for the others.
+    """
+
+    email: str
+    role: str
+    link: str
+
+
+@dataclass(frozen=True)
+class Notified:
+    """What a notify came to: the task, who was emailed, and whether it was an escalation."""
+
+    task_id: str
+    notified: list[str]
+    escalated: bool
+
+
+def _lower(value: str | None) -> str:
+    return (value or "").strip().lower()
+
+
+def recipients(session: Session, task: Task, base_url: str, *, escalate: bool) -> list[Recipient]:
+    """Everyone a reminder of ``task`` goes to, each address once (the assignee first)."""
+    out: dict[str, Recipient] = {}
+    assignee = session.get(User, task.assignee_id) if task.assignee_id else None
+    assignee_email = assignee.email if assignee is not None else task.assignee_email
+    if assignee_email:
+        out[_lower(assignee_email)] = Recipient(
+            assignee_email, "assignee", routes.task_link(base_url, task.link_id)
+        )
+    if escalate:
+        page = f"{base_url.rstrip('/')}{routes.task_detail(task.id)}"
+        creator = session.get(User, task.created_by) if task.created_by else None
+        admins = session.exec(
+            select(User)
+            .where(User.org_id == task.org_id, User.role == Role.ADMIN, User.disabled_at.is_(None))
+            .order_by(User.email)
+        ).all()
+        people = [(creator, "creator")] if creator is not None and creator.disabled_at is None else []
+        people += [(admin, "admin") for admin in admins]
+        for person, role in people:
+            out.setdefault(_lower(person.email), Recipient(person.email, role, page))
+    return list(out.values())
+
+
+def reminder_message(task: Task, to: Recipient, *, assignee: str | None = None) -> EmailMessage:
+    """The reminder email for one recipient: what is asked, by when, and the link to open.
+
+    Args:
+        task: The pending task.
+        to: The recipient (the assignee gets the task's link; creator and admins its dashboard page).
+        assignee: Whom the task waits for, named in an escalation.
+    """
+    title = " ".join(task.title.split())
+    steps = [step.get("title") or step.get("id", "") for step in task.steps or []]
+    for_assignee = to.role == "assignee"
+    message = EmailMessage()
+    message["From"] = settings.smtp_from
+    message["To"] = to.email
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="hpi")
+    message["X-HPI-Event"] = f"task.{SinkEvent.REMINDED if for_assignee else SinkEvent.ESCALATED}"
+    if for_assignee:
+        message["Subject"] = f"Reminder: {title}"
+        opening = f"A task is waiting for you: {title}"
+    else:
+        message["Subject"] = f"Still waiting: {title}"
+        opening = f"This task is still waiting for {assignee or 'someone to pick it up'}: {title}"
+    lines = [opening, ""]
+    if steps:
+        lines += ["What is asked:", *(f"  - {name}" for name in steps), ""]
+    if task.expires_at is not None:
+        lines += [f"Answer before {task.expires_at:%Y-%m-%d %H:%M} UTC.", ""]
+    lines.append(f"Open it here: {to.link}")
+    if for_assignee and task.requires_otp:
+        lines += ["", "The page asks for a one-time code, which it emails to this address."]
+    lines += ["", "-- ", f"Sent by HPI (task {task.id})."]
+    message.set_content("\n".join(lines) + "\n")
+    esc = html.escape
+    parts = [f"<p>{esc(opening)}</p>"]
+    if steps:
+        items = "".join(f"<li>{esc(name)}</li>" for name in steps)
+        parts.append(f"<p>What is asked:</p><ul>{items}</ul>")
+    if task.expires_at is not None:
+        parts.append(f"<p>Answer before {task.expires_at:%Y-%m-%d %H:%M} UTC.</p>")
+    parts.append(f'<p><a href="{esc(to.link, quote=True)}">Open the task</a></p>')
+    if for_assignee and task.requires_otp:
+        parts.append("<p>The page asks for a one-time code, which it emails to this address.</p>")
+    message.add_alternative("\n".join(parts), subtype="html")
+    return message
+
+
+def _last_reminder(session: Session, task_id: str):
+    about = subject(task_id)
+    return session.exec(
+        select(func.max(TimelineEntry.created_at)).where(
+            TimelineEntry.subject_kind == about.kind,
+            TimelineEntry.subject_id == about.id,
+            TimelineEntry.kind.in_(REMINDER_KINDS),
+        )
+    ).one()
+
+
+def _locked_task(session: Session, org_id: str, task_id: str) -> Task:
+    task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
+    if task is None or task.org_id != org_id:
+        raise task_not_found(task_id)
+    return task
+
+
+def notify_task(
+    org_id: str, task_id: str, base_url: str, *, escalate: bool = False, actor: str | None = None
+) -> Notified:
+    """Email a reminder of a pending task of ``org_id`` (see the module's doc).
+
+    Args:
+        org_id: The caller's organisation; another's task is not found.
+        task_id: The task.
+        base_url: The public base URL the emailed links are built on.
+        escalate: Also tell the task's creator and the organisation's admins.
+        actor: Who asked (a member id), for the timeline.
+
+    Raises:
+        NotFound: No such task in the organisation.
+        Conflict: The task is not pending, or has no assignee to remind (``no_assignee``).
+        TooManyRequests: A reminder went out less than 60 s ago (``retry_after`` in seconds).
+        Unavailable: Not one email could be sent (``mail_failed``).
+    """
+    if not is_task_id(task_id):
+        raise task_not_found(task_id)
+    kind = SinkEvent.ESCALATED if escalate else SinkEvent.REMINDED
+    with session_scope(write=True) as session:
+        task = _locked_task(session, org_id, task_id)
+        overdue = is_overdue(task)
+        if task.status != TaskStatus.PENDING and not overdue:
+            raise not_pending(task)
+        if not overdue:
+            to = recipients(session, task, base_url, escalate=escalate)
+            if not to:
+                raise Conflict(
+                    "This task has no assignee to remind. Assign it, or escalate "
+                    "(?escalate=true) to tell its creator and the organisation's admins.",
+                    code="no_assignee",
+                )
+            now = utcnow()
+            last = _last_reminder(session, task.id)
+            if last is not None and now - last < NOTIFY_COOLDOWN:
+                wait = max(1, math.ceil((last + NOTIFY_COOLDOWN - now).total_seconds()))
+                raise TooManyRequests(
+                    f"A reminder for this task was sent less than a minute ago; try again in {wait} s.",
+                    extra={"retry_after": wait},
+                )
+            emails = [r.email for r in to]
+            recorded = record_change(session, task, kind, actor, {"notified": emails})
+            session.commit()
+    if overdue:  # expired first, as a read would; outside the transaction that found it
+        expire_task(task.id)
+        raise not_pending(_current(task.id))
+    publish_change(task, kind, recorded)
+    _send(task, to)
+    return Notified(task.id, emails, escalate)
+
+
+def _current(task_id: str) -> Task:
+    with session_scope() as session:
+        return session.get(Task, task_id)
+
+
+def _send(task: Task, to: list[Recipient]) -> None:
+    assignee = next((r.email for r in to if r.role == "assignee"), None)
+    sent = 0
+    for recipient in to:
+        try:
+            message = reminder_message(task, recipient, assignee=assignee)
+            send_mail(message, settings.smtp_url, MAIL_TIMEOUT_SECONDS)
+            sent += 1
+        except Exception:
+            log.exception("Could not email a reminder of task %s to %s", task.id, recipient.email)
+    if not sent:
+        raise Unavailable(
+            "The reminder could not be emailed just now (the mail server refused or could not be "
+            "reached). Try again in a minute.",
+            code="mail_failed",
+        )
