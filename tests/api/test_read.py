@@ -40,6 +40,8 @@ async def test_get_returns_the_task_object(client, auth, admin):
         "correlation_key",
         "corr_id",
         "template_id",
+        "process_id",
+        "process_step",
         "link_id",
         "url",
         "requires_otp",
