@@ -15,7 +15,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import update
 from sqlmodel import Session, select
 
@@ -35,6 +35,7 @@ __all__ = [
     "LinkCreate",
     "OpenedLink",
     "check_open",
+    "closed_state",
     "create_link",
     "link_closed",
     "list_links",
@@ -70,12 +71,13 @@ class LinkCreate(BaseModel):
             raise ValueError(msg)
         return value.lower()
 
-    @model_validator(mode="after")
-    def _code_needs_an_address(self) -> LinkCreate:
-        if self.require_otp and not self.assignee_email:
+    @field_validator("require_otp")
+    @classmethod
+    def _code_needs_an_address(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value and not info.data.get("assignee_email"):
             msg = "a one-time code is emailed to assignee_email: give one, or leave require_otp out"
             raise ValueError(msg)
-        return self
+        return value
 
 
 def _subject_links(task_id: str) -> Any:
@@ -208,8 +210,7 @@ def revoke_link(org_id: str, task_id: str, link_id: str | None, actor: str | Non
                 code="link_not_found",
                 details=[{"field": "link_id", "message": "no such link of this task"}],
             )
-        if not won.rowcount:
-            session.rollback()
+        if not won.rowcount:  # already withdrawn: nothing to write
             return link
         event_id = _note(session, task, "link_revoked", actor, _who(link))
         session.commit()
@@ -251,6 +252,18 @@ def opening_state(opened: OpenedLink) -> str:
     if opened.task.status != TaskStatus.PENDING:
         return opened.task.status
     return closed or "open"
+
+
+def closed_state(opened: OpenedLink, through_link: bool = True) -> str | None:
+    """Why acting on the task stops: ``withdrawn``, ``link_expired``, its final status; None while open.
+
+    A link's own state counts only for someone acting through it (``through_link``); a member
+    acting on the task itself is stopped only by the task's end.
+    """
+    state = opening_state(opened)
+    if state in (WITHDRAWN, LINK_EXPIRED) and not through_link:
+        state = opened.task.status
+    return None if state in ("open", TaskStatus.PENDING) else state
 
 
 def check_open(link_id: str) -> OpenedLink:
