@@ -1,4 +1,4 @@
-"""The task detail page's components: the task's facts, answers, timeline, deliveries and cancel."""
+"""The task detail page's components: the task's facts, answers, links, timeline, deliveries and cancel."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from hpi_app.components.signature import signature_script
 from hpi_app.components.task_form.state import TaskFormState
 from hpi_app.components.task_views import form_body
 from hpi_app.core.answers import Answer
+from hpi_app.pages.task_detail.links_view import links_section
 from hpi_app.pages.task_detail.state import TaskDetailState, TimelineEntry
 from hpi_app.vocab import TaskStatus
 
@@ -205,6 +206,7 @@ def _details() -> rx.Component:
                 ),
             ),
             rx.vstack(
+                links_section(),
                 rx.card(
                     rx.vstack(
                         rx.heading("Timeline", size="3"),
