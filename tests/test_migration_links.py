@@ -12,6 +12,7 @@ from alembic import command
 from hpi_app import db
 from hpi_app.core import link_codes, links
 from hpi_app.migrations import alembic_config
+from hpi_app.models import utcnow
 from tests.test_migrations import empty_store  # noqa: F401 (the fixture)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -20,7 +21,7 @@ GRANT = "a-browser-grant-secret"
 
 
 def _fill_0004(conn) -> None:
-    """Two tasks (one for an external assignee with a code sent and a grant), and a timeline."""
+    """Two tasks (one for an external assignee with a code just sent and a grant), and a timeline."""
     conn.execute(
         text("INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', :t)"), {"t": NOW}
     )
@@ -63,7 +64,7 @@ def _fill_0004(conn) -> None:
             "INSERT INTO link_access (task_id, code_hash, code_expires_at, last_sent_at, failed_attempts) "
             "VALUES (:task, 'salt$hash', :exp, :t, 2)"
         ),
-        {"task": TASKS[0], "exp": NOW + timedelta(minutes=10), "t": NOW},
+        {"task": TASKS[0], "exp": utcnow() + timedelta(minutes=10), "t": utcnow()},
     )
     conn.execute(
         text(
@@ -74,7 +75,7 @@ def _fill_0004(conn) -> None:
             "task": TASKS[0],
             "hash": hashlib.sha256(GRANT.encode()).hexdigest(),
             "t": NOW,
-            "exp": NOW + timedelta(hours=12),
+            "exp": utcnow() + timedelta(hours=12),
         },
     )
 
