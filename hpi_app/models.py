@@ -265,8 +265,37 @@ class StoredFile(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=36)
 
 
+class Link(SQLModel, table=True):
+    """A magic link to a subject (a task today): its id is the secret in ``/t/<id>``.
+
+    A task has one or more links; the first (``primary``) is the task's own ``link_id``. Each link
+    has its own assignee, code requirement (SPEC §8), expiry and withdrawal (``revoked_at``).
+    ``opened_at`` is when it was first opened.
+    """
+
+    __tablename__ = "links"
+    __table_args__ = (Index("ix_links_subject", "subject_kind", "subject_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=64)
+    org_id: str = Field(foreign_key="organisations.id", max_length=36)
+    subject_kind: str = Field(max_length=20)
+    subject_id: str = Field(max_length=36)
+    primary: bool = False
+    assignee_id: str | None = Field(default=None, max_length=36)
+    assignee_type: str | None = Field(default=None, max_length=20)
+    assignee_email: str | None = Field(default=None, max_length=320)
+    assignee_name: str | None = Field(default=None, max_length=200)
+    assignee_phone: str | None = Field(default=None, max_length=50)
+    requires_otp: bool = False
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    opened_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str | None = Field(default=None, max_length=36)
+
+
 class LinkAccess(SQLModel, table=True):
-    """The one-time-code state of an external assignee's link (SPEC §8), one row per task.
+    """The one-time-code state of one link (SPEC §8): one row per link a code was sent for.
 
     ``code_hash`` is the current code's salted SHA-256 (``salt$hex``), never the code; a new
     code overwrites it and a confirmed one clears it. ``last_sent_at`` starts the resend
@@ -275,7 +304,7 @@ class LinkAccess(SQLModel, table=True):
 
     __tablename__ = "link_access"
 
-    task_id: str = Field(foreign_key="tasks.id", primary_key=True, max_length=36)
+    link_id: str = Field(foreign_key="links.id", primary_key=True, max_length=64)
     code_hash: str | None = Field(default=None, max_length=100)
     code_expires_at: datetime | None = None
     last_sent_at: datetime | None = None
@@ -289,7 +318,7 @@ class LinkGrant(SQLModel, table=True):
     __tablename__ = "link_grants"
 
     id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
-    task_id: str = Field(foreign_key="tasks.id", index=True, max_length=36)
+    link_id: str = Field(foreign_key="links.id", index=True, max_length=64)
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime

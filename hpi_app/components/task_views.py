@@ -19,7 +19,7 @@ from hpi_app.vocab import TaskStatus
 
 _WIDTH = "760px"
 
-# A final status, "unknown" or "error" → (icon, colour, heading, explanation)
+# A final status, "withdrawn", "link_expired", "unknown" or "error" → (icon, colour, heading, text)
 _DEAD_LINKS = {
     TaskStatus.COMPLETED: (
         "circle-check-big",
@@ -39,6 +39,20 @@ _DEAD_LINKS = {
         "This task has expired",
         "Its deadline passed before anyone completed it, so it can no longer be answered. "
         "If it still matters, ask whoever sent it for a new link.",
+    ),
+    "withdrawn": (
+        "link-2-off",
+        "gray",
+        "This link was withdrawn",
+        "Whoever sent it withdrew this link, so it no longer opens the task. "
+        "If you still need to answer, ask them for a new link.",
+    ),
+    "link_expired": (
+        "timer-off",
+        "amber",
+        "This link has expired",
+        "This link was only valid for a limited time, and that time has passed. "
+        "If you still need to answer, ask whoever sent it for a new link.",
     ),
     "unknown": (
         "link-2-off",
@@ -329,7 +343,7 @@ def _status_card(icon: str, color: str, heading: str, *body: rx.Component, kind:
 
 
 def dead_link_view(kind: str) -> rx.Component:
-    """The page of a link whose task is finished, or that leads to no task."""
+    """The page of a link whose task is finished, that was withdrawn or expired, or that leads to no task."""
     icon, color, heading, text = _DEAD_LINKS[kind]
     body = [rx.text(text, color_scheme="gray", size="2")]
     if kind == TaskStatus.COMPLETED:

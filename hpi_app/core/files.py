@@ -10,11 +10,9 @@ import uuid
 from pathlib import Path
 from typing import BinaryIO
 
-from sqlmodel import select
-
 from hpi_app import routes
 from hpi_app.config import settings
-from hpi_app.core import link_codes, sessions
+from hpi_app.core import link_codes, links, sessions
 from hpi_app.core.errors import InvalidInput, NotFound, TooLarge
 from hpi_app.db import session_scope
 from hpi_app.models import StoredFile, Task
@@ -121,19 +119,23 @@ def is_active_type(content_type: str) -> bool:
 def link_grants_file(link_id: str, record: StoredFile, cookie_header: str = "") -> bool:
     """Whether the holder of ``link_id`` may read the file.
 
-    The task behind the link must use the file (in its spec, payload or data), and when the
-    task asks for a one-time code, this browser must have confirmed it (its grant cookie) or be
-    signed in as a member of the task's organisation: the same rule as the task page.
+    ``link_id`` may be any of the task's links, but not a withdrawn or expired one. The task must
+    use the file (in its spec, payload or data), and when the link asks for a one-time code,
+    this browser must have confirmed it (its grant cookie) or be signed in as a member of the
+    task's organisation: the same rule as the task page.
     """
-    with session_scope() as session:
-        task = session.exec(select(Task).where(Task.link_id == link_id)).first()
-    if task is None or task.org_id != record.org_id:
+    try:
+        opened = links.resolve(link_id)
+    except NotFound:
+        return False
+    task = opened.task
+    if task.org_id != record.org_id or links.opening_state(opened) in (links.WITHDRAWN, links.LINK_EXPIRED):
         return False
     needle = routes.file_path(record.key)
     haystack = json.dumps([task.steps, task.payload, task.data, task.instructions_mdsvex])
     if needle not in haystack and record.key not in haystack:
         return False
-    return not task.requires_otp or _past_the_code(task, link_id, cookie_header)
+    return not opened.link.requires_otp or _past_the_code(task, link_id, cookie_header)
 
 
 def _past_the_code(task: Task, link_id: str, cookie_header: str) -> bool:

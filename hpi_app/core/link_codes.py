@@ -1,13 +1,14 @@
-"""One-time codes for external assignees' links (SPEC §8).
+"""One-time codes for external assignees' links (SPEC §8), kept per link.
 
-A task assigned to an email outside the organisation (``requires_otp``) opens only for a browser
-that proves it reads that inbox: ``send_code`` emails a 6-digit code (a new code replaces the
+A link for an email outside the organisation (``requires_otp``) opens only for a browser that
+proves it reads that inbox: ``send_code`` emails a 6-digit code (a new code replaces the
 old one; another may be sent 60 s later), ``verify_code`` checks it (a code lives 10 minutes;
 5 wrong tries lock the link for 15 minutes, even against the right code) and hands out a grant:
 a random secret the browser keeps in an HttpOnly cookie, checked by ``grant_allows``.
 
-Everything lives in the store (``LinkAccess``, ``LinkGrant``), so the cooldown and the lock hold
-across workers and restarts; each change locks the task's row, so concurrent guesses are all
+Everything lives in the store (``LinkAccess``, ``LinkGrant``, keyed by link: each of a task's
+links has its own assignee, code, cooldown, lock and grants), so the cooldown and the lock hold
+across workers and restarts; each change locks the link's row, so concurrent guesses are all
 counted. Only salted hashes of codes and grants are stored.
 """
 
@@ -29,13 +30,12 @@ from sqlmodel import Session, select
 
 from hpi_app import routes
 from hpi_app.config import settings
-from hpi_app.core import tasks, timeline
+from hpi_app.core import links, tasks, timeline
 from hpi_app.core.errors import Conflict, DomainError
 from hpi_app.core.events import Change, bus
 from hpi_app.core.mail import send_mail
 from hpi_app.db import session_scope
-from hpi_app.models import LinkAccess, LinkGrant, Task, utcnow
-from hpi_app.vocab import TaskStatus
+from hpi_app.models import Link, LinkAccess, LinkGrant, Task, utcnow
 
 log = logging.getLogger("hpi.link_codes")
 
@@ -154,28 +154,26 @@ def _hash_grant(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _task_needing_code(link_id: str) -> Task:
-    """The pending external-assignee task behind ``link_id``.
+def _link_needing_code(link_id: str) -> tuple[Link, Task]:
+    """The open external-assignee link ``link_id`` and its pending task.
 
     Raises:
         NotFound: No such link.
-        Conflict: The task is finished, or its link needs no code.
+        Conflict: The link is withdrawn or expired, the task is finished, or the link needs no code.
     """
-    task = tasks.get_task_by_link(link_id)
-    if task.status != TaskStatus.PENDING:
-        raise tasks.not_pending(task)
-    if not task.requires_otp or not task.assignee_email:
+    opened = links.check_open(link_id)
+    if not opened.link.requires_otp or not opened.link.assignee_email:
         raise Conflict("This link needs no code.", code="code_not_needed")
-    return task
+    return opened.link, opened.task
 
 
-def _locked_task(session: Session, task_id: str) -> Task:
+def _locked_link(session: Session, link_id: str) -> Link:
     # Serialises every code change of one link (SQLite's write transactions already are).
-    return session.exec(select(Task).where(Task.id == task_id).with_for_update()).one()
+    return session.exec(select(Link).where(Link.id == link_id).with_for_update()).one()
 
 
-def _status(task: Task, access: LinkAccess | None, now: datetime) -> CodeStatus:
-    masked = mask_email(task.assignee_email or "")
+def _status(link: Link, access: LinkAccess | None, now: datetime) -> CodeStatus:
+    masked = mask_email(link.assignee_email or "")
     if access is None:
         return CodeStatus(masked_email=masked)
     if access.locked_until is not None and access.locked_until > now:
@@ -194,15 +192,17 @@ def _status(task: Task, access: LinkAccess | None, now: datetime) -> CodeStatus:
 
 def code_status(link_id: str) -> CodeStatus:
     """Where the link stands: a code sent or not, the resend countdown, the lock, tries left."""
-    task = _task_needing_code(link_id)
+    link, _task = _link_needing_code(link_id)
     with session_scope() as session:
-        access = session.get(LinkAccess, task.id)
-    return _status(task, access, utcnow())
+        access = session.get(LinkAccess, link.id)
+    return _status(link, access, utcnow())
 
 
-def _event(session: Session, task: Task, kind: str) -> tuple[str, int]:
+def _event(session: Session, link: Link, kind: str) -> tuple[str, int]:
     """Note a code step on the task's timeline (not streamed, not pushed); ``(kind, entry id)``."""
-    return kind, timeline.record(session, task.org_id, tasks.subject(task.id), kind, task.assignee_email)
+    return kind, timeline.record(
+        session, link.org_id, tasks.subject(link.subject_id), kind, link.assignee_email
+    )
 
 
 def _announce(task: Task, events: list[tuple[str, int]]) -> None:
@@ -214,12 +214,12 @@ def _announce(task: Task, events: list[tuple[str, int]]) -> None:
         )
 
 
-def build_code_message(task: Task, code: str, link: str) -> EmailMessage:
-    """The email carrying a code: the code, how long it lives, and the task's link."""
+def build_code_message(task: Task, code: str, link: str, to: str | None = None) -> EmailMessage:
+    """The email carrying a code to ``to`` (or the task's assignee): the code, its lifetime, the link."""
     minutes = _minutes(_seconds(CODE_LIFETIME))
     message = EmailMessage()
     message["From"] = settings.smtp_from
-    message["To"] = task.assignee_email
+    message["To"] = to or task.assignee_email
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="hpi")
     message["Subject"] = f"{code} is your code for {' '.join(task.title.split())}"
@@ -242,10 +242,10 @@ def build_code_message(task: Task, code: str, link: str) -> EmailMessage:
 
 
 def send_code(link_id: str, base_url: str) -> CodeStatus:
-    """Email a new code to the assignee of ``link_id``'s task; it replaces any earlier code.
+    """Email a new code to the assignee of the link ``link_id``; it replaces any earlier code.
 
     Args:
-        link_id: The task's link.
+        link_id: The link (one of a task's links).
         base_url: The public base URL the link in the email is built on.
 
     Returns:
@@ -256,13 +256,13 @@ def send_code(link_id: str, base_url: str) -> CodeStatus:
             long to wait), ``link_locked`` while locked, ``mail_failed`` when the mail server
             refused (the cooldown is then lifted again).
     """
-    task = _task_needing_code(link_id)
+    link, task = _link_needing_code(link_id)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     with session_scope(write=True) as session:
-        task = _locked_task(session, task.id)
+        link = _locked_link(session, link.id)
         now = utcnow()
-        access = session.get(LinkAccess, task.id)
-        status = _status(task, access, now)
+        access = session.get(LinkAccess, link.id)
+        status = _status(link, access, now)
         if status.locked_for:
             raise CodeRefused(
                 message_for("link_locked", status),
@@ -276,7 +276,7 @@ def send_code(link_id: str, base_url: str) -> CodeStatus:
                 extra={"retry_after": status.resend_in},
             )
         if access is None:
-            access = LinkAccess(task_id=task.id)
+            access = LinkAccess(link_id=link.id)
             session.add(access)
         if access.locked_until is not None:  # a lock that has run out starts a fresh count
             access.locked_until = None
@@ -286,25 +286,25 @@ def send_code(link_id: str, base_url: str) -> CodeStatus:
         access.code_expires_at = now + CODE_LIFETIME
         access.last_sent_at = now
         session.commit()
-        status = _status(task, access, now)
-    message = build_code_message(task, code, routes.task_link(base_url, task.link_id))
+        status = _status(link, access, now)
+    message = build_code_message(task, code, routes.task_link(base_url, link.id), link.assignee_email)
     try:
         send_mail(message, settings.smtp_url, MAIL_TIMEOUT_SECONDS)
     except Exception:
-        log.exception("Could not email the code for task %s", task.id)
-        _lift_cooldown(task.id, now, previous_sent_at)
+        log.exception("Could not email the code for a link of task %s", task.id)
+        _lift_cooldown(link.id, now, previous_sent_at)
         raise CodeRefused(message_for("mail_failed"), code="mail_failed") from None
     with session_scope(write=True) as session:
-        event = _event(session, task, "code_sent")
+        event = _event(session, link, "code_sent")
         session.commit()
     _announce(task, [event])
     return status
 
 
-def _lift_cooldown(task_id: str, sent_at: datetime, previous: datetime | None) -> None:
+def _lift_cooldown(link_id: str, sent_at: datetime, previous: datetime | None) -> None:
     """After a failed email: the code never arrived, so let the person ask again at once."""
     with session_scope(write=True) as session:
-        access = session.get(LinkAccess, task_id)
+        access = session.get(LinkAccess, link_id)
         if access is not None and access.last_sent_at == sent_at:
             access.last_sent_at = previous
             access.code_hash = None
@@ -322,15 +322,15 @@ def verify_code(link_id: str, code: str) -> str:
         CodeRefused: ``code_malformed`` (not 6 digits; not counted), ``no_code``,
             ``code_expired``, ``code_wrong`` (``tries_left``), ``link_locked`` (``retry_after``).
     """
-    task = _task_needing_code(link_id)
+    link, task = _link_needing_code(link_id)
     candidate = re.sub(r"[\s-]", "", code or "")
     refusal: CodeRefused | None = None
     raw_grant = ""
     with session_scope(write=True) as session:
-        task = _locked_task(session, task.id)
+        link = _locked_link(session, link.id)
         now = utcnow()
-        access = session.get(LinkAccess, task.id)
-        status = _status(task, access, now)
+        access = session.get(LinkAccess, link.id)
+        status = _status(link, access, now)
         events: list[tuple[str, int]] = []
         if access is None or status.locked_for:
             reason = "link_locked" if status.locked_for else "no_code"
@@ -353,15 +353,15 @@ def verify_code(link_id: str, code: str) -> str:
                 access.locked_until = now + LOCK_DURATION
                 access.code_hash = None
                 access.code_expires_at = None
-                events.append(_event(session, task, "link_locked"))
-                locked = _status(task, access, now)
+                events.append(_event(session, link, "link_locked"))
+                locked = _status(link, access, now)
                 refusal = CodeRefused(
                     message_for("link_locked", locked),
                     code="link_locked",
                     extra={"retry_after": locked.locked_for},
                 )
             else:
-                wrong = _status(task, access, now)
+                wrong = _status(link, access, now)
                 refusal = CodeRefused(
                     message_for("code_wrong", wrong), code="code_wrong", extra={"tries_left": left}
                 )
@@ -371,9 +371,9 @@ def verify_code(link_id: str, code: str) -> str:
             access.failed_attempts = 0
             raw_grant = secrets.token_urlsafe(32)
             session.add(
-                LinkGrant(task_id=task.id, token_hash=_hash_grant(raw_grant), expires_at=now + GRANT_LIFETIME)
+                LinkGrant(link_id=link.id, token_hash=_hash_grant(raw_grant), expires_at=now + GRANT_LIFETIME)
             )
-            events.append(_event(session, task, "code_verified"))
+            events.append(_event(session, link, "code_verified"))
         session.commit()
     _announce(task, events)
     if refusal is not None:
@@ -382,16 +382,14 @@ def verify_code(link_id: str, code: str) -> str:
 
 
 def grant_allows(link_id: str, raw_grant: str | None) -> bool:
-    """Whether ``raw_grant`` is a live grant for the task behind ``link_id``."""
+    """Whether ``raw_grant`` is a live grant for the link ``link_id`` (a grant opens its own link only)."""
     if not raw_grant or len(raw_grant) > 100 or not link_id:
         return False
     with session_scope() as session:
         found = session.exec(
-            select(LinkGrant.id)
-            .join(Task, Task.id == LinkGrant.task_id)
-            .where(
+            select(LinkGrant.id).where(
                 LinkGrant.token_hash == _hash_grant(raw_grant),
-                Task.link_id == link_id,
+                LinkGrant.link_id == link_id,
                 LinkGrant.expires_at > utcnow(),
             )
         ).first()

@@ -40,16 +40,14 @@ def link(admin: User) -> str:
 
 
 def _access(link_id: str) -> LinkAccess:
-    task = tasks.get_task_by_link(link_id)
     with session_scope() as session:
-        return session.get(LinkAccess, task.id)
+        return session.get(LinkAccess, link_id)
 
 
 def _shift(link_id: str, **moves: timedelta) -> None:
     """Move the link's stored times into the past (instead of sleeping)."""
-    task = tasks.get_task_by_link(link_id)
     with session_scope(write=True) as session:
-        access = session.get(LinkAccess, task.id)
+        access = session.get(LinkAccess, link_id)
         for name, delta in moves.items():
             setattr(access, name, getattr(access, name) - delta)
         session.commit()

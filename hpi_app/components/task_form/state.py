@@ -1,10 +1,9 @@
 """The task form's state: which view of a task shows, the form's values, errors and submission.
 
-The task page (``pages.task_page``) finds the task behind a link and hands it to ``_show_form``
-or ``_show_finished``; the task detail page embeds the same form. The form keeps its values in
-typed maps (``values``) and checks them step by step with the rules the server applies
-(``spec.validate_submission``). Submitting calls the core's ``complete_task``, which decides
-between concurrent submissions.
+The task page (``pages.task_page``) finds the task behind a link (any of its links) and hands it
+to ``_show_form`` or ``_show_finished``; the task detail page embeds the same form. Values live in
+typed maps (``values``), checked step by step with the server's rules; submitting calls the core's
+``complete_task`` through the link opened, which decides between concurrent submissions.
 """
 
 from __future__ import annotations
@@ -18,8 +17,9 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components.task_form import values as form_values
+from hpi_app.components.task_form.scripts import FOCUS_FIRST_ERROR, SCROLL_TOP
 from hpi_app.components.task_form.views import StepView, file_link, size_text, step_views
-from hpi_app.core import files, tasks
+from hpi_app.core import files, links, tasks
 from hpi_app.core.answers import Answer, answers, number_text
 from hpi_app.core.errors import Conflict, DomainError, NotFound
 from hpi_app.core.events import bus
@@ -78,6 +78,7 @@ class TaskFormState(rx.State):
     _task_id: str = ""
     _org_id: str = ""
     _link: str = ""
+    _through_link: str = ""
     _spec: list[dict[str, Any]] = []
     _kinds: dict[str, str] = {}
     _signed_at: dict[str, str] = {}
@@ -124,9 +125,10 @@ class TaskFormState(rx.State):
         self.finished_at = f"{finished[0]} {when_text(moment)}" if finished and moment else ""
         self.busy = False
 
-    def _show_form(self, task: Task, actor: str | None, base_url: str) -> None:
-        """Fills the form from the task's spec: steps, default values, instructions."""
-        self._task_id, self._org_id, self._link = task.id, task.org_id, task.link_id
+    def _show_form(self, task: Task, actor: str | None, base_url: str, link: str | None = None) -> None:
+        """Fills the form from the task's spec; ``link``, the link opened, is checked at upload and submit."""
+        self._task_id, self._org_id = task.id, task.org_id
+        self._link, self._through_link = link or task.link_id, link or ""
         self._actor, self._base_url = actor, base_url
         self._spec = list(task.steps)
         steps = self._steps()
@@ -146,21 +148,33 @@ class TaskFormState(rx.State):
     async def watch(self):
         """While the form is open, show the right page at once if the task is finished elsewhere."""
         async with self:
-            org_id, task_id, link = self._org_id, self._task_id, self._link
+            org_id, task_id, link, through = self._org_id, self._task_id, self._link, self._through_link
         if not task_id:
             return
         async with bus.subscribe(org_id) as changes:
             while True:
-                change = await changes.get(timeout=60)
-                if change is not None and not (change.subject == tasks.subject(task_id) and change.terminal):
+                change = await changes.get(timeout=60)  # a link's expiry announces nothing: look anyway
+                if change is not None and not (
+                    change.subject == tasks.subject(task_id)
+                    and (change.terminal or change.kind == _LINK_WITHDRAWN)
+                ):
                     continue
-                task = await in_thread(tasks.get_task_by_link, link)
-                if task.status == TaskStatus.PENDING:
+                opened = await in_thread(links.resolve, link)
+                if links.closed_state(opened, bool(through)) is None:
                     continue
                 async with self:
                     if self.view == "form" and not self.busy and self._task_id == task_id:
-                        self._show_finished(task)
+                        self._show_closed(opened)
                 return
+
+    def _show_closed(self, opened: links.OpenedLink) -> bool:
+        """Shows the page of a withdrawn or expired link or of a finished task; False while open."""
+        state = links.closed_state(opened, bool(self._through_link))
+        if state in (links.WITHDRAWN, links.LINK_EXPIRED):
+            self.view, self.busy = state, False
+        elif state is not None:
+            self._show_finished(opened.task)
+        return state is not None
 
     def _accepts(self, name: str, *kinds: str) -> bool:
         return self.view == "form" and not self.busy and self._kinds.get(name) in kinds
@@ -248,12 +262,10 @@ class TaskFormState(rx.State):
             self.errors[name] = problem
             return
         try:
-            task = await in_thread(tasks.get_task_by_link, self._link)
+            if self._show_closed(await in_thread(links.resolve, self._link)):
+                return
         except NotFound:
             self.view = "unknown"
-            return
-        if task.status != TaskStatus.PENDING:
-            self._show_finished(task)
             return
         self.uploading_field = name
         yield
@@ -315,9 +327,9 @@ class TaskFormState(rx.State):
         if self.view != "form" or self.busy or self.on_last_step:
             return None
         if not self._check_step(self.steps[self.step_index].id):
-            return _FOCUS_FIRST_ERROR
+            return FOCUS_FIRST_ERROR
         self.step_index += 1
-        return _SCROLL_TOP
+        return SCROLL_TOP
 
     @rx.event
     def previous_step(self):
@@ -325,7 +337,7 @@ class TaskFormState(rx.State):
         if self.view != "form" or self.busy or self.step_index == 0:
             return None
         self.step_index -= 1
-        return _SCROLL_TOP
+        return SCROLL_TOP
 
     @rx.event
     async def submit(self):
@@ -334,13 +346,19 @@ class TaskFormState(rx.State):
             return
         self.notice = ""
         if not self._check_step(self.steps[self.step_index].id):
-            yield _FOCUS_FIRST_ERROR
+            yield FOCUS_FIRST_ERROR
             return
         self.busy = True
         yield
         data = form_values.collect_data(self._steps(), self._values(), self._signed_at)
         try:
-            task = await in_thread(tasks.complete_task, self._task_id, data, actor=self._actor)
+            task = await in_thread(
+                tasks.complete_task,
+                self._task_id,
+                data,
+                actor=self._actor,
+                through_link=self._through_link or None,
+            )
         except Conflict as exc:
             await self._after_conflict(exc)
             return
@@ -350,7 +368,7 @@ class TaskFormState(rx.State):
             if not exc.details:
                 self.notice = exc.message
             self.step_index = self._first_step_with_error()
-            yield _FOCUS_FIRST_ERROR
+            yield FOCUS_FIRST_ERROR
             return
         except Exception:
             log.exception("Could not complete task %s", self._task_id)
@@ -361,10 +379,13 @@ class TaskFormState(rx.State):
         self.finished_at = when_text(task.completed_at)
         self.view = "done"
         self.busy = False
-        yield _SCROLL_TOP
+        yield SCROLL_TOP
 
     async def _after_conflict(self, exc: Conflict) -> None:
-        """Someone else finished the task first (or it was cancelled or expired meanwhile)."""
+        """Someone else finished the task first (or it was cancelled or expired, or the link withdrawn)."""
+        if exc.extra.get("link_state"):  # the link was withdrawn or expired: the task is untouched
+            self.view, self.busy = exc.extra["link_state"], False
+            return
         try:
             task = await in_thread(tasks.get_task_by_link, self._link)
         except Exception:
@@ -376,18 +397,4 @@ class TaskFormState(rx.State):
         self._show_finished(task)
 
 
-_SCROLL_TOP = rx.call_script("window.scrollTo({top: 0, behavior: 'smooth'})")
-# Bring the first field that needs attention into view; focus it unless the person is already
-# typing in a field (the script runs after the server's answer, so it must not steal focus).
-_FOCUS_FIRST_ERROR = rx.call_script(
-    "setTimeout(() => {"
-    " const block = document.querySelector('[data-invalid=\"true\"]');"
-    " if (!block) return;"
-    " block.scrollIntoView({block: 'center', behavior: 'smooth'});"
-    " const active = document.activeElement;"
-    " if (active && active.matches('input, textarea, [role=combobox], [contenteditable=true]')) return;"
-    " const control = block.querySelector('input:not([type=hidden]):not([aria-hidden=true]), textarea,"
-    " button[role=combobox], button[role=radio], button[role=checkbox]');"
-    " if (control) control.focus({preventScroll: true});"
-    "}, 50)"
-)
+_LINK_WITHDRAWN = tasks.TASK.event_name("link_revoked")

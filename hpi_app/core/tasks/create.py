@@ -14,7 +14,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from hpi_app.core import idempotency
+from hpi_app.core import idempotency, link_rows
 from hpi_app.core.errors import Conflict, InvalidInput, PermissionDenied
 from hpi_app.core.idempotency import IdempotencyRequest, Replay
 from hpi_app.core.principal import Principal
@@ -134,6 +134,7 @@ def create_task(
         created = CreatedTask(task, secrets_out)
         try:
             session.connection().execute(_INSERT_TASK, {_TASK_COLUMNS[k]: v for k, v in vars(task).items()})
+            link_rows.insert_primary_link(session, task)
             recorded = record_change(session, task, "created", principal.user_id)
             if idempotency_request is not None:
                 idempotency.record(session, principal.org_id, idempotency_request, created)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, func, or_, select
 
+from hpi_app.core import link_rows
 from hpi_app.core import timeline as timeline_store
 from hpi_app.core.errors import InvalidInput, NotFound
 from hpi_app.core.principal import Principal
@@ -14,7 +15,7 @@ from hpi_app.core.tasks.changes import subject
 from hpi_app.core.tasks.rules import is_overdue, is_task_id, task_not_found
 from hpi_app.core.tasks.transitions import expire_task
 from hpi_app.db import session_scope
-from hpi_app.models import Task, TimelineEntry, User
+from hpi_app.models import Link, Task, TimelineEntry, User
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
 STATUSES = tuple(TaskStatus)
@@ -39,11 +40,18 @@ def get_task(org_id: str, task_id: str) -> Task:
 
 
 def get_task_by_link(link_id: str) -> Task:
-    """The task behind a link, expired first if it is overdue."""
+    """The task behind any of its links (withdrawn or expired ones too), expired first if it is overdue.
+
+    Whether the link itself still opens is ``core.links``' question (``links.resolve``).
+    """
     if not link_id or len(link_id) > 64:
         raise NotFound("This link does not exist.", code="link_not_found")
     with session_scope() as session:
-        task = session.exec(select(Task).where(Task.link_id == link_id)).first()
+        task = session.exec(
+            select(Task)
+            .join(Link, (Link.subject_id == Task.id) & (Link.subject_kind == link_rows.TASK_KIND))
+            .where(Link.id == link_id)
+        ).first()
     if task is None:
         raise NotFound("This link does not exist.", code="link_not_found")
     if is_overdue(task):

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, or_, update
 from sqlmodel import Session, func, select
 
-from hpi_app.core import idempotency, timeline
+from hpi_app.core import idempotency, link_rows, timeline
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.events import Change, bus
 from hpi_app.core.idempotency import IdempotencyRequest, Replay
@@ -89,7 +89,14 @@ def _refusal(session: Session, task_id: str, org_id: str | None = None) -> Excep
     return not_pending(state)
 
 
-def complete_task(task_id: str, data: Any, *, org_id: str | None = None, actor: str | None = None) -> Task:
+def complete_task(
+    task_id: str,
+    data: Any,
+    *,
+    org_id: str | None = None,
+    actor: str | None = None,
+    through_link: str | None = None,
+) -> Task:
     """Accept a submission: validate ``data`` against the spec and finish the task.
 
     Exactly one of several concurrent submissions wins; the others get a Conflict and
@@ -101,6 +108,8 @@ def complete_task(task_id: str, data: Any, *, org_id: str | None = None, actor: 
         data: The submitted answers, keyed by field name.
         org_id: When given, the task must belong to this organisation.
         actor: Who submitted (a member id or an email), for the timeline.
+        through_link: The link the submission came through, if any: a withdrawn or expired
+            link is refused in the same transaction, and nothing is written.
 
     Returns:
         The completed task.
@@ -121,6 +130,9 @@ def complete_task(task_id: str, data: Any, *, org_id: str | None = None, actor: 
         ) from None
     now = utcnow()
     with session_scope(write=True) as session:
+        closed = through_link and link_rows.closed_reason(session, through_link, current.id, now)
+        if closed:
+            raise link_rows.link_closed(closed)
         task = session.scalars(
             _COMPLETE, {"task_id": current.id, "now": now, "actor": actor, "answers": cleaned}
         ).first()

@@ -1,4 +1,4 @@
-"""The task detail page's components: the task's facts, answers, timeline, deliveries and cancel."""
+"""The task detail page's components: the task's facts, answers, links, timeline, deliveries and cancel."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hpi_app.components.task_form.state import TaskFormState
 from hpi_app.components.task_views import form_body
 from hpi_app.core.answers import Answer
 from hpi_app.pages.processes.task_process import task_process_link
+from hpi_app.pages.task_detail.links_view import links_section
 from hpi_app.pages.task_detail.state import TaskDetailState, TimelineEntry
 from hpi_app.vocab import TaskStatus
 
@@ -207,6 +208,7 @@ def _details() -> rx.Component:
                 ),
             ),
             rx.vstack(
+                links_section(),
                 rx.card(
                     rx.vstack(
                         rx.heading("Timeline", size="3"),

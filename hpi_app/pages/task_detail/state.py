@@ -20,6 +20,7 @@ from hpi_app.core.events import bus
 from hpi_app.core.markdown import render_markdown
 from hpi_app.models import Task, iso
 from hpi_app.models import TimelineEntry as TimelineRow
+from hpi_app.pages.task_detail.links_state import LinkRow, link_rows
 from hpi_app.pages.task_page import TaskPageState
 from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import TaskStatus
@@ -30,6 +31,8 @@ _EVENT_WORDS = {
     "code_sent": "Code emailed",
     "code_verified": "Code confirmed",
     "link_locked": "Link locked after wrong codes",
+    "link_created": "Link added",
+    "link_revoked": "Link withdrawn",
     "completed": "Completed",
     "cancelled": "Cancelled",
     "expired": "Expired",
@@ -59,7 +62,7 @@ def _timeline(task: Task, events: list[TimelineRow]) -> list[TimelineEntry]:
                 if e.kind in ("opened", "completed")
                 else ("HPI" if e.kind == "expired" else "")
             )
-        note = (e.detail or {}).get("reason") or ""
+        note = (e.detail or {}).get("reason") or (e.detail or {}).get("assignee") or ""
         out.append(
             TimelineEntry(e.kind, _EVENT_WORDS.get(e.kind, e.kind), who, iso(e.created_at) or "", note)
         )
@@ -75,9 +78,10 @@ class _Shown:
     answer_rows: list[Answer]
     timeline: list[TimelineEntry]
     deliveries: list[DeliveryRow]
+    links: list[LinkRow]
 
 
-def _read(org_id: str, task_id: str) -> _Shown:
+def _read(org_id: str, task_id: str, base_url: str) -> _Shown:
     """Reads the task, its timeline and its deliveries (sync: run it in a thread)."""
     task = tasks.get_task(org_id, task_id)
     events = tasks.timeline(org_id, task.id)
@@ -87,6 +91,7 @@ def _read(org_id: str, task_id: str) -> _Shown:
         answer_rows=answers(task.steps, task.data) if task.status == TaskStatus.COMPLETED else [],
         timeline=_timeline(task, events),
         deliveries=delivery_rows(org_id, delivery_log.deliveries_for_task(org_id, task.id)),
+        links=link_rows(org_id, task.id, base_url),
     )
 
 
@@ -110,6 +115,7 @@ class TaskDetailState(rx.State):
     answer_rows: list[Answer] = []
     timeline: list[TimelineEntry] = []
     deliveries: list[DeliveryRow] = []
+    links: list[LinkRow] = []
     cancel_open: bool = False
     cancel_text: str = ""
     cancel_error: str = ""
@@ -118,7 +124,10 @@ class TaskDetailState(rx.State):
 
     async def _reload(self) -> None:
         try:
-            shown = await in_thread(_read, self._org_id, str(self.task_id or ""))  # the route's variable
+            base = routes.public_base(self.router.url.origin)
+            shown = await in_thread(
+                _read, self._org_id, str(self.task_id or ""), base
+            )  # the route's variable
         except NotFound:
             self.found, self.loaded = False, True
             return
@@ -139,6 +148,7 @@ class TaskDetailState(rx.State):
         self.answer_rows = shown.answer_rows
         self.timeline = shown.timeline
         self.deliveries = shown.deliveries
+        self.links = shown.links
         self.loaded = True
 
     @rx.event

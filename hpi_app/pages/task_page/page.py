@@ -23,6 +23,8 @@ def task_page() -> rx.Component:
                 (status.value, dead_link_view(status.value))
                 for status in (TaskStatus.COMPLETED, TaskStatus.CANCELLED, TaskStatus.EXPIRED)
             ],
+            ("withdrawn", dead_link_view("withdrawn")),
+            ("link_expired", dead_link_view("link_expired")),
             ("error", dead_link_view("error")),
             dead_link_view("unknown"),
         ),

@@ -1,7 +1,8 @@
 """The states of the task page: opening a link (``TaskPageState``) and its code step (``LinkCodeState``).
 
-A task for an external assignee (``requires_otp``) shows the code step first unless the browser
-holds the link's grant cookie or a member of the task's organisation is signed in (SPEC §8).
+A link for an external assignee (``requires_otp``) shows the code step first unless the browser
+holds the link's grant cookie or a member of the task's organisation is signed in (SPEC §8). A
+withdrawn or expired link shows its own page; each of a task's links opens the same form.
 Everything else the page shows, the form included, is ``TaskFormState``.
 """
 
@@ -16,7 +17,7 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components.task_form.state import TRY_AGAIN, TaskFormState
-from hpi_app.core import link_codes, tasks
+from hpi_app.core import link_codes, links, tasks
 from hpi_app.core.errors import Conflict, NotFound
 from hpi_app.core.link_codes import CodeRefused, CodeStatus
 from hpi_app.state import SessionState, in_thread
@@ -40,21 +41,26 @@ class TaskPageState(rx.State):
 
     @rx.event
     async def open_link(self, link_id: str):
-        """Show the form of the task behind ``link_id`` inside another page (the task detail)."""
-        await self._open(link_id)
+        """Show the form of the task behind ``link_id`` inside another page (the task detail).
 
-    async def _open(self, link_id: str) -> str:
+        There a signed-in member of the task's organisation completes the task itself, so the
+        link's own state (withdrawn, expired, its code) does not matter.
+        """
+        await self._open(link_id, embedded=True)
+
+    async def _open(self, link_id: str, *, embedded: bool = False) -> str:
         """Shows the page of ``link_id`` afresh (a new visit, or another link in the same tab).
 
         Returns:
-            The view now showing (``form``, ``code``, a final status, ``unknown`` or ``error``).
+            The view now showing (``form``, ``code``, a final status, ``withdrawn``,
+            ``link_expired``, ``unknown`` or ``error``).
         """
         form = await self.get_state(TaskFormState)
         form.reset()
         session = await self.get_state(SessionState)
         try:
             await session.refresh()
-            task = await in_thread(tasks.get_task_by_link, link_id)
+            opened = await in_thread(links.resolve, link_id)
         except NotFound:
             form.view = "unknown"
             return form.view
@@ -62,12 +68,19 @@ class TaskPageState(rx.State):
             log.exception("Could not load the task behind a link")
             form.view = "error"
             return form.view
-        if task.status != TaskStatus.PENDING:
+        link, task = opened.link, opened.task
+        state = links.opening_state(opened)
+        member = session.signed_in and session.org_id == task.org_id
+        if embedded and member and task.status == TaskStatus.PENDING:
+            state = "open"
+        if state in (links.WITHDRAWN, links.LINK_EXPIRED):
+            form.view = state  # the task's title stays hidden: the link no longer admits anyone
+            return form.view
+        if state != "open":
             form._show_finished(task)
             return form.view
-        member = session.signed_in and session.org_id == task.org_id
         form.title = task.title
-        if task.requires_otp and not member and not await self._holds_grant(link_id):
+        if link.requires_otp and not member and not await self._holds_grant(link_id):
             form.sign_in_href = routes.login(routes.task_page(link_id))
             code = await self.get_state(LinkCodeState)
             try:
@@ -78,15 +91,22 @@ class TaskPageState(rx.State):
                 return form.view
             form.view = "code"
             return form.view
-        actor = session.email if member else (task.assignee_email or None)
+        actor = session.email if member else (link.assignee_email or None)
         try:
-            form._show_form(task, actor, routes.public_base(self.router.url.origin))
+            form._show_form(
+                task,
+                actor,
+                routes.public_base(self.router.url.origin),
+                link=None if embedded else link.id,
+            )
         except Exception:
             log.exception("Could not show the form of task %s", task.id)
             form.view = "error"
             return form.view
         try:
             await in_thread(tasks.record_opened, task, actor)
+            if not embedded and link.opened_at is None:
+                await in_thread(links.record_opened, link.id)
         except Exception:
             log.exception("Could not record that task %s was opened", task.id)
         return form.view

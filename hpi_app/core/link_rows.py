@@ -1,0 +1,90 @@
+"""The rows of magic links as the task code writes and checks them, with no dependency on ``core.tasks``.
+
+``core.tasks`` writes a new task's primary link with ``insert_primary_link`` and checks, in a
+submission's transaction, that the link it came through is still open (``closed_reason``);
+``core.links`` builds everything else on the same table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from hpi_app.core.errors import Conflict
+from hpi_app.models import Link
+
+TASK_KIND = "task"
+WITHDRAWN = "withdrawn"
+LINK_EXPIRED = "link_expired"
+
+_INSERT_LINK = insert(Link.__table__)
+_REFUSALS = {
+    WITHDRAWN: (
+        "This link was withdrawn, so it can no longer be used. Ask whoever sent it for a new one.",
+        "link_withdrawn",
+    ),
+    LINK_EXPIRED: (
+        "This link has expired, so it can no longer be used. Ask whoever sent it for a new one.",
+        "link_expired",
+    ),
+}
+
+
+def insert_primary_link(session: Session, task: Any) -> None:
+    """Write a new task's first link (its ``link_id``) in the task's own transaction.
+
+    ``task`` is only read: its id, organisation, link id, assignee, code requirement and expiry.
+    """
+    session.connection().execute(
+        _INSERT_LINK,
+        {
+            "id": task.link_id,
+            "org_id": task.org_id,
+            "subject_kind": TASK_KIND,
+            "subject_id": task.id,
+            "primary": True,
+            "assignee_id": task.assignee_id,
+            "assignee_type": task.assignee_type,
+            "assignee_email": task.assignee_email,
+            "assignee_name": task.assignee_name,
+            "assignee_phone": task.assignee_phone,
+            "requires_otp": bool(task.requires_otp),
+            "expires_at": task.expires_at,
+            "created_at": task.created_at,
+            "created_by": task.created_by,
+        },
+    )
+
+
+def state_of(link: Any, now: datetime) -> str | None:
+    """Why a link no longer opens (``withdrawn``, ``link_expired``), or None while it is open."""
+    if link.revoked_at is not None:
+        return WITHDRAWN
+    if link.expires_at is not None and link.expires_at <= now:
+        return LINK_EXPIRED
+    return None
+
+
+def link_closed(reason: str) -> Conflict:
+    """The refusal for using a withdrawn or expired link."""
+    message, code = _REFUSALS[reason]
+    return Conflict(message, code=code, extra={"link_state": reason})
+
+
+def closed_reason(session: Session, link_id: str, task_id: str, now: datetime) -> str | None:
+    """In the caller's transaction: why ``link_id`` may not act on the task (None: it may).
+
+    The link's row is share-locked (PostgreSQL), so a withdrawal racing the caller either
+    commits first, and is seen here, or waits until the caller's transaction ends.
+    """
+    row = session.exec(
+        select(Link.subject_id, Link.subject_kind, Link.revoked_at, Link.expires_at)
+        .where(Link.id == link_id)
+        .with_for_update(read=True)
+    ).first()
+    if row is None or row.subject_kind != TASK_KIND or row.subject_id != task_id:
+        return WITHDRAWN
+    return state_of(row, now)

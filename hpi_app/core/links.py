@@ -1,0 +1,292 @@
+"""A task's magic links: more links beside the original one, each withdrawn on its own, and opening one.
+
+Every link is a ``Link`` row naming its subject (a task today). The task's first link is its
+``link_id`` (``primary``); ``create_link`` adds another, with its own assignee, code requirement
+(SPEC §8) and expiry; ``revoke_link`` withdraws one. ``resolve`` finds the link and its task for
+the link page and the file check, and ``opening_state`` says whether it still opens.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from hpi_app.core import tasks, timeline
+from hpi_app.core.errors import InvalidInput, NotFound
+from hpi_app.core.events import Change, bus
+from hpi_app.core.link_rows import LINK_EXPIRED, TASK_KIND, WITHDRAWN, link_closed, state_of
+from hpi_app.core.principal import Principal
+from hpi_app.core.tasks.input import MAX_EXPIRES_IN, MIN_EXPIRES_IN
+from hpi_app.db import session_scope
+from hpi_app.models import Link, Task, User, utcnow
+from hpi_app.vocab import TaskStatus
+
+__all__ = [
+    "LINK_EXPIRED",
+    "WITHDRAWN",
+    "LinkCreate",
+    "OpenedLink",
+    "check_open",
+    "closed_state",
+    "create_link",
+    "link_closed",
+    "list_links",
+    "opening_state",
+    "record_opened",
+    "resolve",
+    "revoke_link",
+]
+
+MAX_LINK_ID = 64
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class LinkCreate(BaseModel):
+    """The body of ``POST /api/v1/tasks/{task_id}/links`` (every field optional: ``{}`` is a link)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    assignee_email: str | None = Field(default=None, max_length=320)
+    assignee_name: str | None = Field(default=None, max_length=200)
+    assignee_phone: str | None = Field(default=None, max_length=50)
+    require_otp: bool | None = None
+    expires_in: int | None = Field(default=None, ge=MIN_EXPIRES_IN, le=MAX_EXPIRES_IN)
+
+    @field_validator("assignee_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.strip()
+        if not _EMAIL.match(value):
+            msg = "must be an email address"
+            raise ValueError(msg)
+        return value.lower()
+
+    @field_validator("require_otp")
+    @classmethod
+    def _code_needs_an_address(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value and not info.data.get("assignee_email"):
+            msg = "a one-time code is emailed to assignee_email: give one, or leave require_otp out"
+            raise ValueError(msg)
+        return value
+
+
+def _subject_links(task_id: str) -> Any:
+    return select(Link).where(Link.subject_kind == TASK_KIND, Link.subject_id == task_id)
+
+
+def _pending_task(org_id: str, task_id: str) -> Task:
+    """A pending task of ``org_id`` (404 for another organisation's, 409 once it is finished)."""
+    task = tasks.get_task(org_id, task_id)
+    if task.status != TaskStatus.PENDING:
+        raise tasks.not_pending(task)
+    return task
+
+
+def _assignee(session: Session, org_id: str, body: LinkCreate) -> dict[str, Any]:
+    """The assignee columns of a new link: the rule of task create (a member's email is that member)."""
+    found: dict[str, Any] = {
+        "assignee_email": body.assignee_email,
+        "assignee_name": body.assignee_name,
+        "assignee_phone": body.assignee_phone,
+        "requires_otp": False,
+    }
+    if body.assignee_email:
+        member = session.exec(
+            select(User).where(User.email == body.assignee_email, User.org_id == org_id)
+        ).first()
+        if member is not None:
+            found.update(assignee_id=member.id, assignee_type="member")
+        else:
+            found.update(assignee_type="external", requires_otp=True)
+    if body.require_otp is not None:
+        found["requires_otp"] = body.require_otp
+    return found
+
+
+def _note(session: Session, task: Task, kind: str, actor: str | None, detail: dict | None) -> int:
+    return timeline.record(session, task.org_id, tasks.subject(task.id), kind, actor, detail)
+
+
+def _announce(task: Task, kind: str, event_id: int) -> None:
+    # On the bus (the task detail page and open link pages follow it), not streamed or pushed.
+    bus.publish(
+        Change(tasks.TASK.event_name(kind), task.org_id, tasks.subject(task.id), task.status, False, event_id)
+    )
+
+
+def create_link(principal: Principal, task_id: str, body: LinkCreate) -> Link:
+    """Another magic link for a pending task of the principal's organisation.
+
+    The link, and a ``link_created`` entry on the task's timeline, are written in one transaction.
+
+    Raises:
+        NotFound: No such task in the organisation.
+        Conflict: The task is completed, cancelled or expired.
+    """
+    task = _pending_task(principal.org_id, task_id)
+    now = utcnow()
+    with session_scope(write=True) as session:
+        state = session.exec(
+            select(Task.status, Task.expires_at).where(Task.id == task.id).with_for_update()
+        ).one()
+        if state.status != TaskStatus.PENDING or tasks.is_overdue(state, now):
+            status = TaskStatus.EXPIRED if state.status == TaskStatus.PENDING else state.status
+            raise tasks.not_pending(SimpleNamespace(id=task.id, status=status))
+        link = Link(
+            id=secrets.token_urlsafe(24),
+            org_id=task.org_id,
+            subject_kind=TASK_KIND,
+            subject_id=task.id,
+            expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
+            created_at=now,
+            created_by=principal.user_id,
+            **_assignee(session, principal.org_id, body),
+        )
+        session.add(link)
+        session.flush()
+        event_id = _note(session, task, "link_created", principal.user_id, _who(link))
+        session.commit()
+    _announce(task, "link_created", event_id)
+    return link
+
+
+def _who(link: Link) -> dict[str, str] | None:
+    # Never the link id: the timeline is shown to members and the id is the link's secret.
+    who = link.assignee_name or link.assignee_email
+    return {"assignee": who} if who else None
+
+
+def list_links(org_id: str, task_id: str) -> list[Link]:
+    """Every link of a task of ``org_id``, the primary one first, then the oldest first."""
+    task = tasks.get_task(org_id, task_id)
+    with session_scope() as session:
+        rows = session.exec(
+            _subject_links(task.id).order_by(Link.primary.desc(), Link.created_at, Link.id)
+        ).all()
+    return list(rows)
+
+
+def revoke_link(org_id: str, task_id: str, link_id: str | None, actor: str | None) -> Link:
+    """Withdraw one link of a task of ``org_id``; it then opens a page saying so, and accepts nothing.
+
+    Withdrawing a link already withdrawn changes nothing and answers the same.
+
+    Raises:
+        InvalidInput: No ``link_id`` given.
+        NotFound: No such task in the organisation, or no such link of that task.
+    """
+    if not link_id:
+        raise InvalidInput(
+            "Say which link to withdraw: ?link_id=<the link's id>.",
+            details=[{"field": "link_id", "message": "is required"}],
+        )
+    task = tasks.get_task(org_id, task_id)
+    now = utcnow()
+    with session_scope(write=True) as session:
+        won = session.connection().execute(
+            update(Link.__table__)
+            .where(
+                Link.__table__.c.id == link_id,
+                Link.__table__.c.subject_kind == TASK_KIND,
+                Link.__table__.c.subject_id == task.id,
+                Link.__table__.c.revoked_at.is_(None),
+            )
+            .values(revoked_at=now)
+        )
+        link = session.exec(_subject_links(task.id).where(Link.id == link_id)).first()
+        if link is None:
+            raise NotFound(
+                f"Task {task.id} has no link {link_id}.",
+                code="link_not_found",
+                details=[{"field": "link_id", "message": "no such link of this task"}],
+            )
+        if not won.rowcount:  # already withdrawn: nothing to write
+            return link
+        event_id = _note(session, task, "link_revoked", actor, _who(link))
+        session.commit()
+    _announce(task, "link_revoked", event_id)
+    return link
+
+
+@dataclass(frozen=True)
+class OpenedLink:
+    """A link and the task behind it, as the link page and the file check read them."""
+
+    link: Link
+    task: Task
+
+
+def resolve(link_id: str) -> OpenedLink:
+    """The link ``link_id`` and its task (expired first if overdue), whatever state the link is in.
+
+    Raises:
+        NotFound: No such link.
+    """
+    if not link_id or len(link_id) > MAX_LINK_ID:
+        raise NotFound("This link does not exist.", code="link_not_found")
+    with session_scope() as session:
+        link = session.get(Link, link_id)
+        task = session.get(Task, link.subject_id) if link and link.subject_kind == TASK_KIND else None
+    if link is None or task is None:
+        raise NotFound("This link does not exist.", code="link_not_found")
+    if tasks.is_overdue(task):
+        task = tasks.get_task(task.org_id, task.id)
+    return OpenedLink(link, task)
+
+
+def opening_state(opened: OpenedLink) -> str:
+    """What the link's page shows: ``withdrawn``, the task's final status, ``link_expired`` or ``open``."""
+    closed = state_of(opened.link, utcnow())
+    if closed == WITHDRAWN:
+        return WITHDRAWN
+    if opened.task.status != TaskStatus.PENDING:
+        return opened.task.status
+    return closed or "open"
+
+
+def closed_state(opened: OpenedLink, through_link: bool = True) -> str | None:
+    """Why acting on the task stops: ``withdrawn``, ``link_expired``, its final status; None while open.
+
+    A link's own state counts only for someone acting through it (``through_link``); a member
+    acting on the task itself is stopped only by the task's end.
+    """
+    state = opening_state(opened)
+    if state in (WITHDRAWN, LINK_EXPIRED) and not through_link:
+        state = opened.task.status
+    return None if state in ("open", TaskStatus.PENDING) else state
+
+
+def check_open(link_id: str) -> OpenedLink:
+    """The link and its pending task, for acting through the link (sending a code, uploading).
+
+    Raises:
+        NotFound: No such link.
+        Conflict: The link is withdrawn or expired, or its task is finished.
+    """
+    opened = resolve(link_id)
+    state = opening_state(opened)
+    if state in (WITHDRAWN, LINK_EXPIRED):
+        raise link_closed(state)
+    if state != "open":
+        raise tasks.not_pending(opened.task)
+    return opened
+
+
+def record_opened(link_id: str) -> None:
+    """Note when a link was first opened (later openings leave it as it is)."""
+    table = Link.__table__
+    with session_scope(write=True) as session:
+        session.connection().execute(
+            update(table).where(table.c.id == link_id, table.c.opened_at.is_(None)).values(opened_at=utcnow())
+        )
+        session.commit()
