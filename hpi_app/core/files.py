@@ -12,10 +12,10 @@ from typing import BinaryIO
 
 from hpi_app import routes
 from hpi_app.config import settings
-from hpi_app.core import link_codes, links, sessions
+from hpi_app.core import link_codes, link_rows, links, sessions
 from hpi_app.core.errors import InvalidInput, NotFound, TooLarge
 from hpi_app.db import session_scope
-from hpi_app.models import StoredFile, Task
+from hpi_app.models import StoredFile, Task, utcnow
 
 _FOLDER = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-]+")
@@ -129,7 +129,8 @@ def link_grants_file(link_id: str, record: StoredFile, cookie_header: str = "") 
     except NotFound:
         return False
     task = opened.task
-    if task.org_id != record.org_id or links.opening_state(opened) in (links.WITHDRAWN, links.LINK_EXPIRED):
+    # The link's own state, whatever the task's (an expired link of a finished task opens nothing).
+    if task.org_id != record.org_id or link_rows.state_of(opened.link, utcnow()) is not None:
         return False
     needle = routes.file_path(record.key)
     haystack = json.dumps([task.steps, task.payload, task.data, task.instructions_mdsvex])

@@ -205,3 +205,23 @@ def test_unknown_links_and_tasks(admin):
         links.resolve("x" * 65)
     with pytest.raises(NotFound):
         links.list_links(admin.org_id, "3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90")
+
+
+def test_an_expired_link_of_a_finished_task_opens_no_file(admin):
+    import io
+    from datetime import timedelta
+
+    from hpi_app.db import session_scope
+    from hpi_app.models import Link, utcnow
+
+    stored = files.save_upload(admin.org_id, admin.id, "report.pdf", "application/pdf", io.BytesIO(b"%PDF-1"))
+    body = seed_task()
+    body["steps"][0]["blocks"].insert(0, {"type": "pdf", "url": f"http://hpi.test/api/v1/files/{stored.key}"})
+    task = _task(admin, **body)
+    second = _link(admin, task["task_id"])
+    tasks.complete_task(task["task_id"], {"decision": "Approve"})
+    assert files.link_grants_file(second.id, stored)  # a finished task's live link still shows its files
+    with session_scope(write=True) as session:
+        session.get(Link, second.id).expires_at = utcnow() - timedelta(seconds=1)
+        session.commit()
+    assert not files.link_grants_file(second.id, stored)

@@ -143,3 +143,24 @@ def test_a_bad_process_id_in_a_task_body_names_it():
     with pytest.raises(Exception) as caught:
         TaskCreate.model_validate(approval_task("not-a-uuid"))
     assert "process_id" in str(caught.value)
+
+
+def test_a_step_finished_over_rest_keeps_what_it_has_when_its_task_completes(admin, process):
+    task = _task(admin, process.id)
+    processes.update_process(
+        admin.org_id, process.id, {"type": "step_completed", "step": "approve", "data": {"by": "rest"}}
+    )
+    finished = _step(admin, process.id)
+    assert tasks.complete_task(task.id, {"ok": True}).status == "completed"
+    step = _step(admin, process.id)
+    assert (step.status, step.data, step.completed_at) == ("completed", {"by": "rest"}, finished.completed_at)
+
+
+def test_only_the_newest_task_of_a_step_completes_it(admin, process):
+    older = _task(admin, process.id)
+    newer = _task(admin, process.id)
+    assert tasks.complete_task(older.id, {"ok": True}).status == "completed"
+    assert _step(admin, process.id).status == "pending"
+    tasks.complete_task(newer.id, {"ok": False})
+    step = _step(admin, process.id)
+    assert (step.status, step.task_id, step.data) == ("completed", newer.id, {"ok": False})

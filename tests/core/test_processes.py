@@ -261,3 +261,20 @@ def test_status_and_meta_filters_refuse_what_they_cannot_read():
         processes.parse_meta([("meta.", "x")])
     assert meta.value.details[0]["field"] == "meta."
     assert processes.parse_meta([("meta.env", "prod"), ("limit", "5")]) == {"env": "prod"}
+
+
+def test_a_step_started_again_begins_afresh(admin):
+    process = _create(admin)
+    key = next(iter(_steps(admin, process.id)[0]))
+    processes.update_process(admin.org_id, process.id, {"type": "step_started", "step": key})
+    processes.update_process(admin.org_id, process.id, {"type": "step_failed", "step": key, "error": "boom"})
+    processes.update_process(admin.org_id, process.id, {"type": "step_started", "step": key})
+    step = _steps(admin, process.id)[0][key]
+    assert (step.status, step.error, step.completed_at, step.duration_ms) == ("running", None, None, None)
+
+
+def test_status_and_meta_filters_refuse_a_key_no_json_path_can_name():
+    for key in ('a"b', "a\\b", "k" * 101):
+        with pytest.raises(InvalidInput) as meta:
+            processes.parse_meta([(f"meta.{key}", "x")])
+        assert meta.value.details[0]["field"] == f"meta.{key}"

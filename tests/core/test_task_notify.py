@@ -145,3 +145,29 @@ def test_create_fields_in_the_core(admin):
     assert body.corr_id == body.correlation_key == "k"
     task_id = tasks.create_task(_principal(admin), body).task.id
     assert tasks.get_task(admin.org_id, task_id).correlation_key == "k"
+
+
+def test_a_reminder_carries_an_open_link_never_a_withdrawn_one(admin, monkeypatch):
+    from hpi_app.core import links
+
+    task_id = _create(admin, assignee_email="ext@example.com")
+    first = tasks.get_task(admin.org_id, task_id).link_id
+    links.revoke_link(admin.org_id, task_id, first, admin.id)
+    second = links.create_link(_principal(admin), task_id, links.LinkCreate(assignee_email="ext@example.com"))
+    with smtp_server(monkeypatch) as smtp:
+        tasks.notify_task(admin.org_id, task_id, BASE, actor=admin.id)
+        [mail] = smtp.wait_for(1)
+    body = str(mail)
+    assert f"/t/{second.id}" in body and f"/t/{first}" not in body
+
+
+def test_a_reminder_with_no_open_link_left_is_409_and_writes_nothing(admin, monkeypatch):
+    from hpi_app.core import links
+
+    task_id = _create(admin, assignee_email="ext@example.com")
+    links.revoke_link(admin.org_id, task_id, tasks.get_task(admin.org_id, task_id).link_id, admin.id)
+    before = store_counts()
+    with smtp_server(monkeypatch) as smtp, pytest.raises(Conflict) as caught:
+        tasks.notify_task(admin.org_id, task_id, BASE, actor=admin.id)
+    assert caught.value.code == "no_open_link"
+    assert store_counts() == before and smtp.mailbox.messages == []

@@ -107,7 +107,9 @@ def _process_values(update: Any) -> dict[str, Any]:
 
 def _apply_to_step(step: ProcessStep, update: Any, now: datetime) -> None:
     if update.type == "step_started":
+        # A step started again (after it failed, say) begins afresh: nothing of its last run stays.
         step.status, step.started_at = StepStatus.RUNNING, now
+        step.completed_at = step.duration_ms = step.error = None
         step.detail = update.detail if update.detail is not None else step.detail
     elif update.type == "step_completed":
         finish_step(step, StepStatus.COMPLETED, now)

@@ -9,6 +9,7 @@ from sqlalchemy import case
 from sqlmodel import Session, func, or_, select
 
 from hpi_app.core.errors import InvalidInput
+from hpi_app.core.filters import parse_meta_filters
 from hpi_app.core.processes.rules import full_namespace, is_process_id, process_not_found
 from hpi_app.db import session_scope
 from hpi_app.models import Process, ProcessStep, Task
@@ -171,19 +172,8 @@ def _current_labels(session: Session, processes: list[Process]) -> dict[str, str
 
 
 def parse_meta(params: list[tuple[str, str]]) -> dict[str, str]:
-    """The ``meta.<key>=<value>`` filters among query parameters (400 for ``meta.`` with no key)."""
-    out: dict[str, str] = {}
-    for name, value in params:
-        if not name.startswith("meta."):
-            continue
-        key = name[len("meta.") :]
-        if not key:
-            raise InvalidInput(
-                "A metadata filter needs a key: meta.<key>=<value>.",
-                details=[{"field": "meta.", "message": "needs a key after 'meta.'"}],
-            )
-        out[key] = value
-    return out
+    """The ``meta.<key>=<value>`` filters among query parameters, checked as the task list checks them."""
+    return dict(parse_meta_filters(params))
 
 
 @dataclass(frozen=True)

@@ -72,9 +72,10 @@ def task_completed(session: Session, task: Any) -> list[Change]:
     if lock_running(session, task.process_id, task.org_id, now) is None:
         return []
     step = session.get(ProcessStep, (task.process_id, task.process_step))
-    if step is None:
+    # Only the step's own task, while the step is still open, completes it (a step finished over
+    # REST, or handed to a newer task, keeps what it has).
+    if step is None or step.task_id != task.id or step.status not in (StepStatus.PENDING, StepStatus.RUNNING):
         return []
-    step.task_id = task.id
     if step.started_at is None:
         step.started_at = task.created_at  # the human step began when its task was made
     finish_step(step, StepStatus.COMPLETED, now)

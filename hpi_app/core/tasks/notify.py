@@ -31,12 +31,13 @@ from sqlmodel import Session, func, select
 from hpi_app import routes
 from hpi_app.config import settings
 from hpi_app.core.errors import Conflict, TooManyRequests, Unavailable
+from hpi_app.core.link_rows import state_of
 from hpi_app.core.mail import send_mail
-from hpi_app.core.tasks.changes import publish_change, record_change, subject
+from hpi_app.core.tasks.changes import TASK, publish_change, record_change, subject
 from hpi_app.core.tasks.rules import is_overdue, is_task_id, not_pending, task_not_found
 from hpi_app.core.tasks.transitions import expire_task
 from hpi_app.db import session_scope
-from hpi_app.models import Task, TimelineEntry, User, utcnow
+from hpi_app.models import Link, Task, TimelineEntry, User, utcnow
 from hpi_app.vocab import Role, SinkEvent, TaskStatus
 
 log = logging.getLogger("hpi.notify")
@@ -74,14 +75,38 @@ def _lower(value: str | None) -> str:
     return (value or "").strip().lower()
 
 
+def _open_link_for(session: Session, task: Task, email: str) -> str:
+    """The link a reminder to ``email`` carries: the task's first link while it is open, else the
+    newest open link made for that address.
+
+    Raises:
+        Conflict: Every such link was withdrawn or has expired (add a link first).
+    """
+    now = utcnow()
+    links = session.exec(
+        select(Link)
+        .where(Link.subject_kind == TASK.name, Link.subject_id == task.id)
+        .order_by(Link.primary.desc(), Link.created_at.desc())
+    ).all()
+    for link in links:
+        if state_of(link, now) is None and (link.primary or _lower(link.assignee_email) == _lower(email)):
+            return link.id
+    raise Conflict(
+        "The assignee has no open link to this task: its links were withdrawn or have expired. "
+        "Add a link for them first (POST /api/v1/tasks/{id}/links).",
+        code="no_open_link",
+    )
+
+
 def recipients(session: Session, task: Task, base_url: str, *, escalate: bool) -> list[Recipient]:
     """Everyone a reminder of ``task`` goes to, each address once (the assignee first)."""
     out: dict[str, Recipient] = {}
     assignee = session.get(User, task.assignee_id) if task.assignee_id else None
     assignee_email = assignee.email if assignee is not None else task.assignee_email
     if assignee_email:
+        link_id = _open_link_for(session, task, assignee_email)
         out[_lower(assignee_email)] = Recipient(
-            assignee_email, "assignee", routes.task_link(base_url, task.link_id)
+            assignee_email, "assignee", routes.task_link(base_url, link_id)
         )
     if escalate:
         page = f"{base_url.rstrip('/')}{routes.task_detail(task.id)}"

@@ -10,6 +10,7 @@ from sqlmodel import Session, func, or_, select
 from hpi_app.core import link_rows
 from hpi_app.core import timeline as timeline_store
 from hpi_app.core.errors import InvalidInput, NotFound
+from hpi_app.core.filters import parse_meta_filters as parse_meta_filters
 from hpi_app.core.principal import Principal
 from hpi_app.core.tasks.changes import subject
 from hpi_app.core.tasks.rules import is_overdue, is_task_id, task_not_found
@@ -107,36 +108,6 @@ def parse_statuses(raw: str | None) -> tuple[str, ...]:
                 details=[{"field": "status", "message": f"must be one of: {', '.join(STATUSES)}, done"}],
             )
     return tuple(dict.fromkeys(out))
-
-
-META_PREFIX = "meta."
-MAX_META_KEY = 100
-
-
-def parse_meta_filters(params: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    """The ``meta.<key>=<value>`` pairs among a query string's ``params`` (several are ANDed).
-
-    Raises:
-        InvalidInput: ``meta.`` with no key, or a key no metadata filter can name (over 100
-            characters, or with a quote or backslash, which the stores' JSON paths cannot hold).
-    """
-    pairs: list[tuple[str, str]] = []
-    for name, value in params:
-        if not name.startswith(META_PREFIX):
-            continue
-        key = name[len(META_PREFIX) :]
-        if not key:
-            raise InvalidInput(
-                "A metadata filter needs a key: meta.<key>=<value>, e.g. meta.env=prod.",
-                details=[{"field": name, "message": "needs a metadata key after 'meta.'"}],
-            )
-        if len(key) > MAX_META_KEY or '"' in key or "\\" in key:
-            raise InvalidInput(
-                "A metadata key in a filter can't be over 100 characters or hold a quote or backslash.",
-                details=[{"field": name, "message": "unusable metadata key"}],
-            )
-        pairs.append((key, value))
-    return tuple(pairs)
 
 
 def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:

@@ -71,7 +71,10 @@ class TaskPageState(rx.State):
         link, task = opened.link, opened.task
         state = links.opening_state(opened)
         member = session.signed_in and session.org_id == task.org_id
-        if embedded and member and task.status == TaskStatus.PENDING:
+        # Only a member may open a link "embedded" (any browser can send this event): for anyone
+        # else the link's own state and checks apply, as on its page.
+        embedded = embedded and member
+        if embedded and task.status == TaskStatus.PENDING:
             state = "open"
         if state in (links.WITHDRAWN, links.LINK_EXPIRED):
             form.view = state  # the task's title stays hidden: the link no longer admits anyone
