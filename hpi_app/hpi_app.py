@@ -8,6 +8,7 @@ from hpi_app import routes
 from hpi_app.api.app import create_api
 from hpi_app.pages.dashboard import DashboardState, dashboard_page
 from hpi_app.pages.login import LoginState, login_page
+from hpi_app.pages.process_link import ProcessLinkState, process_link_page
 from hpi_app.pages.processes import (
     ProcessesState,
     ProcessState,
@@ -80,6 +81,9 @@ app.add_page(
     on_load=[SessionState.require_member, AccountState.load],
 )
 app.add_page(task_page, route=routes.TASK_PAGE, title="Task · HPI", on_load=TaskPageState.load)
+app.add_page(
+    process_link_page, route=routes.PROCESS_PAGE, title="Process · HPI", on_load=ProcessLinkState.load
+)
 app.register_lifespan_task(run_bus_bridge)  # first: only when REFLEX_REDIS_URL is set
 app.register_lifespan_task(create_first_admin)
 app.register_lifespan_task(run_expiry_sweeper)

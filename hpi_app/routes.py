@@ -11,6 +11,7 @@ LOGIN = "/login"
 SETUP = "/setup"
 TASK_DETAIL = "/tasks/[task_id]"
 TASK_PAGE = "/t/[link_id]"
+PROCESS_PAGE = "/p/[link_id]"
 PROCESSES = "/processes"
 PROCESS_DETAIL = "/processes/[process_id]"
 SETTINGS_TOKENS = "/settings/tokens"
@@ -55,6 +56,16 @@ def task_page(link_id: str) -> str:
 def task_link(base_url: str, link_id: str) -> str:
     """The absolute link a person opens to work on a task."""
     return f"{base_url.rstrip('/')}{task_page(link_id)}"
+
+
+def process_page(link_id: str) -> str:
+    """The page behind a process's link (its timeline, read-only)."""
+    return f"/p/{link_id}"
+
+
+def process_link(base_url: str, link_id: str) -> str:
+    """The absolute link a person opens to follow a process."""
+    return f"{base_url.rstrip('/')}{process_page(link_id)}"
 
 
 def file_path(key: str) -> str:

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from hpi_app.api import errors
 from hpi_app.api.limits import BodyLimitMiddleware
-from hpi_app.api.routes import deliveries, events, files, links, processes, session, tasks
+from hpi_app.api.routes import deliveries, events, files, links, process_links, processes, session, tasks
 from hpi_app.core.events import bus
 
 API_PREFIX = "/api/v1"
@@ -35,6 +35,7 @@ def create_api() -> FastAPI:
     v1.include_router(events.router)
     v1.include_router(deliveries.router)
     v1.include_router(processes.router)
+    v1.include_router(process_links.router)
 
     @v1.get("/health", tags=["meta"], summary="Liveness")
     async def health() -> dict:

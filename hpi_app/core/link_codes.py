@@ -6,6 +6,7 @@ old one; another may be sent 60 s later), ``verify_code`` checks it (a code live
 5 wrong tries lock the link for 15 minutes, even against the right code) and hands out a grant:
 a random secret the browser keeps in an HttpOnly cookie, checked by ``grant_allows``.
 
+A task's links and a process's links (``core.link_targets`` says what each opens) work the same.
 Everything lives in the store (``LinkAccess``, ``LinkGrant``, keyed by link: each of a task's
 links has its own assignee, code, cooldown, lock and grants), so the cooldown and the lock hold
 across workers and restarts; each change locks the link's row, so concurrent guesses are all
@@ -16,26 +17,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import html
 import logging
 import math
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 
 from sqlmodel import Session, select
 
-from hpi_app import routes
 from hpi_app.config import settings
-from hpi_app.core import links, tasks, timeline
+from hpi_app.core import timeline
 from hpi_app.core.errors import Conflict, DomainError
 from hpi_app.core.events import Change, bus
+from hpi_app.core.link_targets import Target, build_code_message, check_open, page_path
 from hpi_app.core.mail import send_mail
 from hpi_app.db import session_scope
-from hpi_app.models import Link, LinkAccess, LinkGrant, Task, utcnow
+from hpi_app.models import Link, LinkAccess, LinkGrant, utcnow
 
 log = logging.getLogger("hpi.link_codes")
 
@@ -154,17 +152,22 @@ def _hash_grant(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _link_needing_code(link_id: str) -> tuple[Link, Task]:
-    """The open external-assignee link ``link_id`` and its pending task.
+def _link_needing_code(link_id: str) -> tuple[Link, Target]:
+    """The open external-assignee link ``link_id`` and what it opens (a pending task, a process).
 
     Raises:
         NotFound: No such link.
         Conflict: The link is withdrawn or expired, the task is finished, or the link needs no code.
     """
-    opened = links.check_open(link_id)
-    if not opened.link.requires_otp or not opened.link.assignee_email:
+    link, target = check_open(link_id)
+    if not link.requires_otp or not link.assignee_email:
         raise Conflict("This link needs no code.", code="code_not_needed")
-    return opened.link, opened.task
+    return link, target
+
+
+def link_page(link_id: str) -> str:
+    """The path of the page of ``link_id`` (a task's or a process's), where a code sends the person back."""
+    return page_path(link_id)
 
 
 def _locked_link(session: Session, link_id: str) -> Link:
@@ -192,60 +195,29 @@ def _status(link: Link, access: LinkAccess | None, now: datetime) -> CodeStatus:
 
 def code_status(link_id: str) -> CodeStatus:
     """Where the link stands: a code sent or not, the resend countdown, the lock, tries left."""
-    link, _task = _link_needing_code(link_id)
+    link, _target = _link_needing_code(link_id)
     with session_scope() as session:
         access = session.get(LinkAccess, link.id)
     return _status(link, access, utcnow())
 
 
-def _event(session: Session, link: Link, kind: str) -> tuple[str, int]:
-    """Note a code step on the task's timeline (not streamed, not pushed); ``(kind, entry id)``."""
-    return kind, timeline.record(
-        session, link.org_id, tasks.subject(link.subject_id), kind, link.assignee_email
-    )
+def _event(session: Session, link: Link, target: Target, kind: str) -> tuple[str, int]:
+    """Note a code step on the timeline of what the link opens (not streamed, not pushed)."""
+    return kind, timeline.record(session, link.org_id, target.subject, kind, link.assignee_email)
 
 
-def _announce(task: Task, events: list[tuple[str, int]]) -> None:
+def _announce(link: Link, target: Target, events: list[tuple[str, int]]) -> None:
     for kind, event_id in events:
         bus.publish(
-            Change(
-                tasks.TASK.event_name(kind), task.org_id, tasks.subject(task.id), task.status, False, event_id
-            )
+            Change(target.event_name(kind), link.org_id, target.subject, target.status, False, event_id)
         )
-
-
-def build_code_message(task: Task, code: str, link: str, to: str | None = None) -> EmailMessage:
-    """The email carrying a code to ``to`` (or the task's assignee): the code, its lifetime, the link."""
-    minutes = _minutes(_seconds(CODE_LIFETIME))
-    message = EmailMessage()
-    message["From"] = settings.smtp_from
-    message["To"] = to or task.assignee_email
-    message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="hpi")
-    message["Subject"] = f"{code} is your code for {' '.join(task.title.split())}"
-    message.set_content(
-        f"Your code for {task.title}: {code} — valid {minutes}.\n\n"
-        f"Enter it on the task's page: {link}\n\n"
-        "If you didn't ask for a code, you can ignore this email: nobody can open the task without it.\n"
-    )
-    esc = html.escape
-    message.add_alternative(
-        f"<p>Your code for <strong>{esc(task.title)}</strong>:</p>"
-        f'<p style="font-size:28px;font-weight:bold;letter-spacing:6px;font-family:monospace">{code}</p>'
-        f"<p>It is valid for {minutes}. Enter it on "
-        f'<a href="{esc(link, quote=True)}">the task\'s page</a>.</p>'
-        '<p style="color:#666">If you didn\'t ask for a code, you can ignore this email: '
-        "nobody can open the task without it.</p>",
-        subtype="html",
-    )
-    return message
 
 
 def send_code(link_id: str, base_url: str) -> CodeStatus:
     """Email a new code to the assignee of the link ``link_id``; it replaces any earlier code.
 
     Args:
-        link_id: The link (one of a task's links).
+        link_id: The link (one of a task's or a process's links).
         base_url: The public base URL the link in the email is built on.
 
     Returns:
@@ -256,7 +228,7 @@ def send_code(link_id: str, base_url: str) -> CodeStatus:
             long to wait), ``link_locked`` while locked, ``mail_failed`` when the mail server
             refused (the cooldown is then lifted again).
     """
-    link, task = _link_needing_code(link_id)
+    link, target = _link_needing_code(link_id)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     with session_scope(write=True) as session:
         link = _locked_link(session, link.id)
@@ -282,22 +254,29 @@ def send_code(link_id: str, base_url: str) -> CodeStatus:
             access.locked_until = None
             access.failed_attempts = 0
         previous_sent_at = access.last_sent_at
-        access.code_hash = _hash_code(task.id, code)
+        access.code_hash = _hash_code(link.subject_id, code)
         access.code_expires_at = now + CODE_LIFETIME
         access.last_sent_at = now
         session.commit()
         status = _status(link, access, now)
-    message = build_code_message(task, code, routes.task_link(base_url, link.id), link.assignee_email)
+    message = build_code_message(
+        target.title,
+        code,
+        target.url(base_url, link.id),
+        link.assignee_email,
+        minutes=_minutes(_seconds(CODE_LIFETIME)),
+        noun=target.noun,
+    )
     try:
         send_mail(message, settings.smtp_url, MAIL_TIMEOUT_SECONDS)
     except Exception:
-        log.exception("Could not email the code for a link of task %s", task.id)
+        log.exception("Could not email the code for a link of %s", target.subject)
         _lift_cooldown(link.id, now, previous_sent_at)
         raise CodeRefused(message_for("mail_failed"), code="mail_failed") from None
     with session_scope(write=True) as session:
-        event = _event(session, link, "code_sent")
+        event = _event(session, link, target, "code_sent")
         session.commit()
-    _announce(task, [event])
+    _announce(link, target, [event])
     return status
 
 
@@ -322,7 +301,7 @@ def verify_code(link_id: str, code: str) -> str:
         CodeRefused: ``code_malformed`` (not 6 digits; not counted), ``no_code``,
             ``code_expired``, ``code_wrong`` (``tries_left``), ``link_locked`` (``retry_after``).
     """
-    link, task = _link_needing_code(link_id)
+    link, target = _link_needing_code(link_id)
     candidate = re.sub(r"[\s-]", "", code or "")
     refusal: CodeRefused | None = None
     raw_grant = ""
@@ -346,14 +325,14 @@ def verify_code(link_id: str, code: str) -> str:
             refusal = CodeRefused(message_for("no_code"), code="no_code")
         elif status.code_expired:
             refusal = CodeRefused(message_for("code_expired"), code="code_expired")
-        elif not _code_matches(task.id, candidate, access.code_hash):
+        elif not _code_matches(link.subject_id, candidate, access.code_hash):
             access.failed_attempts += 1
             left = max(0, MAX_WRONG_CODES - access.failed_attempts)
             if left == 0:
                 access.locked_until = now + LOCK_DURATION
                 access.code_hash = None
                 access.code_expires_at = None
-                events.append(_event(session, link, "link_locked"))
+                events.append(_event(session, link, target, "link_locked"))
                 locked = _status(link, access, now)
                 refusal = CodeRefused(
                     message_for("link_locked", locked),
@@ -373,9 +352,9 @@ def verify_code(link_id: str, code: str) -> str:
             session.add(
                 LinkGrant(link_id=link.id, token_hash=_hash_grant(raw_grant), expires_at=now + GRANT_LIFETIME)
             )
-            events.append(_event(session, link, "code_verified"))
+            events.append(_event(session, link, target, "code_verified"))
         session.commit()
-    _announce(task, events)
+    _announce(link, target, events)
     if refusal is not None:
         raise refusal
     return raw_grant

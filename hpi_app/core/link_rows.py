@@ -1,8 +1,9 @@
-"""The rows of magic links as the task code writes and checks them, with no dependency on ``core.tasks``.
+"""The rows of magic links, whatever their subject, with no dependency on ``core.tasks``.
 
 ``core.tasks`` writes a new task's primary link with ``insert_primary_link`` and checks, in a
 submission's transaction, that the link it came through is still open (``closed_reason``);
-``core.links`` builds everything else on the same table.
+``core.links`` (a task's links) and ``core.process_links`` (a process's) build on the same table
+and share the assignee rule (``assignee_columns``), the query of a subject's links and withdrawal.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from hpi_app.core.errors import Conflict
-from hpi_app.models import Link
+from hpi_app.models import Link, User
 
 TASK_KIND = "task"
+PROCESS_KIND = "process"
 WITHDRAWN = "withdrawn"
 LINK_EXPIRED = "link_expired"
 
@@ -88,3 +90,63 @@ def closed_reason(session: Session, link_id: str, task_id: str, now: datetime) -
     if row is None or row.subject_kind != TASK_KIND or row.subject_id != task_id:
         return WITHDRAWN
     return state_of(row, now)
+
+
+def subject_links(kind: str, subject_id: str) -> Any:
+    """The query of every link of one subject (``task`` or ``process``)."""
+    return select(Link).where(Link.subject_kind == kind, Link.subject_id == subject_id)
+
+
+def assignee_columns(session: Session, org_id: str, body: Any) -> dict[str, Any]:
+    """The assignee columns of a new link: the rule of task create (a member's email is that member).
+
+    ``body`` has ``assignee_email`` (normalised), ``assignee_name``, ``assignee_phone`` and
+    ``require_otp``; an email outside the organisation asks for a code unless ``require_otp`` is false.
+    """
+    found: dict[str, Any] = {
+        "assignee_email": body.assignee_email,
+        "assignee_name": body.assignee_name,
+        "assignee_phone": body.assignee_phone,
+        "requires_otp": False,
+    }
+    if body.assignee_email:
+        member = session.exec(
+            select(User).where(User.email == body.assignee_email, User.org_id == org_id)
+        ).first()
+        if member is not None:
+            found.update(assignee_id=member.id, assignee_type="member")
+        else:
+            found.update(assignee_type="external", requires_otp=True)
+    if body.require_otp is not None:
+        found["requires_otp"] = body.require_otp
+    return found
+
+
+def who(link: Any) -> dict[str, str] | None:
+    """A link's assignee as its timeline entries name it (never the link id: that is its secret)."""
+    name = link.assignee_name or link.assignee_email
+    return {"assignee": name} if name else None
+
+
+def withdraw(
+    session: Session, kind: str, subject_id: str, link_id: str, now: datetime
+) -> tuple[Link | None, bool]:
+    """In the caller's transaction: withdraw one link of a subject.
+
+    Returns:
+        The link (None: the subject has no such link) and whether this call withdrew it (False
+        when it already was withdrawn).
+    """
+    table = Link.__table__
+    won = session.connection().execute(
+        update(table)
+        .where(
+            table.c.id == link_id,
+            table.c.subject_kind == kind,
+            table.c.subject_id == subject_id,
+            table.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+    )
+    link = session.exec(subject_links(kind, subject_id).where(Link.id == link_id)).first()
+    return link, bool(won.rowcount)

@@ -22,11 +22,21 @@ from sqlmodel import Session, select
 from hpi_app.core import tasks, timeline
 from hpi_app.core.errors import InvalidInput, NotFound
 from hpi_app.core.events import Change, bus
-from hpi_app.core.link_rows import LINK_EXPIRED, TASK_KIND, WITHDRAWN, link_closed, state_of
+from hpi_app.core.link_rows import (
+    LINK_EXPIRED,
+    TASK_KIND,
+    WITHDRAWN,
+    assignee_columns,
+    link_closed,
+    state_of,
+    subject_links,
+    who,
+    withdraw,
+)
 from hpi_app.core.principal import Principal
 from hpi_app.core.tasks.input import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from hpi_app.db import session_scope
-from hpi_app.models import Link, Task, User, utcnow
+from hpi_app.models import Link, Task, utcnow
 from hpi_app.vocab import TaskStatus
 
 __all__ = [
@@ -81,7 +91,7 @@ class LinkCreate(BaseModel):
 
 
 def _subject_links(task_id: str) -> Any:
-    return select(Link).where(Link.subject_kind == TASK_KIND, Link.subject_id == task_id)
+    return subject_links(TASK_KIND, task_id)
 
 
 def _pending_task(org_id: str, task_id: str) -> Task:
@@ -90,27 +100,6 @@ def _pending_task(org_id: str, task_id: str) -> Task:
     if task.status != TaskStatus.PENDING:
         raise tasks.not_pending(task)
     return task
-
-
-def _assignee(session: Session, org_id: str, body: LinkCreate) -> dict[str, Any]:
-    """The assignee columns of a new link: the rule of task create (a member's email is that member)."""
-    found: dict[str, Any] = {
-        "assignee_email": body.assignee_email,
-        "assignee_name": body.assignee_name,
-        "assignee_phone": body.assignee_phone,
-        "requires_otp": False,
-    }
-    if body.assignee_email:
-        member = session.exec(
-            select(User).where(User.email == body.assignee_email, User.org_id == org_id)
-        ).first()
-        if member is not None:
-            found.update(assignee_id=member.id, assignee_type="member")
-        else:
-            found.update(assignee_type="external", requires_otp=True)
-    if body.require_otp is not None:
-        found["requires_otp"] = body.require_otp
-    return found
 
 
 def _note(session: Session, task: Task, kind: str, actor: str | None, detail: dict | None) -> int:
@@ -150,20 +139,14 @@ def create_link(principal: Principal, task_id: str, body: LinkCreate) -> Link:
             expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
             created_at=now,
             created_by=principal.user_id,
-            **_assignee(session, principal.org_id, body),
+            **assignee_columns(session, principal.org_id, body),
         )
         session.add(link)
         session.flush()
-        event_id = _note(session, task, "link_created", principal.user_id, _who(link))
+        event_id = _note(session, task, "link_created", principal.user_id, who(link))
         session.commit()
     _announce(task, "link_created", event_id)
     return link
-
-
-def _who(link: Link) -> dict[str, str] | None:
-    # Never the link id: the timeline is shown to members and the id is the link's secret.
-    who = link.assignee_name or link.assignee_email
-    return {"assignee": who} if who else None
 
 
 def list_links(org_id: str, task_id: str) -> list[Link]:
@@ -193,26 +176,16 @@ def revoke_link(org_id: str, task_id: str, link_id: str | None, actor: str | Non
     task = tasks.get_task(org_id, task_id)
     now = utcnow()
     with session_scope(write=True) as session:
-        won = session.connection().execute(
-            update(Link.__table__)
-            .where(
-                Link.__table__.c.id == link_id,
-                Link.__table__.c.subject_kind == TASK_KIND,
-                Link.__table__.c.subject_id == task.id,
-                Link.__table__.c.revoked_at.is_(None),
-            )
-            .values(revoked_at=now)
-        )
-        link = session.exec(_subject_links(task.id).where(Link.id == link_id)).first()
+        link, won = withdraw(session, TASK_KIND, task.id, link_id, now)
         if link is None:
             raise NotFound(
                 f"Task {task.id} has no link {link_id}.",
                 code="link_not_found",
                 details=[{"field": "link_id", "message": "no such link of this task"}],
             )
-        if not won.rowcount:  # already withdrawn: nothing to write
+        if not won:  # already withdrawn: nothing to write
             return link
-        event_id = _note(session, task, "link_revoked", actor, _who(link))
+        event_id = _note(session, task, "link_revoked", actor, who(link))
         session.commit()
     _announce(task, "link_revoked", event_id)
     return link

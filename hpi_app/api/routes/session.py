@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from typing import Annotated
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -130,7 +130,7 @@ async def link_code(
     The grant goes into an HttpOnly cookie of its own per link; a refused code goes back to the
     link page with the reason (``?code_error=code_wrong`` ...), which shows what to do.
     """
-    page = routes.task_page(quote(link_id[:64], safe=""))
+    page = await in_thread(link_codes.link_page, link_id)
     try:
         raw = await in_thread(link_codes.verify_code, link_id, code)
     except (NotFound, Conflict):

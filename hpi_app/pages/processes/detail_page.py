@@ -32,11 +32,16 @@ def _when(label: str, value: rx.Var[str]) -> rx.Component:
 
 
 def _task(step: rx.Var[StepRow]) -> rx.Component:
+    # A step's task without an href (on a process link, another person's task) shows its status only.
     return rx.cond(
         step.task_id != "",
         rx.hstack(
             rx.icon("clipboard-check", size=14),
-            rx.link("Open its task", href=step.task_href, size="2", class_name="step-task"),
+            rx.cond(
+                step.task_href != "",
+                rx.link(step.task_label, href=step.task_href, size="2", class_name="step-task"),
+                rx.text(step.task_label, size="2", color_scheme="gray", class_name="step-task-status"),
+            ),
             status_badge(step.task_status),
             spacing="2",
             align="center",
@@ -116,54 +121,58 @@ def _step(step: rx.Var[StepRow]) -> rx.Component:
     )
 
 
-def _details() -> rx.Component:
+def process_view(state: type[rx.State] = ProcessState, *, back: bool = True) -> rx.Component:
+    """A process's header, progress and steps, read from ``state`` (``ProcessState``'s vars).
+
+    Args:
+        state: The state holding the process (the process page's, or a process link's).
+        back: Whether to link back to the Processes page (members only).
+    """
     return rx.vstack(
         rx.link(
             rx.hstack(rx.icon("arrow-left", size=14), rx.text("All processes"), align="center"),
             href=routes.PROCESSES,
             size="2",
-        ),
+        )
+        if back
+        else rx.fragment(),
         rx.hstack(
-            rx.heading(ProcessState.name, size="6", id="process-name"),
-            process_badge(ProcessState.status),
+            rx.heading(state.name, size="6", id="process-name"),
+            process_badge(state.status),
             align="center",
             wrap="wrap",
             spacing="3",
             id="process-status",
-            data_status=ProcessState.status,
+            data_status=state.status,
         ),
         rx.hstack(
-            rx.code(ProcessState.namespace, size="1"),
-            rx.text(
-                "started ", rx.moment(ProcessState.started_at, from_now=True), size="1", color_scheme="gray"
-            ),
+            rx.code(state.namespace, size="1"),
+            rx.text("started ", rx.moment(state.started_at, from_now=True), size="1", color_scheme="gray"),
             spacing="3",
             wrap="wrap",
             align="center",
         ),
-        rx.cond(ProcessState.description != "", rx.text(ProcessState.description, size="2")),
+        rx.cond(state.description != "", rx.text(state.description, size="2")),
         rx.vstack(
-            rx.progress(value=ProcessState.percent, max=100, width="100%"),
-            rx.text(
-                ProcessState.done, " of ", ProcessState.total, " steps done", size="1", id="process-done"
-            ),
+            rx.progress(value=state.percent, max=100, width="100%"),
+            rx.text(state.done, " of ", state.total, " steps done", size="1", id="process-done"),
             width="100%",
             spacing="1",
             id="process-progress",
-            data_percent=ProcessState.percent,
+            data_percent=state.percent,
         ),
         rx.cond(
-            ProcessState.error != "",
-            rx.callout(ProcessState.error, icon="circle-alert", color_scheme="red", width="100%"),
+            state.error != "",
+            rx.callout(state.error, icon="circle-alert", color_scheme="red", width="100%"),
         ),
         rx.cond(
-            ProcessState.summary != "",
-            rx.callout(ProcessState.summary, icon="circle-check", color_scheme="green", width="100%"),
+            state.summary != "",
+            rx.callout(state.summary, icon="circle-check", color_scheme="green", width="100%"),
         ),
         rx.card(
             rx.vstack(
                 rx.heading("Steps", size="3"),
-                rx.box(rx.foreach(ProcessState.steps, _step), width="100%"),
+                rx.box(rx.foreach(state.steps, _step), width="100%"),
                 spacing="3",
                 width="100%",
             ),
@@ -182,7 +191,7 @@ def process_page() -> rx.Component:
             ProcessState.loaded,
             rx.cond(
                 ProcessState.found,
-                _details(),
+                process_view(),
                 rx.callout(
                     "There is no such process in your organisation.",
                     icon="search-x",

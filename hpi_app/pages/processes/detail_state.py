@@ -29,6 +29,7 @@ class StepRow:
     task_id: str = ""
     task_status: str = ""
     task_href: str = ""
+    task_label: str = "Open its task"
     started_at: str = ""
     completed_at: str = ""
     duration: str = ""
@@ -49,7 +50,8 @@ def _duration(ms: int | None) -> str:
     return f"{minutes} min {rest} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
 
 
-def _step_row(step: ProcessStep, task_statuses: dict[str, str]) -> StepRow:
+def step_row(step: ProcessStep, task_statuses: dict[str, str]) -> StepRow:
+    """A step as the timeline shows it, its task opened on the task's detail page."""
     return StepRow(
         key=step.key,
         label=step.label,
@@ -79,7 +81,7 @@ def _read(org_id: str, process_id: str) -> _Shown:
     """Reads the process, its steps and its tasks' statuses (sync: run it in a thread)."""
     view = processes.get_process(org_id, process_id)
     statuses = processes.task_statuses(org_id, [s.task_id for s in view.steps if s.task_id])
-    return _Shown(view, [_step_row(s, statuses) for s in view.steps])
+    return _Shown(view, [step_row(s, statuses) for s in view.steps])
 
 
 class ProcessState(rx.State):

@@ -1,8 +1,9 @@
 """The one-time-code page of an external assignee's link (SPEC §8).
 
 The code itself is typed into a native form posted to ``/auth/link-code``, so the grant that
-opens the link lands in an HttpOnly cookie. It reads the task's title from ``TaskFormState`` and
-the code step from ``LinkCodeState``.
+opens the link lands in an HttpOnly cookie. It reads the code step from ``LinkCodeState``, and
+the title of what the link opens from ``TaskFormState`` (a task) or whatever a process link's
+page hands it.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ def _badge() -> rx.Component:
     )
 
 
-def _task_box() -> rx.Component:
+def _task_box(title: rx.Var[str], noun: str) -> rx.Component:
     return rx.vstack(
-        rx.text("Task", size="1", color_scheme="gray", weight="medium"),
-        rx.text(TaskFormState.title, size="2", weight="medium", overflow_wrap="anywhere"),
+        rx.text(noun.capitalize(), size="1", color_scheme="gray", weight="medium"),
+        rx.text(title, size="2", weight="medium", overflow_wrap="anywhere"),
         spacing="0",
         padding="0.75em",
         width="100%",
@@ -174,19 +175,29 @@ def _locked() -> rx.Component:
     )
 
 
-def code_view() -> rx.Component:
-    """Ask the external assignee for the code emailed to them, and send it on request."""
+def code_view(
+    title: rx.Var[str] = TaskFormState.title,
+    sign_in_href: rx.Var[str] = TaskFormState.sign_in_href,
+    noun: str = "task",
+) -> rx.Component:
+    """Ask the external assignee for the code emailed to them, and send it on request.
+
+    Args:
+        title: What the link opens (the task's title, or a process's name).
+        sign_in_href: Where a member signs in to open it without a code.
+        noun: What the link opens: ``task`` or ``process``.
+    """
     return centered_card(
         _badge(),
         rx.heading("Confirm it's you", size="5", as_="h1", id="status-heading"),
         rx.text(
-            "This task was sent to ",
+            f"This {noun} was sent to ",
             rx.text.strong(LinkCodeState.masked_email, id="code-email"),
             ". To open it, you need a 6-digit code emailed to that address.",
             color_scheme="gray",
             size="2",
         ),
-        _task_box(),
+        _task_box(title, noun),
         rx.cond(
             LinkCodeState.locked,
             _locked(),
@@ -195,7 +206,7 @@ def code_view() -> rx.Component:
         rx.separator(size="4"),
         rx.text(
             "A member of the organisation that sent it? ",
-            rx.link("Sign in", href=TaskFormState.sign_in_href, id="code-sign-in"),
+            rx.link("Sign in", href=sign_in_href, id="code-sign-in"),
             " to open it without a code.",
             size="1",
             color_scheme="gray",

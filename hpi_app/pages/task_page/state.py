@@ -134,6 +134,7 @@ class LinkCodeState(rx.State):
 
     _resend_at: float = 0.0
     _countdowns: int = 0
+    _reload_when_closed: bool = False  # a process link's page: reload it to show why it closed
 
     def _show(self, status: CodeStatus, reason: str = "") -> None:
         self.masked_email = status.masked_email
@@ -151,10 +152,15 @@ class LinkCodeState(rx.State):
             reason = ""
         self.error = link_codes.message_for(reason, status) if reason else ""
 
-    async def prepare(self, link_id: str, reason: str) -> None:
-        """Shows where the link stands; ``reason`` is why ``/auth/link-code`` sent the person back."""
+    async def prepare(self, link_id: str, reason: str, *, reload_when_closed: bool = False) -> None:
+        """Shows where the link stands; ``reason`` is why ``/auth/link-code`` sent the person back.
+
+        ``reload_when_closed``: on a page other than the task page (a process link's), a link found
+        withdrawn or expired meanwhile reloads the page, which then says so.
+        """
         self.reset()
         self.link = link_id
+        self._reload_when_closed = reload_when_closed
         self._show(await in_thread(link_codes.code_status, link_id), reason)
 
     @rx.event
@@ -175,6 +181,9 @@ class LinkCodeState(rx.State):
                 status = await in_thread(link_codes.code_status, self.link)
         except (NotFound, Conflict):
             self.sending = False
+            if self._reload_when_closed:
+                yield rx.call_script("window.location.reload()")
+                return
             page = await self.get_state(TaskPageState)
             await page._open(self.link)  # finished meanwhile: show that page instead
             return
