@@ -16,12 +16,12 @@ from hpi_app.components.forms import (
 from hpi_app.components.layout import admin_only
 from hpi_app.components.settings_nav import (
     WIDE_ONLY,
-    confirm_dialog,
     records_table,
     section_card,
     settings_page,
     when_loaded,
 )
+from hpi_app.pages.settings import confirm_action_dialog
 from hpi_app.pages.settings.members.state import MemberRow, MembersState
 from hpi_app.vocab import Role
 
@@ -216,18 +216,15 @@ def _member_list() -> rx.Component:
 
 
 def _remove_dialog() -> rx.Component:
-    return confirm_dialog(
-        title=rx.alert_dialog.title("Remove ", MembersState.remove_email, "?"),
+    return confirm_action_dialog(
+        MembersState,
+        title=rx.alert_dialog.title("Remove ", MembersState.confirm_name, "?"),
         description=rx.alert_dialog.description(
             "They are signed out at once, can no longer sign in, and every API token they made stops "
             "working. Their tasks stay.",
             size="2",
         ),
         confirm_label="Remove member",
-        on_confirm=MembersState.confirm_remove,
-        busy=MembersState.removing,
-        open=MembersState.remove_id != "",
-        on_open_change=MembersState.cancel_remove,
         dialog_id="remove-dialog",
         confirm_id="confirm-remove",
     )

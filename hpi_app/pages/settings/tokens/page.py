@@ -15,7 +15,6 @@ from hpi_app.components.forms import (
 from hpi_app.components.settings_nav import (
     PHONE_ONLY,
     WIDE_ONLY,
-    confirm_dialog,
     empty_state,
     records_table,
     section_card,
@@ -23,6 +22,7 @@ from hpi_app.components.settings_nav import (
     shown_once_dialog,
     when_loaded,
 )
+from hpi_app.pages.settings import confirm_action_dialog
 from hpi_app.pages.settings.tokens.state import EXPIRY_LABELS, TokenRow, TokensState
 from hpi_app.vocab import Scope
 
@@ -293,8 +293,9 @@ def _new_token_dialog() -> rx.Component:
 
 
 def _revoke_dialog() -> rx.Component:
-    return confirm_dialog(
-        title=rx.alert_dialog.title("Revoke “", TokensState.revoke_name, "”?"),
+    return confirm_action_dialog(
+        TokensState,
+        title=rx.alert_dialog.title("Revoke “", TokensState.confirm_name, "”?"),
         description=rx.alert_dialog.description(
             "Software using ",
             rx.code(TokensState.revoke_prefix + "…"),
@@ -303,10 +304,6 @@ def _revoke_dialog() -> rx.Component:
         ),
         error=TokensState.revoke_error,
         confirm_label="Revoke token",
-        on_confirm=TokensState.confirm_revoke,
-        busy=TokensState.revoking,
-        open=TokensState.revoke_id != "",
-        on_open_change=TokensState.cancel_revoke,
         dialog_id="revoke-dialog",
         confirm_id="confirm-revoke",
     )
