@@ -28,6 +28,14 @@ _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TAGS: set[str] = set()
 
 
+def not_blank(value: str) -> str:
+    """A field validator: the text must hold more than white space (``must not be blank``)."""
+    if not value.strip():
+        msg = "must not be blank"
+        raise ValueError(msg)
+    return value
+
+
 def validation_error(*errors: tuple[tuple[str | int, ...], str, Any]) -> ValidationError:
     """Builds a ValidationError whose errors sit at the given locations below the current one.
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from hpi_app.core.errors import InvalidInput
-from hpi_app.validation import error_details, tagged_union, validation_error
+from hpi_app.validation import error_details, not_blank, tagged_union, validation_error
 
 NAMESPACE_PATTERN = re.compile(r"^[A-Za-z0-9.-]+$")
 MAX_STEPS = 100
@@ -58,13 +58,7 @@ class ProcessCreate(BaseModel):
             raise ValueError(msg)
         return value
 
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            msg = "must not be blank"
-            raise ValueError(msg)
-        return value
+    _name_not_blank = field_validator("name")(not_blank)
 
     @field_validator("process_id")
     @classmethod

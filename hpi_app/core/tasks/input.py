@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from hpi_app.core.sinks.registry import Sink
 from hpi_app.spec import StepList
+from hpi_app.validation import not_blank
 
 MIN_EXPIRES_IN = 60
 MAX_EXPIRES_IN = 2_592_000
@@ -66,13 +67,7 @@ class TaskCreate(BaseModel):
             raise ValueError(msg)
         return value
 
-    @field_validator("title")
-    @classmethod
-    def _title_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            msg = "must not be blank"
-            raise ValueError(msg)
-        return value
+    _title_not_blank = field_validator("title")(not_blank)
 
     @field_validator("task_id", "process_id")
     @classmethod
