@@ -104,6 +104,11 @@ def error_callout(message: rx.Var[str], **props) -> rx.Component:
     return callout_if(message, icon="triangle-alert", color_scheme="red", width="100%", **props)
 
 
+def alert_callout(message: rx.Var[str], callout_id: str) -> rx.Component:
+    """Why a form posted to the server came back refused, announced to screen readers (``role=alert``)."""
+    return callout_if(message, icon="triangle-alert", color_scheme="red", role="alert", id=callout_id)
+
+
 def submit_button(label: str, *, busy: rx.Var[bool], button_id: str, icon: str | None = None) -> rx.Component:
     """A form's submit button, with an optional icon before its label, spinning while ``busy``."""
     return rx.button(
