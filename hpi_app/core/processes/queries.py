@@ -15,6 +15,8 @@ from hpi_app.db import session_scope
 from hpi_app.models import Process, ProcessStep, Task
 from hpi_app.vocab import FINISHED_PROCESS_STATUSES, ProcessStatus, StepStatus
 
+STATUSES = tuple(ProcessStatus)
+
 
 @dataclass(frozen=True)
 class ProcessView:
