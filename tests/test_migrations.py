@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from alembic import command
@@ -15,39 +11,13 @@ from hpi_app import db
 from hpi_app.core import tasks, timeline
 from hpi_app.core.subjects import Subject
 from hpi_app.migrations import alembic_config
-from tests.conftest import BACKENDS, postgres_database
-
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC).isoformat()
-TASKS = ["3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90", "7a1c2e3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d"]
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no tables yet (migrations start from nothing)."""
-    if request.param == "sqlite":
-        db.use_database(f"sqlite:///{tmp_path / 'history.db'}")
-        yield "sqlite"
-    else:
-        with postgres_database() as url:
-            db.use_database(url)
-            yield "postgresql"
-            db.get_engine().dispose()
-    db.get_engine().dispose()
+from tests.utils.migrations import NOW, TASKS, add_organisation, add_pending_tasks
 
 
 def _fill_0003(conn) -> None:
     """A store at revision 0003 with an organisation, two tasks, their timelines and deliveries."""
-    conn.execute(
-        text("INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', :t)"), {"t": NOW}
-    )
-    for n, task_id in enumerate(TASKS):
-        conn.execute(
-            text(
-                "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp) "
-                "VALUES (:id, 'org-1', :title, :steps, 'pending', :t, :link, false)"
-            ),
-            {"id": task_id, "title": f"Task {n}", "steps": json.dumps([]), "t": NOW, "link": f"link-{n}"},
-        )
+    add_organisation(conn)
+    add_pending_tasks(conn, steps=[])
     entries = [(TASKS[0], "created"), (TASKS[1], "created"), (TASKS[0], "opened"), (TASKS[0], "cancelled")]
     for task_id, kind in entries:
         conn.execute(
