@@ -128,3 +128,12 @@ def secondary_button(*children: Any, **props) -> rx.Component:
 def dialog_actions(*buttons: rx.Component, **props) -> rx.Component:
     """A dialog's buttons in a row at its end, the main action last."""
     return rx.hstack(*buttons, spacing="3", justify="end", **props)
+
+
+def keep_it_or(label: str, *, on_click: Any, button_id: str) -> rx.Component:
+    """The buttons of an alert dialog that undoes something: "Keep it" closes it, the red ``label`` acts."""
+    return dialog_actions(
+        rx.alert_dialog.cancel(secondary_button("Keep it")),
+        rx.button(label, color_scheme="red", on_click=on_click, id=button_id),
+        margin_top="1em",
+    )
