@@ -6,8 +6,7 @@ from sqlalchemy import inspect, text
 
 from alembic import command
 from hpi_app import db
-from hpi_app.migrations import alembic_config
-from tests.utils.migrations import NOW, TASKS, add_organisation, add_pending_tasks
+from tests.utils.migrations import NOW, TASKS, add_organisation, add_pending_tasks, filled_at
 
 
 def _fill_0004(conn) -> None:
@@ -23,10 +22,8 @@ def _tasks(conn) -> list[tuple]:
 
 
 def test_processes_migration_keeps_tasks_and_adds_their_process_columns(empty_store):
-    cfg = alembic_config()
-    command.upgrade(cfg, "0004")
-    with db.get_engine().begin() as conn:
-        _fill_0004(conn)
+    cfg = filled_at("0004", _fill_0004)
+    with db.get_engine().connect() as conn:
         before = _tasks(conn)
 
     command.upgrade(cfg, "0006")

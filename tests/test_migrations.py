@@ -10,8 +10,7 @@ from alembic import command
 from hpi_app import db
 from hpi_app.core import tasks, timeline
 from hpi_app.core.subjects import Subject
-from hpi_app.migrations import alembic_config
-from tests.utils.migrations import NOW, TASKS, add_organisation, add_pending_tasks
+from tests.utils.migrations import NOW, TASKS, add_organisation, add_pending_tasks, filled_at
 
 
 def _fill_0003(conn) -> None:
@@ -46,10 +45,8 @@ def _fill_0003(conn) -> None:
 
 
 def test_subjects_migration_keeps_every_timeline_entry_and_delivery(empty_store):
-    cfg = alembic_config()
-    command.upgrade(cfg, "0003")
-    with db.get_engine().begin() as conn:
-        _fill_0003(conn)
+    cfg = filled_at("0003", _fill_0003)
+    with db.get_engine().connect() as conn:
         before = conn.execute(
             text("SELECT id, task_id, kind, actor, detail FROM task_events ORDER BY id")
         ).all()
@@ -101,10 +98,7 @@ def _json(value):
 
 
 def test_task_fields_migration_keeps_the_tasks(empty_store):
-    cfg = alembic_config()
-    command.upgrade(cfg, "0003")
-    with db.get_engine().begin() as conn:
-        _fill_0003(conn)
+    cfg = filled_at("0003", _fill_0003)
     command.upgrade(cfg, "0004")
     with db.get_engine().connect() as conn:
         before = conn.execute(text("SELECT id, title, link_id, status FROM tasks ORDER BY id")).all()
