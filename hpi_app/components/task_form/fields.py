@@ -158,25 +158,24 @@ def _radio(field: rx.Var[FieldView]) -> rx.Component:
     )
 
 
+def _ticked_label(checkbox: rx.Component, label: rx.Var[str], **props) -> rx.Component:
+    """A checkbox and its words as one ``<label>``, so a click on the words ticks it too."""
+    return rx.text(rx.flex(checkbox, label, spacing="2", align="center"), as_="label", size="3", **props)
+
+
 def _checkbox(field: rx.Var[FieldView]) -> rx.Component:
     return rx.hstack(
-        rx.text(
-            rx.flex(
-                rx.checkbox(
-                    id=field.input_id,
-                    checked=TaskFormState.flags.get(field.name, False).to(bool),
-                    on_change=lambda checked: TaskFormState.set_flag(field.name, checked),
-                    aria_invalid=rx.cond(_error(field) != "", "true", "false"),
-                    aria_describedby=_described_by(field),
-                    disabled=TaskFormState.busy,
-                    size="3",
-                ),
-                field.label,
-                spacing="2",
-                align="center",
+        _ticked_label(
+            rx.checkbox(
+                id=field.input_id,
+                checked=TaskFormState.flags.get(field.name, False).to(bool),
+                on_change=lambda checked: TaskFormState.set_flag(field.name, checked),
+                aria_invalid=rx.cond(_error(field) != "", "true", "false"),
+                aria_describedby=_described_by(field),
+                disabled=TaskFormState.busy,
+                size="3",
             ),
-            as_="label",
-            size="3",
+            field.label,
             weight="medium",
         ),
         rx.cond(
@@ -194,22 +193,14 @@ def _multiselect(field: rx.Var[FieldView]) -> rx.Component:
     return rx.flex(
         rx.foreach(
             field.options,
-            lambda option: rx.text(
-                rx.flex(
-                    rx.checkbox(
-                        checked=chosen.contains(option.value),
-                        on_change=lambda checked: TaskFormState.toggle_choice(
-                            field.name, option.value, checked
-                        ),
-                        disabled=TaskFormState.busy,
-                        size="3",
-                    ),
-                    option.label,
-                    spacing="2",
-                    align="center",
+            lambda option: _ticked_label(
+                rx.checkbox(
+                    checked=chosen.contains(option.value),
+                    on_change=lambda checked: TaskFormState.toggle_choice(field.name, option.value, checked),
+                    disabled=TaskFormState.busy,
+                    size="3",
                 ),
-                as_="label",
-                size="3",
+                option.label,
             ),
         ),
         id=field.input_id,
