@@ -87,6 +87,17 @@ def create_task(app, member: Member, **overrides) -> dict:
     return answer.json()
 
 
+def cancel_task(app, member: Member, task_id: str, reason: str) -> None:
+    """Cancel a task over real HTTP with ``reason``, as the software that made it would."""
+    answer = httpx.post(
+        f"{app.url}/api/v1/tasks/{task_id}/cancel",
+        json={"reason": reason},
+        headers=member.headers,
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
+
+
 def open_dashboard(page: Page, app) -> None:
     """Go to the dashboard and wait until it has loaded."""
     page.goto(f"{app.url}/")

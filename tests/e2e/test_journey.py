@@ -15,7 +15,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.accounts import create_task, make_member, open_dashboard, open_new_task, sign_in
+from tests.e2e.accounts import cancel_task, create_task, make_member, open_dashboard, open_new_task, sign_in
 from tests.e2e.conftest import PHONE, screenshot
 from tests.utils.bodies import seed_task
 
@@ -123,13 +123,7 @@ def test_an_open_link_page_learns_of_a_cancel_at_once(app_server, browser):
     person = context.new_page()
     person.goto(task["url"])
     expect(person.get_by_role("heading", name="Cancelled while open")).to_be_visible()
-    cancelled = httpx.post(
-        f"{app_server.url}/api/v1/tasks/{task['task_id']}/cancel",
-        json={"reason": "Not needed"},
-        headers=member.headers,
-        timeout=10,
-    )
-    assert cancelled.status_code == 200
+    cancel_task(app_server, member, task["task_id"], "Not needed")
     expect(person.get_by_text("cancelled", exact=False).first).to_be_visible()
     expect(person.get_by_role("button", name="Submit")).to_have_count(0)
     context.close()
