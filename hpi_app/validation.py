@@ -18,6 +18,7 @@ Decisions worth knowing:
 
 import json
 import re
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Union
 
@@ -26,6 +27,25 @@ from pydantic_core import PydanticCustomError
 
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TAGS: set[str] = set()
+
+
+def not_blank(value: str) -> str:
+    """A field validator: the text must hold more than white space (``must not be blank``)."""
+    if not value.strip():
+        msg = "must not be blank"
+        raise ValueError(msg)
+    return value
+
+
+def optional_uuid(value: str | None) -> str | None:
+    """A field validator: an id the caller chose must be a UUID; it is kept in its canonical form."""
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        msg = "must be a UUID such as 3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90"
+        raise ValueError(msg) from None
 
 
 def validation_error(*errors: tuple[tuple[str | int, ...], str, Any]) -> ValidationError:

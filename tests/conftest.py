@@ -82,6 +82,20 @@ def postgres_db() -> Iterator[str]:
 
 
 @pytest.fixture(params=BACKENDS)
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no tables yet, for the migration tests (migrations start from nothing)."""
+    if request.param == "sqlite":
+        db.use_database(f"sqlite:///{tmp_path / 'history.db'}")
+        yield "sqlite"
+    else:
+        with postgres_database() as url:
+            db.use_database(url)
+            yield "postgresql"
+            db.get_engine().dispose()
+    db.get_engine().dispose()
+
+
+@pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, migrated store for one test: a SQLite file, or an emptied PostgreSQL database."""
     if request.param == "sqlite":

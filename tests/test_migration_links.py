@@ -11,9 +11,8 @@ from sqlalchemy import text
 from alembic import command
 from hpi_app import db
 from hpi_app.core import link_codes, links
-from hpi_app.migrations import alembic_config
 from hpi_app.models import utcnow
-from tests.test_migrations import empty_store  # noqa: F401 (the fixture)
+from tests.utils.migrations import add_organisation, filled_at
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 TASKS = ["3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90", "7a1c2e3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d"]
@@ -22,9 +21,7 @@ GRANT = "a-browser-grant-secret"
 
 def _fill_0004(conn) -> None:
     """Two tasks (one for an external assignee with a code just sent and a grant), and a timeline."""
-    conn.execute(
-        text("INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', :t)"), {"t": NOW}
-    )
+    add_organisation(conn, NOW)
     rows = [
         (TASKS[0], "link-0", "guest@elsewhere.test", "external", True, NOW + timedelta(hours=1)),
         (TASKS[1], "link-1", None, None, False, None),
@@ -80,11 +77,8 @@ def _fill_0004(conn) -> None:
     )
 
 
-def test_links_migration_makes_primary_links_and_moves_code_state(empty_store):  # noqa: F811
-    cfg = alembic_config()
-    command.upgrade(cfg, "0004")
-    with db.get_engine().begin() as conn:
-        _fill_0004(conn)
+def test_links_migration_makes_primary_links_and_moves_code_state(empty_store):
+    cfg = filled_at("0004", _fill_0004)
 
     command.upgrade(cfg, "0007")
     first = links.resolve("link-0").link

@@ -2,34 +2,16 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import inspect, text
 
 from alembic import command
 from hpi_app import db
-from hpi_app.migrations import alembic_config
-from tests.test_migrations import NOW, TASKS, empty_store  # noqa: F401 (the fixture)
+from tests.utils.migrations import NOW, TASKS, add_organisation, add_pending_tasks, filled_at
 
 
 def _fill_0004(conn) -> None:
-    conn.execute(
-        text("INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', :t)"), {"t": NOW}
-    )
-    for n, task_id in enumerate(TASKS):
-        conn.execute(
-            text(
-                "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp) "
-                "VALUES (:id, 'org-1', :title, :steps, 'pending', :t, :link, false)"
-            ),
-            {
-                "id": task_id,
-                "title": f"Task {n}",
-                "steps": json.dumps([{"id": "s"}]),
-                "t": NOW,
-                "link": f"link-{n}",
-            },
-        )
+    add_organisation(conn)
+    add_pending_tasks(conn, steps=[{"id": "s"}])
 
 
 def _tasks(conn) -> list[tuple]:
@@ -39,11 +21,9 @@ def _tasks(conn) -> list[tuple]:
     ]
 
 
-def test_processes_migration_keeps_tasks_and_adds_their_process_columns(empty_store):  # noqa: F811
-    cfg = alembic_config()
-    command.upgrade(cfg, "0004")
-    with db.get_engine().begin() as conn:
-        _fill_0004(conn)
+def test_processes_migration_keeps_tasks_and_adds_their_process_columns(empty_store):
+    cfg = filled_at("0004", _fill_0004)
+    with db.get_engine().connect() as conn:
         before = _tasks(conn)
 
     command.upgrade(cfg, "0006")

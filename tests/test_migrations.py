@@ -3,51 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
 from alembic import command
 from hpi_app import db
 from hpi_app.core import tasks, timeline
 from hpi_app.core.subjects import Subject
-from hpi_app.migrations import alembic_config
-from tests.conftest import BACKENDS, postgres_database
-
-NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC).isoformat()
-TASKS = ["3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90", "7a1c2e3d-4b5f-4a6b-8c7d-9e0f1a2b3c4d"]
-
-
-@pytest.fixture(params=BACKENDS)
-def empty_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no tables yet (migrations start from nothing)."""
-    if request.param == "sqlite":
-        db.use_database(f"sqlite:///{tmp_path / 'history.db'}")
-        yield "sqlite"
-    else:
-        with postgres_database() as url:
-            db.use_database(url)
-            yield "postgresql"
-            db.get_engine().dispose()
-    db.get_engine().dispose()
+from tests.utils.migrations import NOW, TASKS, add_organisation, add_pending_tasks, filled_at
 
 
 def _fill_0003(conn) -> None:
     """A store at revision 0003 with an organisation, two tasks, their timelines and deliveries."""
-    conn.execute(
-        text("INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', :t)"), {"t": NOW}
-    )
-    for n, task_id in enumerate(TASKS):
-        conn.execute(
-            text(
-                "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp) "
-                "VALUES (:id, 'org-1', :title, :steps, 'pending', :t, :link, false)"
-            ),
-            {"id": task_id, "title": f"Task {n}", "steps": json.dumps([]), "t": NOW, "link": f"link-{n}"},
-        )
+    add_organisation(conn)
+    add_pending_tasks(conn, steps=[])
     entries = [(TASKS[0], "created"), (TASKS[1], "created"), (TASKS[0], "opened"), (TASKS[0], "cancelled")]
     for task_id, kind in entries:
         conn.execute(
@@ -76,10 +45,8 @@ def _fill_0003(conn) -> None:
 
 
 def test_subjects_migration_keeps_every_timeline_entry_and_delivery(empty_store):
-    cfg = alembic_config()
-    command.upgrade(cfg, "0003")
-    with db.get_engine().begin() as conn:
-        _fill_0003(conn)
+    cfg = filled_at("0003", _fill_0003)
+    with db.get_engine().connect() as conn:
         before = conn.execute(
             text("SELECT id, task_id, kind, actor, detail FROM task_events ORDER BY id")
         ).all()
@@ -131,10 +98,7 @@ def _json(value):
 
 
 def test_task_fields_migration_keeps_the_tasks(empty_store):
-    cfg = alembic_config()
-    command.upgrade(cfg, "0003")
-    with db.get_engine().begin() as conn:
-        _fill_0003(conn)
+    cfg = filled_at("0003", _fill_0003)
     command.upgrade(cfg, "0004")
     with db.get_engine().connect() as conn:
         before = conn.execute(text("SELECT id, title, link_id, status FROM tasks ORDER BY id")).all()

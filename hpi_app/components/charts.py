@@ -47,57 +47,50 @@ def _axes(block: Any) -> list[rx.Component]:
 _MARGIN = {"top": 8, "right": 12, "left": 0, "bottom": 12}
 
 
+def _series_chart(chart: Any, block: Any, mark: Any) -> rx.Component:
+    """A chart on the axes of ``block``: ``mark(series)`` draws each of its series."""
+    return chart(*_axes(block), rx.foreach(block.series, mark), data=block.data, margin=_MARGIN)
+
+
 def _bar_chart(block: Any) -> rx.Component:
-    return rx.recharts.bar_chart(
-        *_axes(block),
-        rx.foreach(
-            block.series,
-            lambda s: rx.recharts.bar(
-                data_key=s.key, name=s.label, fill=s.color, radius=[4, 4, 0, 0], is_animation_active=False
-            ),
+    return _series_chart(
+        rx.recharts.bar_chart,
+        block,
+        lambda s: rx.recharts.bar(
+            data_key=s.key, name=s.label, fill=s.color, radius=[4, 4, 0, 0], is_animation_active=False
         ),
-        data=block.data,
-        margin=_MARGIN,
     )
 
 
 def _line_chart(block: Any) -> rx.Component:
-    return rx.recharts.line_chart(
-        *_axes(block),
-        rx.foreach(
-            block.series,
-            lambda s: rx.recharts.line(
-                data_key=s.key,
-                name=s.label,
-                stroke=s.color,
-                stroke_width=2,
-                type_="monotone",
-                dot=True,
-                is_animation_active=False,
-            ),
+    return _series_chart(
+        rx.recharts.line_chart,
+        block,
+        lambda s: rx.recharts.line(
+            data_key=s.key,
+            name=s.label,
+            stroke=s.color,
+            stroke_width=2,
+            type_="monotone",
+            dot=True,
+            is_animation_active=False,
         ),
-        data=block.data,
-        margin=_MARGIN,
     )
 
 
 def _area_chart(block: Any) -> rx.Component:
-    return rx.recharts.area_chart(
-        *_axes(block),
-        rx.foreach(
-            block.series,
-            lambda s: rx.recharts.area(
-                data_key=s.key,
-                name=s.label,
-                stroke=s.color,
-                fill=s.color,
-                fill_opacity=0.25,
-                type_="monotone",
-                is_animation_active=False,
-            ),
+    return _series_chart(
+        rx.recharts.area_chart,
+        block,
+        lambda s: rx.recharts.area(
+            data_key=s.key,
+            name=s.label,
+            stroke=s.color,
+            fill=s.color,
+            fill_opacity=0.25,
+            type_="monotone",
+            is_animation_active=False,
         ),
-        data=block.data,
-        margin=_MARGIN,
     )
 
 

@@ -104,6 +104,11 @@ def error_callout(message: rx.Var[str], **props) -> rx.Component:
     return callout_if(message, icon="triangle-alert", color_scheme="red", width="100%", **props)
 
 
+def alert_callout(message: rx.Var[str], callout_id: str) -> rx.Component:
+    """Why a form posted to the server came back refused, announced to screen readers (``role=alert``)."""
+    return callout_if(message, icon="triangle-alert", color_scheme="red", role="alert", id=callout_id)
+
+
 def submit_button(label: str, *, busy: rx.Var[bool], button_id: str, icon: str | None = None) -> rx.Component:
     """A form's submit button, with an optional icon before its label, spinning while ``busy``."""
     return rx.button(
@@ -123,3 +128,12 @@ def secondary_button(*children: Any, **props) -> rx.Component:
 def dialog_actions(*buttons: rx.Component, **props) -> rx.Component:
     """A dialog's buttons in a row at its end, the main action last."""
     return rx.hstack(*buttons, spacing="3", justify="end", **props)
+
+
+def keep_it_or(label: str, *, on_click: Any, button_id: str) -> rx.Component:
+    """The buttons of an alert dialog that undoes something: "Keep it" closes it, the red ``label`` acts."""
+    return dialog_actions(
+        rx.alert_dialog.cancel(secondary_button("Keep it")),
+        rx.button(label, color_scheme="red", on_click=on_click, id=button_id),
+        margin_top="1em",
+    )

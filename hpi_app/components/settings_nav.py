@@ -11,7 +11,7 @@ from typing import Any
 import reflex as rx
 
 from hpi_app import routes
-from hpi_app.components.forms import callout_if, dialog_actions, secondary_button
+from hpi_app.components.forms import callout_if, dialog_actions, error_callout, secondary_button
 from hpi_app.components.layout import loading_spinner, signed_in_page
 
 # (key, label, route, icon); the order of the tabs.
@@ -92,6 +92,20 @@ def section_card(*children: rx.Component, **props) -> rx.Component:
         size="2",
         width="100%",
         **props,
+    )
+
+
+def form_card(
+    title: str, *fields: rx.Component, error: rx.Var[str], submit: rx.Component, on_submit: Any
+) -> rx.Component:
+    """A Settings card holding a form: its heading, its fields, why it was refused, and its submit button."""
+    return section_card(
+        rx.heading(title, size="3", as_="h3"),
+        rx.form(
+            rx.vstack(*fields, error_callout(error), submit, spacing="4", width="100%", align="start"),
+            on_submit=on_submit,
+            width="100%",
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from hpi_app import routes
+from hpi_app.components.forms import alert_callout
 from hpi_app.components.layout import centered_card
 from hpi_app.components.native_form import native_form
 from hpi_app.core import accounts
@@ -49,12 +50,7 @@ def login_page() -> rx.Component:
             rx.icon("hand-helping", size=28, color=rx.color("accent", 10)),
             rx.heading("Sign in to HPI", size="6"),
         ),
-        rx.cond(
-            LoginState.error != "",
-            rx.callout(
-                LoginState.error, icon="triangle-alert", color_scheme="red", role="alert", id="login-error"
-            ),
-        ),
+        alert_callout(LoginState.error, "login-error"),
         native_form(
             rx.vstack(
                 rx.el.label("Email", html_for="email", font_size="var(--font-size-2)", font_weight="500"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from hpi_app import routes
+from hpi_app.components.forms import alert_callout
 from hpi_app.components.layout import centered_card
 from hpi_app.components.native_form import native_form
 from hpi_app.core import accounts
@@ -46,12 +47,7 @@ def setup_page() -> rx.Component:
     return centered_card(
         rx.heading("Welcome to HPI", size="6"),
         rx.text("Create your organisation and its first admin account.", color_scheme="gray"),
-        rx.cond(
-            SetupState.error != "",
-            rx.callout(
-                SetupState.error, icon="triangle-alert", color_scheme="red", role="alert", id="setup-error"
-            ),
-        ),
+        alert_callout(SetupState.error, "setup-error"),
         native_form(
             rx.vstack(
                 _labelled("Organisation name", "org_name", required=True, default_value=SetupState.org_name),

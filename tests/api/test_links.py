@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlmodel import func, select
+from sqlmodel import select
 
 from hpi_app.core import accounts, tokens
 from hpi_app.db import session_scope
 from hpi_app.models import Link, Task, TimelineEntry, utcnow
 from tests.utils.bodies import seed_task
+from tests.utils.store import row_counts, subject_rows
 
 JSON = {"Content-Type": "application/json"}
 
@@ -21,12 +22,9 @@ async def _create(client, auth, **overrides) -> dict:
     return answer.json()
 
 
-def _written() -> tuple[int, int]:
+def _written() -> dict[str, int]:
     """How many links and timeline entries the store holds (a refused request changes neither)."""
-    with session_scope() as session:
-        links = session.exec(select(func.count()).select_from(Link)).one()
-        entries = session.exec(select(func.count()).select_from(TimelineEntry)).one()
-    return links, entries
+    return row_counts(Link, TimelineEntry)
 
 
 async def test_an_empty_body_makes_a_link_that_opens_the_same_task(client, auth):
@@ -125,12 +123,7 @@ async def test_withdrawing_a_link_marks_it_and_answers_json(client, auth):
 
 
 def _timeline(task_id: str) -> list[TimelineEntry]:
-    with session_scope() as session:
-        return list(
-            session.exec(
-                select(TimelineEntry).where(TimelineEntry.subject_id == task_id).order_by(TimelineEntry.id)
-            ).all()
-        )
+    return subject_rows(TimelineEntry, task_id, TimelineEntry.id)
 
 
 @pytest.mark.parametrize(

@@ -58,10 +58,24 @@ def issue_token(app, email: str, password: str, *, admin: bool, name: str = "") 
 def sign_in(page: Page, app, member: Member, *, path: str = "/") -> None:
     """Sign in through the sign-in page and wait for ``path``."""
     page.goto(f"{app.url}/login")
-    page.get_by_label("Email").fill(member.email)
-    page.get_by_label("Password").fill(member.password)
-    page.get_by_role("button", name="Sign in").click()
+    send_sign_in(page, member)
     page.wait_for_url(f"{app.url}{path}")
+
+
+def send_sign_in(page: Page, member: Member, password: str | None = None) -> None:
+    """Fill in the sign-in form the page shows with ``member``'s email and password, and send it."""
+    page.get_by_label("Email").fill(member.email)
+    page.get_by_label("Password").fill(member.password if password is None else password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def open_new_task(page: Page, app, *, title: str) -> tuple[Member, dict]:
+    """A new member signed in on ``page``, with a new task named ``title`` open on its detail page."""
+    member = make_member(app)
+    sign_in(page, app, member)
+    task = create_task(app, member, title=title)
+    page.goto(f"{app.url}/tasks/{task['task_id']}")
+    return member, task
 
 
 def create_task(app, member: Member, **overrides) -> dict:
@@ -71,6 +85,17 @@ def create_task(app, member: Member, **overrides) -> dict:
     )
     assert answer.status_code == 201, answer.text
     return answer.json()
+
+
+def cancel_task(app, member: Member, task_id: str, reason: str) -> None:
+    """Cancel a task over real HTTP with ``reason``, as the software that made it would."""
+    answer = httpx.post(
+        f"{app.url}/api/v1/tasks/{task_id}/cancel",
+        json={"reason": reason},
+        headers=member.headers,
+        timeout=10,
+    )
+    assert answer.status_code == 200, answer.text
 
 
 def open_dashboard(page: Page, app) -> None:

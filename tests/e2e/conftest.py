@@ -121,22 +121,33 @@ def browser() -> Iterator:
         chromium.close()
 
 
+DESKTOP = {"viewport": {"width": 1280, "height": 860}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def screen(size: str, *, desktop_height: int = 860) -> dict:
+    """The browser context options of a ``"desktop"`` (1280 wide) or ``"phone"`` (390×844) screen."""
+    if size == "desktop":
+        return {"viewport": {"width": 1280, "height": desktop_height}}
+    return PHONE
+
+
+def _fresh_page(browser, options: dict):
+    context = browser.new_context(**options)
+    yield context.new_page()
+    context.close()
+
+
 @pytest.fixture
 def page(browser):
     """A fresh browser context and page at desktop size."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _fresh_page(browser, DESKTOP)
 
 
 @pytest.fixture
 def phone(browser):
     """A fresh browser context and page at phone size (390×844)."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-    page = context.new_page()
-    yield page
-    context.close()
+    yield from _fresh_page(browser, PHONE)
 
 
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"

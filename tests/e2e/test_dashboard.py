@@ -6,7 +6,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.accounts import create_task, make_member, open_dashboard, sign_in
+from tests.e2e.accounts import cancel_task, create_task, make_member, open_dashboard, open_new_task, sign_in
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -29,13 +29,7 @@ def test_new_tasks_appear_live_in_two_tabs_and_move_to_done(app_server, page):
     expect(page.get_by_text("New task: Live: approve the deploy")).to_be_visible()
     screenshot(page, "dashboard-live-desktop")
 
-    cancelled = httpx.post(
-        f"{app_server.url}/api/v1/tasks/{task['task_id']}/cancel",
-        json={"reason": "done elsewhere"},
-        headers=member.headers,
-        timeout=10,
-    )
-    assert cancelled.status_code == 200
+    cancel_task(app_server, member, task["task_id"], "done elsewhere")
     for tab in (page, second):
         expect(row(tab, task["task_id"])).to_have_count(0)
     second.locator("#tab-done").click()
@@ -123,10 +117,7 @@ def test_task_detail_shows_timeline_and_cancels_with_a_reason(app_server, page, 
 
 
 def test_a_completed_task_shows_its_answers_live(app_server, page):
-    member = make_member(app_server)
-    sign_in(page, app_server, member)
-    task = create_task(app_server, member, title="Detail: answers")
-    page.goto(f"{app_server.url}/tasks/{task['task_id']}")
+    _member, task = open_new_task(page, app_server, title="Detail: answers")
     expect(page.locator("#task-title")).to_have_text("Detail: answers")
     app_server.python(
         "from hpi_app.core import tasks\n"

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.accounts import create_task, make_member, open_dashboard, sign_in
-from tests.e2e.conftest import screenshot
+from tests.e2e.accounts import cancel_task, create_task, make_member, open_dashboard, open_new_task, sign_in
+from tests.e2e.conftest import PHONE, screenshot
 from tests.utils.bodies import seed_task
 
 pytestmark = pytest.mark.e2e
@@ -69,7 +69,7 @@ def test_token_from_settings_task_live_in_two_tabs_completed_by_link_and_wait_re
         )
     )
     waiter.start()
-    outsider = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    outsider = browser.new_context(**PHONE)
     person = outsider.new_page()
     person.goto(task["url"])
     expect(person.get_by_role("heading", name="Approve deployment to production")).to_be_visible()
@@ -98,10 +98,7 @@ def test_token_from_settings_task_live_in_two_tabs_completed_by_link_and_wait_re
 
 
 def test_a_member_completes_a_task_from_its_detail_page(app_server, page):
-    member = make_member(app_server)
-    sign_in(page, app_server, member)
-    task = create_task(app_server, member, title="Complete me from the detail page")
-    page.goto(f"{app_server.url}/tasks/{task['task_id']}")
+    member, task = open_new_task(page, app_server, title="Complete me from the detail page")
     form = page.locator("#detail-form")
     expect(form).to_be_visible()
     screenshot(page, "task-detail-form-desktop")
@@ -126,13 +123,7 @@ def test_an_open_link_page_learns_of_a_cancel_at_once(app_server, browser):
     person = context.new_page()
     person.goto(task["url"])
     expect(person.get_by_role("heading", name="Cancelled while open")).to_be_visible()
-    cancelled = httpx.post(
-        f"{app_server.url}/api/v1/tasks/{task['task_id']}/cancel",
-        json={"reason": "Not needed"},
-        headers=member.headers,
-        timeout=10,
-    )
-    assert cancelled.status_code == 200
+    cancel_task(app_server, member, task["task_id"], "Not needed")
     expect(person.get_by_text("cancelled", exact=False).first).to_be_visible()
     expect(person.get_by_role("button", name="Submit")).to_have_count(0)
     context.close()

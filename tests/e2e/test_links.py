@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.accounts import Member, make_member, sign_in
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import screen, screenshot
 from tests.utils.bodies import seed_task
 
 pytestmark = pytest.mark.e2e
@@ -83,12 +83,7 @@ def test_a_second_link_opens_the_form_and_submits(app_server, member, page):
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_a_withdrawn_link_shows_its_own_page(app_server, member, browser, size):
-    options = (
-        {"viewport": {"width": 1280, "height": 860}}
-        if size == "desktop"
-        else {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-    )
-    context = browser.new_context(**options)
+    context = browser.new_context(**screen(size))
     page = context.new_page()
     try:
         task = _task(app_server, member, title="A task with a withdrawn link")
@@ -145,12 +140,7 @@ def _rows(page: Page):
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
 def test_the_detail_page_adds_copies_and_withdraws_links(app_server, member, browser, size):
-    options = (
-        {"viewport": {"width": 1280, "height": 900}}
-        if size == "desktop"
-        else {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-    )
-    context = browser.new_context(**options)
+    context = browser.new_context(**screen(size, desktop_height=900))
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=app_server.url)
     page = context.new_page()
     try:

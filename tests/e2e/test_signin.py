@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.accounts import PASSWORD, create_task, make_member, sign_in
+from tests.e2e.accounts import PASSWORD, create_task, make_member, send_sign_in, sign_in
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -15,9 +15,7 @@ def test_wrong_password_then_right(app_server, page):
     member = make_member(app_server)
     page.goto(f"{app_server.url}/login")
     screenshot(page, "login-desktop")
-    page.get_by_label("Email").fill(member.email)
-    page.get_by_label("Password").fill("not the password")
-    page.get_by_role("button", name="Sign in").click()
+    send_sign_in(page, member, "not the password")
     expect(page.locator("#login-error")).to_contain_text("don't match")
     expect(page.get_by_label("Email")).to_have_value(member.email)
     screenshot(page, "login-error-desktop")
@@ -32,12 +30,7 @@ def test_wrong_password_then_right(app_server, page):
 def test_pages_need_a_session_and_return_to_the_page_asked_for(app_server, page):
     member = make_member(app_server)
     task = create_task(app_server, member, title="Return-to target")
-    page.goto(f"{app_server.url}/tasks/{task['task_id']}")
-    page.wait_for_url("**/login?next=**")
-    page.get_by_label("Email").fill(member.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{app_server.url}/tasks/{task['task_id']}")
+    _signs_in_when_asked_and_returns(page, app_server, member, task)
     expect(page.locator("#task-title")).to_have_text("Return-to target")
 
 
@@ -56,12 +49,7 @@ def test_an_expired_session_goes_back_to_sign_in_then_to_the_page(app_server, pa
         "        row.expires_at = utcnow() - timedelta(seconds=1)\n"
         "    s.commit()\n"
     )
-    page.goto(f"{app_server.url}/tasks/{task['task_id']}")
-    page.wait_for_url("**/login?next=**")
-    page.get_by_label("Email").fill(member.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{app_server.url}/tasks/{task['task_id']}")
+    _signs_in_when_asked_and_returns(page, app_server, member, task)
     expect(page.locator("#task-title")).to_have_text("After expiry")
 
 
@@ -91,16 +79,20 @@ def test_repeated_wrong_passwords_are_rate_limited(app_server, page):
         assert "error=invalid" in response.headers["location"]
     # Even the right password is refused while the lock lasts.
     page.goto(f"{app_server.url}/login")
-    page.get_by_label("Email").fill(member.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    send_sign_in(page, member)
     expect(page.locator("#login-error")).to_contain_text("Too many sign-in attempts")
 
 
 def test_next_parameter_cannot_leave_the_site(app_server, page):
     member = make_member(app_server)
     page.goto(f"{app_server.url}/login?next=//evil.example/x")
-    page.get_by_label("Email").fill(member.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    send_sign_in(page, member)
     page.wait_for_url(f"{app_server.url}/")
+
+
+def _signs_in_when_asked_and_returns(page, app_server, member, task) -> None:
+    """Open the task's detail page, be sent to sign in, sign in, and land back on the detail page."""
+    page.goto(f"{app_server.url}/tasks/{task['task_id']}")
+    page.wait_for_url("**/login?next=**")
+    send_sign_in(page, member)
+    page.wait_for_url(f"{app_server.url}/tasks/{task['task_id']}")

@@ -7,11 +7,10 @@ import time
 import uuid
 from collections.abc import Callable
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.accounts import create_task, make_member
+from tests.e2e.accounts import cancel_task, create_task, make_member
 from tests.e2e.conftest import screenshot
 from tests.e2e.settings_helpers import page_fits_the_screen, screenshot_viewport, sign_in_to
 from tests.utils.receivers import Received, WebhookReceiver, verify_signatures
@@ -92,13 +91,7 @@ def test_webhook_sink_from_settings_to_redelivery(app_server, page, phone):
 
         # A task cancelled over the API reaches the org-wide sink.
         task = create_task(app_server, admin, title="Sinks: order more paper")
-        cancelled = httpx.post(
-            f"{app_server.url}/api/v1/tasks/{task['task_id']}/cancel",
-            json={"reason": "bought elsewhere"},
-            headers=admin.headers,
-            timeout=10,
-        )
-        assert cancelled.status_code == 200, cancelled.text
+        cancel_task(app_server, admin, task["task_id"], "bought elsewhere")
         first = _received(receiver, _event("task.cancelled", task["task_id"]))[0]
         assert verify_signatures(first, secret)["reason"] == "bought elsewhere"
 

@@ -13,15 +13,12 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import DESKTOP, screen, screenshot
 from tests.e2e.helpers import ApiUser, complete_directly, expire_now, make_api_user, timeline_kinds
 from tests.e2e.task_bodies import PDF_BYTES, every_kind_task, png_bytes, xss_task
 from tests.utils.bodies import seed_task as quick_start_task
 
 pytestmark = pytest.mark.e2e
-
-DESKTOP = {"viewport": {"width": 1280, "height": 860}}
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +136,7 @@ def test_every_block_and_field_kind(app_server, api_user, browser: Browser, devi
     task = api_user.create_task(
         every_kind_task(image_url=image["url"], pdf_url=pdf["url"], download_url=contract["url"])
     )
-    context = browser.new_context(**(PHONE if device == "phone" else DESKTOP))
+    context = browser.new_context(**screen(device))
     page = context.new_page()
     try:
         _fill_every_kind(page, task, device)

@@ -3,7 +3,7 @@
 import base64
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hpi_app.spec.steps import StepList
 from hpi_app.validation import error_details
@@ -122,6 +122,14 @@ def keep_keys_of(dumped: object, example: object) -> object:
     if isinstance(dumped, list) and isinstance(example, list) and len(dumped) == len(example):
         return [keep_keys_of(d, e) for d, e in zip(dumped, example, strict=True)]
     return dumped
+
+
+def assert_parses_and_dumps_back(union: object, example: dict, tag: str) -> None:
+    """``example`` parses as the ``union`` member its ``tag`` key names, and dumps back to itself."""
+    parsed = TypeAdapter(union).validate_python(example)
+    assert getattr(parsed, tag) == example[tag]
+    dumped = TypeAdapter(union).dump_python(parsed, mode="json", exclude_none=True)
+    assert keep_keys_of(dumped, example) == example
 
 
 def body_with_blocks(*blocks: dict) -> dict:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlmodel import func, select
-
-from hpi_app.db import session_scope
 from hpi_app.models import Process, ProcessStep, Task, TimelineEntry
+from tests.utils.store import row_counts
 
 THREE_STEPS: dict[str, Any] = {
     "namespace": "ops.deploy",
@@ -55,8 +53,4 @@ def approval_task(process_id: str | None = None, step: str | None = "approve", *
 
 def store_counts() -> dict[str, int]:
     """How many processes, steps, tasks and timeline entries the store holds."""
-    with session_scope() as session:
-        return {
-            model.__tablename__: session.exec(select(func.count()).select_from(model)).one()
-            for model in (Process, ProcessStep, Task, TimelineEntry)
-        }
+    return row_counts(Process, ProcessStep, Task, TimelineEntry)

@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlmodel import func, select
 
 from hpi_app.core.tasks import notify
-from hpi_app.db import session_scope
 from hpi_app.models import Delivery, Submission, Task, TimelineEntry
 from tests.utils.receivers import SmtpReceiver
+from tests.utils.store import row_counts, subject_rows
 
 # A task with no required field: completing it with no body at all is valid.
 OPTIONAL_ONLY = {
@@ -49,30 +48,14 @@ def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpReceiver]:
 
 def store_counts() -> dict[str, int]:
     """How many rows the tables a task change writes hold (a refused request must leave them)."""
-    with session_scope() as session:
-        return {
-            model.__tablename__: session.exec(select(func.count()).select_from(model)).one()
-            for model in (Task, TimelineEntry, Delivery, Submission)
-        }
+    return row_counts(Task, TimelineEntry, Delivery, Submission)
 
 
 def timeline_kinds(task_id: str) -> list[str]:
     """The kinds of a task's timeline entries, oldest first."""
-    with session_scope() as session:
-        return list(
-            session.exec(
-                select(TimelineEntry.kind)
-                .where(TimelineEntry.subject_id == task_id)
-                .order_by(TimelineEntry.id)
-            ).all()
-        )
+    return [entry.kind for entry in subject_rows(TimelineEntry, task_id, TimelineEntry.id)]
 
 
 def deliveries(task_id: str) -> list[Delivery]:
     """A task's queued deliveries, oldest first."""
-    with session_scope() as session:
-        return list(
-            session.exec(
-                select(Delivery).where(Delivery.subject_id == task_id).order_by(Delivery.created_at)
-            ).all()
-        )
+    return subject_rows(Delivery, task_id, Delivery.created_at)

@@ -8,6 +8,7 @@ see it in the browser.
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -44,19 +45,24 @@ def _back(path: str, **params: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
 
 
-def _signed_in(request: Request, user_id: str, target: str) -> RedirectResponse:
-    raw = sessions.start_session(user_id, request.headers.get("user-agent", ""))
+def _with_cookie(request: Request, target: str, name: str, raw: str, lifetime: timedelta) -> RedirectResponse:
+    """Go on to ``target`` with the secret ``raw`` in an HttpOnly, SameSite=Lax cookie for ``lifetime``."""
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        sessions.SESSION_COOKIE,
+        name,
         raw,
-        max_age=int(sessions.SESSION_LIFETIME.total_seconds()),
+        max_age=int(lifetime.total_seconds()),
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",
         path="/",
     )
     return response
+
+
+def _signed_in(request: Request, user_id: str, target: str) -> RedirectResponse:
+    raw = sessions.start_session(user_id, request.headers.get("user-agent", ""))
+    return _with_cookie(request, target, sessions.SESSION_COOKIE, raw, sessions.SESSION_LIFETIME)
 
 
 def _signin_wait(email_key: str, client: str) -> float:
@@ -137,14 +143,4 @@ async def link_code(
         return _back(page)  # the page itself explains a finished or unknown link
     except DomainError as exc:
         return _back(page, code_error=exc.code)
-    response = RedirectResponse(page, status_code=303)
-    response.set_cookie(
-        link_codes.grant_cookie_name(link_id),
-        raw,
-        max_age=int(link_codes.GRANT_LIFETIME.total_seconds()),
-        httponly=True,
-        samesite="lax",
-        secure=request.url.scheme == "https",
-        path="/",
-    )
-    return response
+    return _with_cookie(request, page, link_codes.grant_cookie_name(link_id), raw, link_codes.GRANT_LIFETIME)

@@ -11,6 +11,8 @@ The required marker sits outside the label.
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from hpi_app.components.markdown import markdown_html
@@ -38,6 +40,27 @@ def _described_by(field: rx.Var[FieldView]) -> rx.Var[str]:
     return rx.cond(_error(field) != "", _error_id(field), field.input_id + "-description")
 
 
+def _aria(field: rx.Var[FieldView]) -> dict[str, Any]:
+    """What a screen reader is told of a field's input: whether it is wrong, whether required, its help."""
+    return {
+        "aria_invalid": rx.cond(_error(field) != "", "true", "false"),
+        "aria_required": rx.cond(field.required, "true", "false"),
+        "aria_describedby": _described_by(field),
+    }
+
+
+def _typed(field: rx.Var[FieldView]) -> dict[str, Any]:
+    """The props of an input the answer is typed into: its id, its text, its aria, off while busy."""
+    return {
+        "id": field.input_id,
+        "value": TaskFormState.texts.get(field.name, "").to(str),
+        "on_change": lambda value: TaskFormState.set_text(field.name, value),
+        **_aria(field),
+        "disabled": TaskFormState.busy,
+        "size": "3",
+    }
+
+
 def _label(field: rx.Var[FieldView]) -> rx.Component:
     """The field's label with its required marker (or "optional") beside it."""
     marker = rx.cond(
@@ -61,53 +84,28 @@ _GROUP_KINDS_VAR = rx.Var.create(list(_GROUP_KINDS))
 
 def _text_input(field: rx.Var[FieldView]) -> rx.Component:
     return rx.input(
-        id=field.input_id,
         type=field.input_type,
-        value=TaskFormState.texts.get(field.name, "").to(str),
-        on_change=lambda value: TaskFormState.set_text(field.name, value),
         placeholder=field.placeholder,
         min=field.min,
         max=field.max,
         step=field.step,
-        aria_invalid=rx.cond(_error(field) != "", "true", "false"),
-        aria_required=rx.cond(field.required, "true", "false"),
-        aria_describedby=_described_by(field),
-        disabled=TaskFormState.busy,
-        size="3",
         width="100%",
+        **_typed(field),
     )
 
 
 def _textarea(field: rx.Var[FieldView]) -> rx.Component:
     return rx.text_area(
-        id=field.input_id,
-        value=TaskFormState.texts.get(field.name, "").to(str),
-        on_change=lambda value: TaskFormState.set_text(field.name, value),
         placeholder=field.placeholder,
-        aria_invalid=rx.cond(_error(field) != "", "true", "false"),
-        aria_required=rx.cond(field.required, "true", "false"),
-        aria_describedby=_described_by(field),
-        disabled=TaskFormState.busy,
-        size="3",
         rows="4",
         resize="vertical",
         width="100%",
+        **_typed(field),
     )
 
 
 def _date(field: rx.Var[FieldView]) -> rx.Component:
-    return rx.input(
-        id=field.input_id,
-        type=field.input_type,
-        value=TaskFormState.texts.get(field.name, "").to(str),
-        on_change=lambda value: TaskFormState.set_text(field.name, value),
-        aria_invalid=rx.cond(_error(field) != "", "true", "false"),
-        aria_required=rx.cond(field.required, "true", "false"),
-        aria_describedby=_described_by(field),
-        disabled=TaskFormState.busy,
-        size="3",
-        width=["100%", "16em"],
-    )
+    return rx.input(type=field.input_type, width=["100%", "16em"], **_typed(field))
 
 
 def _select(field: rx.Var[FieldView]) -> rx.Component:
@@ -115,10 +113,8 @@ def _select(field: rx.Var[FieldView]) -> rx.Component:
         rx.select.trigger(
             id=field.input_id,
             placeholder=rx.cond(field.placeholder != "", field.placeholder, "Choose…"),
-            aria_invalid=rx.cond(_error(field) != "", "true", "false"),
-            aria_required=rx.cond(field.required, "true", "false"),
-            aria_describedby=_described_by(field),
             width="100%",
+            **_aria(field),
         ),
         rx.select.content(
             rx.foreach(field.options, lambda option: rx.select.item(option.label, value=option.value)),
@@ -158,25 +154,24 @@ def _radio(field: rx.Var[FieldView]) -> rx.Component:
     )
 
 
+def _ticked_label(checkbox: rx.Component, label: rx.Var[str], **props) -> rx.Component:
+    """A checkbox and its words as one ``<label>``, so a click on the words ticks it too."""
+    return rx.text(rx.flex(checkbox, label, spacing="2", align="center"), as_="label", size="3", **props)
+
+
 def _checkbox(field: rx.Var[FieldView]) -> rx.Component:
     return rx.hstack(
-        rx.text(
-            rx.flex(
-                rx.checkbox(
-                    id=field.input_id,
-                    checked=TaskFormState.flags.get(field.name, False).to(bool),
-                    on_change=lambda checked: TaskFormState.set_flag(field.name, checked),
-                    aria_invalid=rx.cond(_error(field) != "", "true", "false"),
-                    aria_describedby=_described_by(field),
-                    disabled=TaskFormState.busy,
-                    size="3",
-                ),
-                field.label,
-                spacing="2",
-                align="center",
+        _ticked_label(
+            rx.checkbox(
+                id=field.input_id,
+                checked=TaskFormState.flags.get(field.name, False).to(bool),
+                on_change=lambda checked: TaskFormState.set_flag(field.name, checked),
+                aria_invalid=rx.cond(_error(field) != "", "true", "false"),
+                aria_describedby=_described_by(field),
+                disabled=TaskFormState.busy,
+                size="3",
             ),
-            as_="label",
-            size="3",
+            field.label,
             weight="medium",
         ),
         rx.cond(
@@ -194,22 +189,14 @@ def _multiselect(field: rx.Var[FieldView]) -> rx.Component:
     return rx.flex(
         rx.foreach(
             field.options,
-            lambda option: rx.text(
-                rx.flex(
-                    rx.checkbox(
-                        checked=chosen.contains(option.value),
-                        on_change=lambda checked: TaskFormState.toggle_choice(
-                            field.name, option.value, checked
-                        ),
-                        disabled=TaskFormState.busy,
-                        size="3",
-                    ),
-                    option.label,
-                    spacing="2",
-                    align="center",
+            lambda option: _ticked_label(
+                rx.checkbox(
+                    checked=chosen.contains(option.value),
+                    on_change=lambda checked: TaskFormState.toggle_choice(field.name, option.value, checked),
+                    disabled=TaskFormState.busy,
+                    size="3",
                 ),
-                as_="label",
-                size="3",
+                option.label,
             ),
         ),
         id=field.input_id,

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from hpi_app.core.errors import InvalidInput
-from hpi_app.validation import error_details, tagged_union, validation_error
+from hpi_app.validation import error_details, not_blank, optional_uuid, tagged_union, validation_error
 
 NAMESPACE_PATTERN = re.compile(r"^[A-Za-z0-9.-]+$")
 MAX_STEPS = 100
 
 StepKey = Annotated[str, Field(min_length=1, max_length=100)]
-
-
-def _uuid(value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        msg = "must be a UUID such as 3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90"
-        raise ValueError(msg) from None
 
 
 class StepDef(BaseModel):
@@ -58,18 +47,9 @@ class ProcessCreate(BaseModel):
             raise ValueError(msg)
         return value
 
-    @field_validator("name")
-    @classmethod
-    def _name_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            msg = "must not be blank"
-            raise ValueError(msg)
-        return value
+    _name_not_blank = field_validator("name")(not_blank)
 
-    @field_validator("process_id")
-    @classmethod
-    def _process_id(cls, value: str | None) -> str | None:
-        return _uuid(value)
+    _process_id = field_validator("process_id")(optional_uuid)
 
     @field_validator("steps")
     @classmethod

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import case
 from sqlmodel import Session, func, or_, select
 
+from hpi_app.core import status_filter
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.filters import parse_meta_filters
 from hpi_app.core.processes.rules import full_namespace, is_process_id, process_not_found
@@ -65,20 +66,7 @@ class ProcessFilter:
 
 def parse_statuses(raw: str | None) -> tuple[str, ...]:
     """Read ``status=running`` or ``status=completed,failed`` (``finished`` = both)."""
-    if not raw:
-        return ()
-    out: list[str] = []
-    for part in (p.strip() for p in raw.split(",")):
-        if part == "finished":
-            out.extend(sorted(FINISHED_PROCESS_STATUSES))
-        elif part in STATUSES:
-            out.append(ProcessStatus(part))
-        else:
-            raise InvalidInput(
-                f"Unknown status '{part}'.",
-                details=[{"field": "status", "message": f"must be one of: {', '.join(STATUSES)}, finished"}],
-            )
-    return tuple(dict.fromkeys(out))
+    return status_filter.parse_statuses(raw, ProcessStatus, "finished", sorted(FINISHED_PROCESS_STATUSES))
 
 
 def _load(session: Session, org_id: str, process_id: str) -> Process:

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hpi_app.config import settings
 from hpi_app.routes import configured_base
+from hpi_app.validation import not_blank
 from hpi_app.vocab import DEFAULT_SINK_EVENTS, SinkEvent
 
 # The event names a sink may list, as a Literal so an unknown one reads "must be one of: ...".
@@ -83,10 +84,7 @@ class OrgSinkSettings(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            msg = "must not be blank"
-            raise ValueError(msg)
-        return value.strip()
+        return not_blank(value).strip()
 
 
 class DeliveryFailed(Exception):

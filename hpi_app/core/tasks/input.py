@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hpi_app.core.sinks.registry import Sink
 from hpi_app.spec import StepList
+from hpi_app.validation import not_blank, optional_uuid
 
 MIN_EXPIRES_IN = 60
 MAX_EXPIRES_IN = 2_592_000
@@ -66,24 +66,9 @@ class TaskCreate(BaseModel):
             raise ValueError(msg)
         return value
 
-    @field_validator("title")
-    @classmethod
-    def _title_not_blank(cls, value: str) -> str:
-        if not value.strip():
-            msg = "must not be blank"
-            raise ValueError(msg)
-        return value
+    _title_not_blank = field_validator("title")(not_blank)
 
-    @field_validator("task_id", "process_id")
-    @classmethod
-    def _task_id_uuid(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            msg = "must be a UUID such as 3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90"
-            raise ValueError(msg) from None
+    _ids_are_uuids = field_validator("task_id", "process_id")(optional_uuid)
 
     @field_validator("assignee_email")
     @classmethod

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, func, or_, select
 
-from hpi_app.core import link_rows
+from hpi_app.core import link_rows, status_filter
 from hpi_app.core import timeline as timeline_store
 from hpi_app.core.errors import InvalidInput, NotFound
 from hpi_app.core.filters import parse_meta_filters as parse_meta_filters
@@ -94,20 +94,7 @@ class TaskFilter:
 
 def parse_statuses(raw: str | None) -> tuple[str, ...]:
     """Read ``status=pending`` or ``status=completed,cancelled`` (``done`` = every final state)."""
-    if not raw:
-        return ()
-    out: list[str] = []
-    for part in (p.strip() for p in raw.split(",")):
-        if part == "done":
-            out.extend(DONE_STATUSES)
-        elif part in STATUSES:
-            out.append(TaskStatus(part))
-        else:
-            raise InvalidInput(
-                f"Unknown status '{part}'.",
-                details=[{"field": "status", "message": f"must be one of: {', '.join(STATUSES)}, done"}],
-            )
-    return tuple(dict.fromkeys(out))
+    return status_filter.parse_statuses(raw, TaskStatus, "done", DONE_STATUSES)
 
 
 def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:

@@ -4,9 +4,12 @@ beside it (``sinks``, the largest, is a package: its state, its dialogs and the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from hpi_app import routes
+from hpi_app.components.settings_nav import confirm_dialog
 from hpi_app.state import SessionState
 
 
@@ -23,3 +26,56 @@ async def acting_member(state: rx.State) -> SessionState | None:
 def back_to_sign_in(state: rx.State) -> rx.event.EventSpec:
     """Send a tab whose session has ended to the sign-in page, returning here afterwards."""
     return rx.redirect(routes.login(state.router.url.path))
+
+
+class ConfirmAction(rx.State, mixin=True):
+    """The "are you sure?" step before acting on one row of a list (revoke a token, remove a member).
+
+    The page's state opens it by setting ``confirm_id`` (and ``confirm_name``, what the dialog
+    names), and implements ``_confirmed``, the action itself, which answers whether the dialog
+    closes (and the list is read again) or stays open showing an error.
+    """
+
+    confirm_id: str = ""
+    confirm_name: str = ""
+    confirming: bool = False
+
+    async def _confirmed(self) -> bool:
+        raise NotImplementedError
+
+    async def _reload(self) -> None:
+        raise NotImplementedError
+
+    @rx.event
+    def cancel_confirm(self, open_: bool = False):
+        """Close the confirmation without acting."""
+        if not open_ and not self.confirming:
+            self.confirm_id = ""
+
+    @rx.event
+    async def confirm_action(self):
+        """Act on the row the confirmation names, as the member a fresh session check returns."""
+        if not self.confirm_id or self.confirming:
+            return
+        if await acting_member(self) is None:
+            self.confirm_id = ""
+            yield back_to_sign_in(self)
+            return
+        self.confirming = True
+        yield
+        closes = await self._confirmed()
+        self.confirming = False
+        if closes:
+            self.confirm_id = ""
+            await self._reload()
+
+
+def confirm_action_dialog(state: type[ConfirmAction], **texts: Any) -> rx.Component:
+    """The dialog of a ``ConfirmAction`` state: ``texts`` are ``confirm_dialog``'s words and ids."""
+    return confirm_dialog(
+        on_confirm=state.confirm_action,
+        busy=state.confirming,
+        open=state.confirm_id != "",
+        on_open_change=state.cancel_confirm,
+        **texts,
+    )

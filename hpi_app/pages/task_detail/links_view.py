@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hpi_app.components.forms import dialog_actions, error_callout, secondary_button, text_field
+from hpi_app.components.forms import dialog_actions, error_callout, keep_it_or, secondary_button, text_field
 from hpi_app.pages.task_detail.links_state import LinkRow, TaskLinksState
 from hpi_app.pages.task_detail.state import TaskDetailState
 from hpi_app.vocab import TaskStatus
@@ -183,16 +183,7 @@ def _withdraw_dialog() -> rx.Component:
                 size="2",
             ),
             error_callout(TaskLinksState.withdraw_error, margin_top="0.5em"),
-            dialog_actions(
-                rx.alert_dialog.cancel(secondary_button("Keep it")),
-                rx.button(
-                    "Withdraw",
-                    color_scheme="red",
-                    on_click=TaskLinksState.confirm_withdraw,
-                    id="confirm-withdraw",
-                ),
-                margin_top="1em",
-            ),
+            keep_it_or("Withdraw", on_click=TaskLinksState.confirm_withdraw, button_id="confirm-withdraw"),
         ),
         open=TaskLinksState.withdraw_id != "",
         on_open_change=TaskLinksState.close_withdraw,

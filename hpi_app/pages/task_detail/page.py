@@ -8,7 +8,7 @@ from hpi_app import routes
 from hpi_app.components.answers import answer_value
 from hpi_app.components.badges import status_badge
 from hpi_app.components.deliveries import delivery_list
-from hpi_app.components.forms import callout_if, dialog_actions, secondary_button
+from hpi_app.components.forms import callout_if, keep_it_or
 from hpi_app.components.layout import loading_spinner, signed_in_page
 from hpi_app.components.signature import signature_script
 from hpi_app.components.task_form.state import TaskFormState
@@ -82,16 +82,7 @@ def _cancel_dialog() -> rx.Component:
                 TaskDetailState.cancel_error != "",
                 rx.text(TaskDetailState.cancel_error, color_scheme="red", size="2"),
             ),
-            dialog_actions(
-                rx.alert_dialog.cancel(secondary_button("Keep it")),
-                rx.button(
-                    "Cancel task",
-                    color_scheme="red",
-                    on_click=TaskDetailState.confirm_cancel,
-                    id="confirm-cancel",
-                ),
-                margin_top="1em",
-            ),
+            keep_it_or("Cancel task", on_click=TaskDetailState.confirm_cancel, button_id="confirm-cancel"),
         ),
         open=TaskDetailState.cancel_open,
         on_open_change=TaskDetailState.open_cancel,

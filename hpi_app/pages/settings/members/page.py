@@ -16,12 +16,12 @@ from hpi_app.components.forms import (
 from hpi_app.components.layout import admin_only
 from hpi_app.components.settings_nav import (
     WIDE_ONLY,
-    confirm_dialog,
+    form_card,
     records_table,
-    section_card,
     settings_page,
     when_loaded,
 )
+from hpi_app.pages.settings import confirm_action_dialog
 from hpi_app.pages.settings.members.state import MemberRow, MembersState
 from hpi_app.vocab import Role
 
@@ -38,83 +38,72 @@ def role_badge(role: rx.Var[str] | str) -> rx.Component:
 
 
 def _add_form() -> rx.Component:
-    return section_card(
-        rx.heading("Add a member", size="3", as_="h3"),
-        rx.form(
-            rx.vstack(
-                rx.grid(
-                    text_field(
-                        "Email",
-                        "member-email",
-                        type="email",
-                        value=MembersState.email,
-                        on_change=MembersState.set_email,
-                        placeholder="name@example.com",
-                        error=MembersState.email_error,
+    return form_card(
+        "Add a member",
+        rx.grid(
+            text_field(
+                "Email",
+                "member-email",
+                type="email",
+                value=MembersState.email,
+                on_change=MembersState.set_email,
+                placeholder="name@example.com",
+                error=MembersState.email_error,
+            ),
+            text_field(
+                "Name",
+                "member-name",
+                value=MembersState.name,
+                on_change=MembersState.set_name,
+                placeholder="Optional",
+                error=MembersState.name_error,
+            ),
+            labelled_field(
+                "Role",
+                "member-role",
+                rx.select.root(
+                    rx.select.trigger(id="member-role", width="100%"),
+                    rx.select.content(
+                        *[rx.select.item(label, value=role.value) for role, label in ROLE_LABELS.items()],
                     ),
-                    text_field(
-                        "Name",
-                        "member-name",
-                        value=MembersState.name,
-                        on_change=MembersState.set_name,
-                        placeholder="Optional",
-                        error=MembersState.name_error,
-                    ),
-                    labelled_field(
-                        "Role",
-                        "member-role",
-                        rx.select.root(
-                            rx.select.trigger(id="member-role", width="100%"),
-                            rx.select.content(
-                                *[
-                                    rx.select.item(label, value=role.value)
-                                    for role, label in ROLE_LABELS.items()
-                                ],
-                            ),
-                            value=MembersState.role,
-                            on_change=MembersState.set_role,
-                        ),
-                        hint="Admins also manage members and see every token.",
-                    ),
-                    labelled_field(
-                        "Temporary password",
+                    value=MembersState.role,
+                    on_change=MembersState.set_role,
+                ),
+                hint="Admins also manage members and see every token.",
+            ),
+            labelled_field(
+                "Temporary password",
+                "member-password",
+                rx.hstack(
+                    text_input(
                         "member-password",
-                        rx.hstack(
-                            text_input(
-                                "member-password",
-                                value=MembersState.password,
-                                on_change=MembersState.set_password,
-                                auto_complete="new-password",
-                                font_family="var(--code-font-family)",
-                            ),
-                            secondary_button(
-                                rx.icon("dices", size=16),
-                                "Generate",
-                                type="button",
-                                on_click=MembersState.generate_password,
-                                id="generate-password",
-                            ),
-                            spacing="2",
-                            width="100%",
-                        ),
-                        MembersState.password_error,
-                        hint="At least 8 characters. Pass it on; they can change it under Account.",
+                        value=MembersState.password,
+                        on_change=MembersState.set_password,
+                        auto_complete="new-password",
+                        font_family="var(--code-font-family)",
                     ),
-                    columns=rx.breakpoints(initial="1", sm="2"),
-                    spacing="4",
+                    secondary_button(
+                        rx.icon("dices", size=16),
+                        "Generate",
+                        type="button",
+                        on_click=MembersState.generate_password,
+                        id="generate-password",
+                    ),
+                    spacing="2",
                     width="100%",
                 ),
-                error_callout(MembersState.form_error),
-                submit_button(
-                    "Add member", icon="user-plus", busy=MembersState.adding, button_id="add-member"
-                ),
-                spacing="4",
-                width="100%",
-                align="start",
+                MembersState.password_error,
+                hint="At least 8 characters. Pass it on; they can change it under Account.",
             ),
-            on_submit=MembersState.add,
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="4",
             width="100%",
         ),
+        error=MembersState.form_error,
+        submit=submit_button(
+            "Add member", icon="user-plus", busy=MembersState.adding, button_id="add-member"
+        ),
+        on_submit=MembersState.add,
     )
 
 
@@ -216,18 +205,15 @@ def _member_list() -> rx.Component:
 
 
 def _remove_dialog() -> rx.Component:
-    return confirm_dialog(
-        title=rx.alert_dialog.title("Remove ", MembersState.remove_email, "?"),
+    return confirm_action_dialog(
+        MembersState,
+        title=rx.alert_dialog.title("Remove ", MembersState.confirm_name, "?"),
         description=rx.alert_dialog.description(
             "They are signed out at once, can no longer sign in, and every API token they made stops "
             "working. Their tasks stay.",
             size="2",
         ),
         confirm_label="Remove member",
-        on_confirm=MembersState.confirm_remove,
-        busy=MembersState.removing,
-        open=MembersState.remove_id != "",
-        on_open_change=MembersState.cancel_remove,
         dialog_id="remove-dialog",
         confirm_id="confirm-remove",
     )

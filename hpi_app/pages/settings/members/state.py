@@ -14,7 +14,7 @@ import reflex as rx
 from hpi_app.core import accounts
 from hpi_app.core.errors import DomainError
 from hpi_app.models import User, iso
-from hpi_app.pages.settings import acting_member, back_to_sign_in
+from hpi_app.pages.settings import ConfirmAction, acting_member, back_to_sign_in
 from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import Role
 
@@ -42,7 +42,7 @@ def _row(user: User, me: str) -> MemberRow:
     )
 
 
-class MembersState(rx.State):
+class MembersState(ConfirmAction, rx.State):
     """The member list and the add form of one browser tab (admins only)."""
 
     rows: list[MemberRow] = []
@@ -61,10 +61,6 @@ class MembersState(rx.State):
     notice: str = ""
     action_error: str = ""
 
-    remove_id: str = ""
-    remove_email: str = ""
-    removing: bool = False
-
     _user_id: str = ""
     _org_id: str = ""
 
@@ -81,7 +77,7 @@ class MembersState(rx.State):
             return
         self._user_id, self._org_id = session.user_id, session.org_id
         self.notice = self.action_error = ""
-        self.remove_id = ""
+        self.confirm_id = ""
         if session.is_admin:
             await self._reload()
 
@@ -182,35 +178,18 @@ class MembersState(rx.State):
         row = next((r for r in self.rows if r.id == user_id), None)
         if row is None or row.is_self:
             return
-        self.remove_id, self.remove_email = row.id, row.email
+        self.confirm_id, self.confirm_name = row.id, row.email
         self.action_error = ""
 
-    @rx.event
-    def cancel_remove(self, open_: bool = False):
-        """Close the confirmation without removing."""
-        if not open_ and not self.removing:
-            self.remove_id = ""
-
-    @rx.event
-    async def confirm_remove(self):
-        """Remove the member the confirmation names."""
-        if not self.remove_id or self.removing:
-            return
-        if await acting_member(self) is None:
-            self.remove_id = ""
-            yield back_to_sign_in(self)
-            return
-        self.removing = True
-        yield
+    async def _confirmed(self) -> bool:
+        """Remove the member the confirmation names; the dialog closes either way."""
         try:
-            user = await in_thread(accounts.remove_member, self._user_id, self.remove_id)
+            user = await in_thread(accounts.remove_member, self._user_id, self.confirm_id)
         except DomainError as exc:
             self.action_error = exc.message
         else:
             self.notice = f"Removed {user.email}. Their sessions and API tokens no longer work."
-        self.removing = False
-        self.remove_id = ""
-        await self._reload()
+        return True
 
 
 def _role_words(role: str) -> str:

@@ -6,7 +6,6 @@ import reflex as rx
 
 from hpi_app.components.forms import (
     choice_fieldset,
-    error_callout,
     field_error,
     labelled_field,
     submit_button,
@@ -15,14 +14,14 @@ from hpi_app.components.forms import (
 from hpi_app.components.settings_nav import (
     PHONE_ONLY,
     WIDE_ONLY,
-    confirm_dialog,
     empty_state,
+    form_card,
     records_table,
-    section_card,
     settings_page,
     shown_once_dialog,
     when_loaded,
 )
+from hpi_app.pages.settings import confirm_action_dialog
 from hpi_app.pages.settings.tokens.state import EXPIRY_LABELS, TokenRow, TokensState
 from hpi_app.vocab import Scope
 
@@ -82,86 +81,76 @@ def _scope_choice(scope: Scope) -> rx.Component:
 
 
 def _create_form() -> rx.Component:
-    return section_card(
-        rx.heading("Create a token", size="3", as_="h3"),
-        rx.form(
-            rx.vstack(
-                rx.grid(
-                    text_field(
-                        "Name",
-                        "token-name",
-                        value=TokensState.name,
-                        on_change=TokensState.set_name,
-                        placeholder="e.g. deploy pipeline",
-                        max_length=200,
-                        error=TokensState.name_error,
-                        hint="So you recognise it in this list later.",
-                    ),
-                    labelled_field(
-                        "Expires",
-                        "token-expiry",
-                        rx.hstack(
-                            rx.select.root(
-                                rx.select.trigger(id="token-expiry", width="100%", min_width="9em"),
-                                rx.select.content(
-                                    *[rx.select.item(label, value=v) for v, label in EXPIRY_LABELS]
-                                ),
-                                value=TokensState.expiry,
-                                on_change=TokensState.set_expiry,
-                            ),
-                            rx.cond(
-                                TokensState.expiry == "date",
-                                rx.input(
-                                    type="date",
-                                    id="token-expiry-date",
-                                    name="token_expiry_date",
-                                    aria_label="Expiry date",
-                                    value=TokensState.expiry_date,
-                                    on_change=TokensState.set_expiry_date,
-                                    min=TokensState.today,
-                                    width="100%",
-                                ),
-                            ),
-                            spacing="2",
-                            width="100%",
-                        ),
-                        TokensState.expiry_error,
-                        hint=rx.cond(
-                            TokensState.expiry == "date",
-                            "It works until the end of that day (UTC).",
-                            "A token that never expires works until it is revoked.",
-                        ),
-                    ),
-                    columns=rx.breakpoints(initial="1", sm="2"),
-                    spacing="4",
-                    width="100%",
-                ),
-                choice_fieldset(
-                    "Scopes",
-                    rx.grid(
-                        *[_scope_choice(scope) for scope in Scope],
-                        columns=rx.breakpoints(initial="1", sm="2"),
-                        spacing="2",
-                        width="100%",
+    return form_card(
+        "Create a token",
+        rx.grid(
+            text_field(
+                "Name",
+                "token-name",
+                value=TokensState.name,
+                on_change=TokensState.set_name,
+                placeholder="e.g. deploy pipeline",
+                max_length=200,
+                error=TokensState.name_error,
+                hint="So you recognise it in this list later.",
+            ),
+            labelled_field(
+                "Expires",
+                "token-expiry",
+                rx.hstack(
+                    rx.select.root(
+                        rx.select.trigger(id="token-expiry", width="100%", min_width="9em"),
+                        rx.select.content(*[rx.select.item(label, value=v) for v, label in EXPIRY_LABELS]),
+                        value=TokensState.expiry,
+                        on_change=TokensState.set_expiry,
                     ),
                     rx.cond(
-                        TokensState.scopes_error != "",
-                        field_error(TokensState.scopes_error, "scopes-error", margin_top="0.35em"),
+                        TokensState.expiry == "date",
+                        rx.input(
+                            type="date",
+                            id="token-expiry-date",
+                            name="token_expiry_date",
+                            aria_label="Expiry date",
+                            value=TokensState.expiry_date,
+                            on_change=TokensState.set_expiry_date,
+                            min=TokensState.today,
+                            width="100%",
+                        ),
                     ),
+                    spacing="2",
                     width="100%",
-                    id="token-scopes",
                 ),
-                error_callout(TokensState.form_error),
-                submit_button(
-                    "Create token", icon="plus", busy=TokensState.creating, button_id="create-token"
+                TokensState.expiry_error,
+                hint=rx.cond(
+                    TokensState.expiry == "date",
+                    "It works until the end of that day (UTC).",
+                    "A token that never expires works until it is revoked.",
                 ),
-                spacing="4",
-                width="100%",
-                align="start",
             ),
-            on_submit=TokensState.create,
+            columns=rx.breakpoints(initial="1", sm="2"),
+            spacing="4",
             width="100%",
         ),
+        choice_fieldset(
+            "Scopes",
+            rx.grid(
+                *[_scope_choice(scope) for scope in Scope],
+                columns=rx.breakpoints(initial="1", sm="2"),
+                spacing="2",
+                width="100%",
+            ),
+            rx.cond(
+                TokensState.scopes_error != "",
+                field_error(TokensState.scopes_error, "scopes-error", margin_top="0.35em"),
+            ),
+            width="100%",
+            id="token-scopes",
+        ),
+        error=TokensState.form_error,
+        submit=submit_button(
+            "Create token", icon="plus", busy=TokensState.creating, button_id="create-token"
+        ),
+        on_submit=TokensState.create,
     )
 
 
@@ -293,8 +282,9 @@ def _new_token_dialog() -> rx.Component:
 
 
 def _revoke_dialog() -> rx.Component:
-    return confirm_dialog(
-        title=rx.alert_dialog.title("Revoke “", TokensState.revoke_name, "”?"),
+    return confirm_action_dialog(
+        TokensState,
+        title=rx.alert_dialog.title("Revoke “", TokensState.confirm_name, "”?"),
         description=rx.alert_dialog.description(
             "Software using ",
             rx.code(TokensState.revoke_prefix + "…"),
@@ -303,10 +293,6 @@ def _revoke_dialog() -> rx.Component:
         ),
         error=TokensState.revoke_error,
         confirm_label="Revoke token",
-        on_confirm=TokensState.confirm_revoke,
-        busy=TokensState.revoking,
-        open=TokensState.revoke_id != "",
-        on_open_change=TokensState.cancel_revoke,
         dialog_id="revoke-dialog",
         confirm_id="confirm-revoke",
     )

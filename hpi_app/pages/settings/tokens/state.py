@@ -14,7 +14,7 @@ import reflex as rx
 from hpi_app.core import tokens
 from hpi_app.core.errors import DomainError
 from hpi_app.models import iso, utcnow
-from hpi_app.pages.settings import acting_member, back_to_sign_in
+from hpi_app.pages.settings import ConfirmAction, acting_member, back_to_sign_in
 from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import Scope
 
@@ -68,7 +68,7 @@ def _load_rows(user_id: str) -> list[TokenRow]:
     return [_row(view, now) for view in tokens.visible_tokens(user_id)]
 
 
-class TokensState(rx.State):
+class TokensState(ConfirmAction, rx.State):
     """The token list, the create form and the two dialogs of one browser tab."""
 
     rows: list[TokenRow] = []
@@ -91,11 +91,8 @@ class TokensState(rx.State):
     new_token_name: str = ""
     copied: bool = False
 
-    revoke_id: str = ""
-    revoke_name: str = ""
     revoke_prefix: str = ""
     revoke_error: str = ""
-    revoking: bool = False
 
     _user_id: str = ""
 
@@ -113,7 +110,7 @@ class TokensState(rx.State):
         self.show_owner = session.is_admin
         self.today = datetime.now(UTC).date().isoformat()
         self.new_token = self.new_token_name = ""
-        self.revoke_id = ""
+        self.confirm_id = ""
         await self._reload()
 
     @rx.event
@@ -209,32 +206,14 @@ class TokensState(rx.State):
         row = next((r for r in self.rows if r.id == token_id), None)
         if row is None:
             return
-        self.revoke_id, self.revoke_name, self.revoke_prefix = row.id, row.name, row.prefix
+        self.confirm_id, self.confirm_name, self.revoke_prefix = row.id, row.name, row.prefix
         self.revoke_error = ""
 
-    @rx.event
-    def cancel_revoke(self, open_: bool = False):
-        """Close the confirmation without revoking."""
-        if not open_ and not self.revoking:
-            self.revoke_id = ""
-
-    @rx.event
-    async def confirm_revoke(self):
-        """Revoke the token the confirmation names."""
-        if not self.revoke_id or self.revoking:
-            return
-        if await acting_member(self) is None:
-            self.revoke_id = ""
-            yield back_to_sign_in(self)
-            return
-        self.revoking = True
-        yield
+    async def _confirmed(self) -> bool:
+        """Revoke the token the confirmation names; on an error the dialog stays open saying it."""
         try:
-            await in_thread(tokens.revoke_token_as, self._user_id, self.revoke_id)
+            await in_thread(tokens.revoke_token_as, self._user_id, self.confirm_id)
         except DomainError as exc:
             self.revoke_error = exc.message
-            self.revoking = False
-            return
-        self.revoking = False
-        self.revoke_id = ""
-        await self._reload()
+            return False
+        return True
