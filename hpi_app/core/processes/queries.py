@@ -9,7 +9,6 @@ from sqlalchemy import case
 from sqlmodel import Session, func, or_, select
 
 from hpi_app.core import status_filter
-from hpi_app.core.errors import InvalidInput
 from hpi_app.core.filters import parse_meta_filters
 from hpi_app.core.processes.rules import full_namespace, is_process_id, process_not_found
 from hpi_app.db import session_scope

@@ -9,7 +9,7 @@ from sqlmodel import Session, func, or_, select
 
 from hpi_app.core import link_rows, status_filter
 from hpi_app.core import timeline as timeline_store
-from hpi_app.core.errors import InvalidInput, NotFound
+from hpi_app.core.errors import NotFound
 from hpi_app.core.filters import parse_meta_filters as parse_meta_filters
 from hpi_app.core.principal import Principal
 from hpi_app.core.tasks.changes import subject
