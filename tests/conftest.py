@@ -42,6 +42,16 @@ from hpi_app.models import User  # noqa: E402
 from tests.utils.ports import free_port  # noqa: E402
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Whole-app tests (``tests/e2e``, ``tests/scale``) run last, in the order they were collected.
+
+    Playwright's sync API keeps an event loop running on the main thread for the rest of the
+    session once a browser test has run; an async test after it cannot start its own loop
+    ("Runner.run() cannot be called from a running event loop").
+    """
+    items.sort(key=lambda item: bool({"e2e", "scale"} & set(Path(str(item.path)).parts)))
+
+
 @pytest.fixture(scope="session")
 def template_db() -> Iterator[Path]:
     """A SQLite database migrated once per test session; each test gets a copy."""
