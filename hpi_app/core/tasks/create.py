@@ -164,13 +164,7 @@ def _resolve_assignee(session: Session, principal: Principal, body: TaskCreate) 
             )
         assignee.update(assignee_id=member.id, assignee_type="member", assignee_email=member.email)
     elif body.assignee_email:
-        member = session.exec(
-            select(User).where(User.email == body.assignee_email, User.org_id == principal.org_id)
-        ).first()
-        if member is not None:
-            assignee.update(assignee_id=member.id, assignee_type="member")
-        else:
-            assignee.update(assignee_type="external", requires_otp=True)
+        assignee.update(link_rows.assignee_of(session, principal.org_id, body.assignee_email))
     return assignee
 
 
