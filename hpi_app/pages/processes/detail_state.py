@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import reflex as rx
 
 from hpi_app import routes
 from hpi_app.core import processes
 from hpi_app.core.errors import NotFound
-from hpi_app.core.events import bus
-from hpi_app.models import ProcessStep, iso
+from hpi_app.core.events import Change
+from hpi_app.core.subjects import Subject
+from hpi_app.models import Process, ProcessStep, iso
+from hpi_app.pages.live import follow
 from hpi_app.pages.processes.badges import bare_namespace, percent_of
 from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import StepStatus
-
-IDLE_RECHECK_SECONDS = 60.0
 
 
 @dataclasses.dataclass
@@ -71,6 +72,33 @@ def step_row(step: ProcessStep, task_statuses: dict[str, str]) -> StepRow:
     )
 
 
+def timeline_vars(p: Process, steps: list[StepRow]) -> dict[str, Any]:
+    """The state vars of a process's timeline, as its page and its link's page show them."""
+    done = sum(1 for s in steps if s.status == StepStatus.COMPLETED)
+    return {
+        "name": p.name,
+        "status": p.status,
+        "namespace": bare_namespace(p.org_id, p.namespace),
+        "description": p.description or "",
+        "started_at": iso(p.started_at) or "",
+        "error": p.error or "",
+        "summary": p.summary or "",
+        "steps": steps,
+        "total": len(steps),
+        "done": done,
+        "percent": percent_of(done, len(steps)),
+        "_task_ids": [s.task_id for s in steps if s.task_id],
+    }
+
+
+def concerns(batch: list[Change], about: Subject, task_ids: list[str]) -> bool:
+    """Whether a batch from ``follow`` calls for re-reading a process.
+
+    It does when it is empty (a quiet wait) or its change is the process's or one of its steps' tasks'.
+    """
+    return not batch or batch[0].subject == about or batch[0].subject.id in task_ids
+
+
 @dataclasses.dataclass
 class _Shown:
     view: processes.ProcessView
@@ -114,16 +142,9 @@ class ProcessState(rx.State):
         p = shown.view.process
         self.found = True
         self.process_id_shown = p.id
-        self.name, self.status = p.name, p.status
-        self.namespace = bare_namespace(p.org_id, p.namespace)
-        self.description = p.description or ""
-        self.started_at, self.completed_at = iso(p.started_at) or "", iso(p.completed_at) or ""
-        self.error, self.summary = p.error or "", p.summary or ""
-        self.steps = shown.steps
-        self.total = len(shown.steps)
-        self.done = sum(1 for s in shown.steps if s.status == StepStatus.COMPLETED)
-        self.percent = percent_of(self.done, self.total)
-        self._task_ids = [s.task_id for s in shown.steps if s.task_id]
+        for name, value in timeline_vars(p, shown.steps).items():
+            setattr(self, name, value)
+        self.completed_at = iso(p.completed_at) or ""
         self.loaded = True
 
     @rx.event
@@ -143,9 +164,7 @@ class ProcessState(rx.State):
         async with self:
             org_id, process_id = self._org_id, self.process_id_shown
         about = processes.subject(process_id)
-        async with bus.subscribe(org_id) as changes:
-            while True:
-                change = await changes.get(timeout=IDLE_RECHECK_SECONDS)
-                async with self:
-                    if change is None or change.subject == about or change.subject.id in self._task_ids:
-                        await self._reload()
+        async for batch in follow(org_id):
+            async with self:
+                if concerns(batch, about, self._task_ids):
+                    await self._reload()
