@@ -20,7 +20,7 @@ from hpi_app import routes
 from hpi_app.core import link_codes, links, process_links, processes
 from hpi_app.core.errors import NotFound
 from hpi_app.pages.live import IDLE_RECHECK_SECONDS, follow
-from hpi_app.pages.processes.detail_state import StepRow, concerns, step_row, timeline_vars
+from hpi_app.pages.processes.detail_state import ProcessTimeline, StepRow, concerns, step_row
 from hpi_app.pages.task_page import LinkCodeState
 from hpi_app.state import SessionState, in_thread
 
@@ -66,27 +66,15 @@ def _read(link_id: str) -> _Shown:
     return _Shown("open", view, rows, expires)
 
 
-class ProcessLinkState(rx.State):
+class ProcessLinkState(ProcessTimeline, rx.State):
     """A process link's page; ``view``: loading, timeline, code, withdrawn, link_expired, unknown, error."""
 
     view: str = "loading"
-    name: str = ""
-    namespace: str = ""
-    description: str = ""
-    status: str = ""
-    started_at: str = ""
-    error: str = ""
-    summary: str = ""
-    done: int = 0
-    total: int = 0
-    percent: int = 0
-    steps: list[StepRow] = []
     for_whom: str = ""
     sign_in_href: str = ""
     _link_id: str = ""
     _org_id: str = ""
     _process_id: str = ""
-    _task_ids: list[str] = []
     _expires_at: float = 0.0
 
     def _show(self, shown: _Shown) -> None:
@@ -97,8 +85,7 @@ class ProcessLinkState(rx.State):
             return
         p = shown.process.process
         self._org_id, self._process_id = p.org_id, p.id
-        for name, value in timeline_vars(p, shown.steps).items():
-            setattr(self, name, value)
+        self._show_timeline(p, shown.steps)
         self._expires_at = shown.expires_at or 0.0
 
     @rx.event

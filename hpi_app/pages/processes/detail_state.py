@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import reflex as rx
 
@@ -72,23 +71,37 @@ def step_row(step: ProcessStep, task_statuses: dict[str, str]) -> StepRow:
     )
 
 
-def timeline_vars(p: Process, steps: list[StepRow]) -> dict[str, Any]:
-    """The state vars of a process's timeline, as its page and its link's page show them."""
-    done = sum(1 for s in steps if s.status == StepStatus.COMPLETED)
-    return {
-        "name": p.name,
-        "status": p.status,
-        "namespace": bare_namespace(p.org_id, p.namespace),
-        "description": p.description or "",
-        "started_at": iso(p.started_at) or "",
-        "error": p.error or "",
-        "summary": p.summary or "",
-        "steps": steps,
-        "total": len(steps),
-        "done": done,
-        "percent": percent_of(done, len(steps)),
-        "_task_ids": [s.task_id for s in steps if s.task_id],
-    }
+class ProcessTimeline(rx.State, mixin=True):
+    """The vars ``process_view`` reads: a process's header, progress and steps.
+
+    Mixed into the process page's state and the process-link page's, which fill them alike.
+    """
+
+    name: str = ""
+    namespace: str = ""
+    description: str = ""
+    status: str = ""
+    started_at: str = ""
+    error: str = ""
+    summary: str = ""
+    done: int = 0
+    total: int = 0
+    percent: int = 0
+    steps: list[StepRow] = []
+    _task_ids: list[str] = []
+
+    def _show_timeline(self, p: Process, steps: list[StepRow]) -> None:
+        """Fill the vars from the process ``p`` and its steps' rows."""
+        self.name, self.status = p.name, p.status
+        self.namespace = bare_namespace(p.org_id, p.namespace)
+        self.description = p.description or ""
+        self.started_at = iso(p.started_at) or ""
+        self.error, self.summary = p.error or "", p.summary or ""
+        self.steps = steps
+        self.total = len(steps)
+        self.done = sum(1 for s in steps if s.status == StepStatus.COMPLETED)
+        self.percent = percent_of(self.done, self.total)
+        self._task_ids = [s.task_id for s in steps if s.task_id]
 
 
 def concerns(batch: list[Change], about: Subject, task_ids: list[str]) -> bool:
@@ -112,26 +125,14 @@ def _read(org_id: str, process_id: str) -> _Shown:
     return _Shown(view, [step_row(s, statuses) for s in view.steps])
 
 
-class ProcessState(rx.State):
+class ProcessState(ProcessTimeline, rx.State):
     """The process shown on its page."""
 
     found: bool = True
     loaded: bool = False
     process_id_shown: str = ""
-    name: str = ""
-    namespace: str = ""
-    description: str = ""
-    status: str = ""
-    started_at: str = ""
     completed_at: str = ""
-    error: str = ""
-    summary: str = ""
-    done: int = 0
-    total: int = 0
-    percent: int = 0
-    steps: list[StepRow] = []
     _org_id: str = ""
-    _task_ids: list[str] = []
 
     async def _reload(self) -> None:
         try:
@@ -142,8 +143,7 @@ class ProcessState(rx.State):
         p = shown.view.process
         self.found = True
         self.process_id_shown = p.id
-        for name, value in timeline_vars(p, shown.steps).items():
-            setattr(self, name, value)
+        self._show_timeline(p, shown.steps)
         self.completed_at = iso(p.completed_at) or ""
         self.loaded = True
 
