@@ -4,7 +4,8 @@
 submission's transaction, that the link it came through is still open (``closed_reason``);
 ``core.links`` (a task's links) and ``core.process_links`` (a process's) build on the same table
 and share the assignee rule (``assignee_of``, ``assignee_columns``; task create uses it too), a new
-link's row (``add_link``), the query of a subject's links, withdrawal and opening a link by its id.
+link's row (``add_link``), noting and announcing a link change, the query of a subject's links,
+withdrawal (``revoke``) and opening a link by its id.
 """
 
 from __future__ import annotations
@@ -16,10 +17,13 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
+from hpi_app.core import timeline
 from hpi_app.core.errors import Conflict, InvalidInput, NotFound
+from hpi_app.core.events import Change, bus
 from hpi_app.core.principal import Principal
+from hpi_app.core.subjects import Subject, SubjectType
 from hpi_app.db import session_scope
-from hpi_app.models import Link, User
+from hpi_app.models import Link, User, utcnow
 
 TASK_KIND = "task"
 PROCESS_KIND = "process"
@@ -216,3 +220,35 @@ def withdraw(
     )
     link = session.exec(subject_links(kind, subject_id).where(Link.id == link_id)).first()
     return link, bool(won.rowcount)
+
+
+def note(session: Session, link: Link, about: SubjectType, kind: str, actor: str | None) -> int:
+    """In the caller's transaction: a ``link_created``/``link_revoked`` entry on the subject's timeline."""
+    return timeline.record(session, link.org_id, Subject(about.name, link.subject_id), kind, actor, who(link))
+
+
+def announce(about: SubjectType, org_id: str, subject_id: str, status: str, kind: str, event_id: int) -> None:
+    """Publish a link change once it is committed."""
+    # On the bus (the subject's page and its open link pages follow it), not streamed or pushed.
+    subject = Subject(about.name, subject_id)
+    bus.publish(Change(about.event_name(kind), org_id, subject, status, False, event_id))
+
+
+def revoke(about: SubjectType, subject: Any, link_id: str, actor: str | None) -> Link:
+    """Withdraw one link of ``subject`` (a task's or process's row), noted on its timeline.
+
+    Withdrawing a link already withdrawn changes nothing and answers the same.
+
+    Raises:
+        NotFound: The subject has no such link.
+    """
+    with session_scope(write=True) as session:
+        link, won = withdraw(session, about.name, subject.id, link_id, utcnow())
+        if link is None:
+            raise no_such_link(about.name, subject.id, link_id)
+        if not won:  # already withdrawn: nothing to write
+            return link
+        event_id = note(session, link, about, "link_revoked", actor)
+        session.commit()
+    announce(about, subject.org_id, subject.id, subject.status, "link_revoked", event_id)
+    return link

@@ -13,10 +13,9 @@ from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from hpi_app.core import tasks, timeline
-from hpi_app.core.events import Change, bus
+from hpi_app.core import tasks
 from hpi_app.core.link_input import LinkCreate
 from hpi_app.core.link_rows import (
     LINK_EXPIRED,
@@ -24,14 +23,14 @@ from hpi_app.core.link_rows import (
     TASK_KIND,
     WITHDRAWN,
     add_link,
+    announce,
     link_closed,
-    no_such_link,
+    note,
     open_row,
     require_link_id,
+    revoke,
     state_of,
     subject_links,
-    who,
-    withdraw,
 )
 from hpi_app.core.principal import Principal
 from hpi_app.db import session_scope
@@ -68,17 +67,6 @@ def _pending_task(org_id: str, task_id: str) -> Task:
     return task
 
 
-def _note(session: Session, task: Task, kind: str, actor: str | None, detail: dict | None) -> int:
-    return timeline.record(session, task.org_id, tasks.subject(task.id), kind, actor, detail)
-
-
-def _announce(task: Task, kind: str, event_id: int) -> None:
-    # On the bus (the task detail page and open link pages follow it), not streamed or pushed.
-    bus.publish(
-        Change(tasks.TASK.event_name(kind), task.org_id, tasks.subject(task.id), task.status, False, event_id)
-    )
-
-
 def create_link(principal: Principal, task_id: str, body: LinkCreate) -> Link:
     """Another magic link for a pending task of the principal's organisation.
 
@@ -98,9 +86,9 @@ def create_link(principal: Principal, task_id: str, body: LinkCreate) -> Link:
             status = TaskStatus.EXPIRED if state.status == TaskStatus.PENDING else state.status
             raise tasks.not_pending(SimpleNamespace(id=task.id, status=status))
         link = add_link(session, principal, TASK_KIND, task, body, now)
-        event_id = _note(session, task, "link_created", principal.user_id, who(link))
+        event_id = note(session, link, tasks.TASK, "link_created", principal.user_id)
         session.commit()
-    _announce(task, "link_created", event_id)
+    announce(tasks.TASK, task.org_id, task.id, task.status, "link_created", event_id)
     return link
 
 
@@ -125,17 +113,7 @@ def revoke_link(org_id: str, task_id: str, link_id: str | None, actor: str | Non
     """
     link_id = require_link_id(link_id)
     task = tasks.get_task(org_id, task_id)
-    now = utcnow()
-    with session_scope(write=True) as session:
-        link, won = withdraw(session, TASK_KIND, task.id, link_id, now)
-        if link is None:
-            raise no_such_link("task", task.id, link_id)
-        if not won:  # already withdrawn: nothing to write
-            return link
-        event_id = _note(session, task, "link_revoked", actor, who(link))
-        session.commit()
-    _announce(task, "link_revoked", event_id)
-    return link
+    return revoke(tasks.TASK, task, link_id, actor)
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
-from hpi_app.core import processes, timeline
+from hpi_app.core import processes
 from hpi_app.core.errors import Conflict
-from hpi_app.core.events import Change, bus
 from hpi_app.core.link_input import ProcessLinkCreate
 from hpi_app.core.link_rows import (
     LINK_EXPIRED,
@@ -24,14 +23,14 @@ from hpi_app.core.link_rows import (
     TASK_KIND,
     WITHDRAWN,
     add_link,
+    announce,
     link_closed,
-    no_such_link,
+    note,
     open_row,
     require_link_id,
+    revoke,
     state_of,
     subject_links,
-    who,
-    withdraw,
 )
 from hpi_app.core.principal import Principal
 from hpi_app.db import session_scope
@@ -61,16 +60,6 @@ def _refused_finished(process_id: str, status: str) -> Conflict:
     )
 
 
-def _note(session: Session, link: Link, kind: str, actor: str | None) -> int:
-    return timeline.record(session, link.org_id, processes.subject(link.subject_id), kind, actor, who(link))
-
-
-def _announce(org_id: str, process_id: str, status: str, kind: str, event_id: int) -> None:
-    # On the bus (the process page and open process-link pages follow it), not streamed or pushed.
-    about = processes.subject(process_id)
-    bus.publish(Change(processes.PROCESS.event_name(kind), org_id, about, status, False, event_id))
-
-
 def create_process_link(principal: Principal, process_id: str, body: ProcessLinkCreate) -> Link:
     """A magic link to a running process of the principal's organisation, for ``body.assignee_email``.
 
@@ -89,9 +78,9 @@ def create_process_link(principal: Principal, process_id: str, body: ProcessLink
         if status != ProcessStatus.RUNNING:
             raise _refused_finished(process.id, status)
         link = add_link(session, principal, PROCESS_KIND, process, body, now)
-        event_id = _note(session, link, "link_created", principal.user_id)
+        event_id = note(session, link, processes.PROCESS, "link_created", principal.user_id)
         session.commit()
-    _announce(process.org_id, process.id, status, "link_created", event_id)
+    announce(processes.PROCESS, process.org_id, process.id, status, "link_created", event_id)
     return link
 
 
@@ -112,16 +101,7 @@ def revoke_process_link(org_id: str, process_id: str, link_id: str | None, actor
     """
     link_id = require_link_id(link_id)
     process = processes.get_process(org_id, process_id).process
-    with session_scope(write=True) as session:
-        link, won = withdraw(session, PROCESS_KIND, process.id, link_id, utcnow())
-        if link is None:
-            raise no_such_link("process", process.id, link_id)
-        if not won:
-            return link
-        event_id = _note(session, link, "link_revoked", actor)
-        session.commit()
-    _announce(process.org_id, process.id, process.status, "link_revoked", event_id)
-    return link
+    return revoke(processes.PROCESS, process, link_id, actor)
 
 
 @dataclass(frozen=True)
