@@ -119,7 +119,7 @@ def assignee_of(session: Session, org_id: str, email: str) -> dict[str, Any]:
 
 
 def assignee_columns(session: Session, org_id: str, body: Any) -> dict[str, Any]:
-    """The assignee columns of a new link, by ``assignee_of``.
+    """The assignee columns of a new link (or of a task assigned by email), by ``assignee_of``.
 
     ``body`` has ``assignee_email`` (normalised), ``assignee_name``, ``assignee_phone`` and
     ``require_otp``; an email outside the organisation asks for a code unless ``require_otp`` is false.
