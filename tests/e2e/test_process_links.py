@@ -7,11 +7,10 @@ read from the captured mail as the outsider would read it from their inbox.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.accounts import Member, make_member, sign_in
+from tests.e2e.accounts import Member, make_member, sign_in, withdraw_link
 from tests.e2e.conftest import RunningApp, screenshot
 from tests.e2e.mail import code_in, email_me_a_code, enter_code, guest_email
 from tests.e2e.test_processes import ProcessApi
@@ -48,13 +47,7 @@ def _link(api: ProcessApi, pid: str, email: str, **fields) -> dict:
 
 
 def _withdraw(api: ProcessApi, pid: str, link_id: str) -> None:
-    answer = httpx.delete(
-        f"{api.url}/api/v1/processes/{pid}/links",
-        params={"link_id": link_id},
-        headers=api.headers,
-        timeout=15,
-    )
-    assert answer.status_code == 200, answer.text
+    withdraw_link(api.url, api.headers, f"/processes/{pid}/links", link_id)
 
 
 def test_an_outsider_follows_the_process_live_and_opens_their_task(mail_app, mailbox, api, page, phone):
