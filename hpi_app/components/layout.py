@@ -139,3 +139,37 @@ def centered_card(*children: rx.Component, **props) -> rx.Component:
         padding="1em",
         background_color=rx.color("gray", 2),
     )
+
+
+def brand_bar(**props) -> rx.Component:
+    """The top bar of a page opened by a link: the HPI mark and the colour mode switch."""
+    return rx.hstack(
+        rx.hstack(
+            rx.icon("hand-helping", size=20, color=rx.color("accent", 10)),
+            rx.text("HPI", weight="bold", size="3"),
+            spacing="2",
+            align="center",
+        ),
+        rx.color_mode.button(size="1", variant="ghost", aria_label="Toggle dark mode"),
+        justify="between",
+        align="center",
+        width="100%",
+        **props,
+    )
+
+
+def status_card(icon: str, color: str, heading: str, *body: rx.Component, kind: str) -> rx.Component:
+    """The card of a link that no longer opens what it led to (``kind`` is its ``data-link-state``)."""
+    return centered_card(
+        rx.center(
+            rx.icon(icon, size=28),
+            width="3.25em",
+            height="3.25em",
+            border_radius="50%",
+            background_color=rx.color(color, 4),
+            color=rx.color(color, 11),
+        ),
+        rx.heading(heading, size="5", as_="h1", id="status-heading"),
+        *body,
+        custom_attrs={"data-link-state": kind},
+    )

@@ -10,7 +10,7 @@ import reflex as rx
 from hpi_app.components.answers import answer_value
 from hpi_app.components.blocks import form_block
 from hpi_app.components.forms import error_callout, secondary_button
-from hpi_app.components.layout import centered_card
+from hpi_app.components.layout import brand_bar, status_card
 from hpi_app.components.markdown import markdown_html
 from hpi_app.components.signature import signature_script
 from hpi_app.components.task_form.state import TaskFormState
@@ -70,29 +70,15 @@ _DEAD_LINKS = {
 }
 
 
-def _brand_bar() -> rx.Component:
-    return rx.hstack(
-        rx.hstack(
-            rx.icon("hand-helping", size=20, color=rx.color("accent", 10)),
-            rx.text("HPI", weight="bold", size="3"),
-            spacing="2",
-            align="center",
-        ),
-        rx.color_mode.button(size="1", variant="ghost", aria_label="Toggle dark mode"),
-        justify="between",
-        align="center",
-        width="100%",
-        max_width=_WIDTH,
-        margin_x="auto",
-        padding_x=["1em", "1.5em"],
-        padding_y="0.75em",
-    )
-
-
 def _page(*children: rx.Component) -> rx.Component:
     return rx.box(
         signature_script(),
-        _brand_bar(),
+        brand_bar(
+            max_width=_WIDTH,
+            margin_x="auto",
+            padding_x=["1em", "1.5em"],
+            padding_y="0.75em",
+        ),
         rx.vstack(
             *children,
             spacing="4",
@@ -311,16 +297,10 @@ def done_view() -> rx.Component:
 
 
 def _status_card(icon: str, color: str, heading: str, *body: rx.Component, kind: str) -> rx.Component:
-    return centered_card(
-        rx.center(
-            rx.icon(icon, size=28),
-            width="3.25em",
-            height="3.25em",
-            border_radius="50%",
-            background_color=rx.color(color, 4),
-            color=rx.color(color, 11),
-        ),
-        rx.heading(heading, size="5", as_="h1", id="status-heading"),
+    return status_card(
+        icon,
+        color,
+        heading,
         *body,
         rx.cond(
             TaskFormState.title != "",
@@ -338,7 +318,7 @@ def _status_card(icon: str, color: str, heading: str, *body: rx.Component, kind:
                 background_color=rx.color("gray", 3),
             ),
         ),
-        custom_attrs={"data-link-state": kind},
+        kind=kind,
     )
 
 

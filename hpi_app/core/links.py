@@ -8,39 +8,38 @@ the link page and the file check, and ``opening_state`` says whether it still op
 
 from __future__ import annotations
 
-import re
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from hpi_app.core import tasks, timeline
-from hpi_app.core.errors import InvalidInput, NotFound
-from hpi_app.core.events import Change, bus
+from hpi_app.core import tasks
+from hpi_app.core.link_input import LinkCreate
 from hpi_app.core.link_rows import (
     LINK_EXPIRED,
+    MAX_LINK_ID,
     TASK_KIND,
     WITHDRAWN,
-    assignee_columns,
+    add_link,
+    announce,
     link_closed,
+    note,
+    open_row,
+    require_link_id,
+    revoke,
     state_of,
     subject_links,
-    who,
-    withdraw,
 )
 from hpi_app.core.principal import Principal
-from hpi_app.core.tasks.input import MAX_EXPIRES_IN, MIN_EXPIRES_IN
 from hpi_app.db import session_scope
 from hpi_app.models import Link, Task, utcnow
 from hpi_app.vocab import TaskStatus
 
 __all__ = [
     "LINK_EXPIRED",
+    "MAX_LINK_ID",
     "WITHDRAWN",
     "LinkCreate",
     "OpenedLink",
@@ -55,40 +54,6 @@ __all__ = [
     "revoke_link",
 ]
 
-MAX_LINK_ID = 64
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class LinkCreate(BaseModel):
-    """The body of ``POST /api/v1/tasks/{task_id}/links`` (every field optional: ``{}`` is a link)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    assignee_email: str | None = Field(default=None, max_length=320)
-    assignee_name: str | None = Field(default=None, max_length=200)
-    assignee_phone: str | None = Field(default=None, max_length=50)
-    require_otp: bool | None = None
-    expires_in: int | None = Field(default=None, ge=MIN_EXPIRES_IN, le=MAX_EXPIRES_IN)
-
-    @field_validator("assignee_email")
-    @classmethod
-    def _email(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        value = value.strip()
-        if not _EMAIL.match(value):
-            msg = "must be an email address"
-            raise ValueError(msg)
-        return value.lower()
-
-    @field_validator("require_otp")
-    @classmethod
-    def _code_needs_an_address(cls, value: bool | None, info: ValidationInfo) -> bool | None:
-        if value and not info.data.get("assignee_email"):
-            msg = "a one-time code is emailed to assignee_email: give one, or leave require_otp out"
-            raise ValueError(msg)
-        return value
-
 
 def _subject_links(task_id: str) -> Any:
     return subject_links(TASK_KIND, task_id)
@@ -100,17 +65,6 @@ def _pending_task(org_id: str, task_id: str) -> Task:
     if task.status != TaskStatus.PENDING:
         raise tasks.not_pending(task)
     return task
-
-
-def _note(session: Session, task: Task, kind: str, actor: str | None, detail: dict | None) -> int:
-    return timeline.record(session, task.org_id, tasks.subject(task.id), kind, actor, detail)
-
-
-def _announce(task: Task, kind: str, event_id: int) -> None:
-    # On the bus (the task detail page and open link pages follow it), not streamed or pushed.
-    bus.publish(
-        Change(tasks.TASK.event_name(kind), task.org_id, tasks.subject(task.id), task.status, False, event_id)
-    )
 
 
 def create_link(principal: Principal, task_id: str, body: LinkCreate) -> Link:
@@ -131,21 +85,10 @@ def create_link(principal: Principal, task_id: str, body: LinkCreate) -> Link:
         if state.status != TaskStatus.PENDING or tasks.is_overdue(state, now):
             status = TaskStatus.EXPIRED if state.status == TaskStatus.PENDING else state.status
             raise tasks.not_pending(SimpleNamespace(id=task.id, status=status))
-        link = Link(
-            id=secrets.token_urlsafe(24),
-            org_id=task.org_id,
-            subject_kind=TASK_KIND,
-            subject_id=task.id,
-            expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
-            created_at=now,
-            created_by=principal.user_id,
-            **assignee_columns(session, principal.org_id, body),
-        )
-        session.add(link)
-        session.flush()
-        event_id = _note(session, task, "link_created", principal.user_id, who(link))
+        link = add_link(session, principal, TASK_KIND, task, body, now)
+        event_id = note(session, link, tasks.TASK, "link_created", principal.user_id)
         session.commit()
-    _announce(task, "link_created", event_id)
+    announce(tasks.TASK, task.org_id, task.id, task.status, "link_created", event_id)
     return link
 
 
@@ -168,27 +111,9 @@ def revoke_link(org_id: str, task_id: str, link_id: str | None, actor: str | Non
         InvalidInput: No ``link_id`` given.
         NotFound: No such task in the organisation, or no such link of that task.
     """
-    if not link_id:
-        raise InvalidInput(
-            "Say which link to withdraw: ?link_id=<the link's id>.",
-            details=[{"field": "link_id", "message": "is required"}],
-        )
+    link_id = require_link_id(link_id)
     task = tasks.get_task(org_id, task_id)
-    now = utcnow()
-    with session_scope(write=True) as session:
-        link, won = withdraw(session, TASK_KIND, task.id, link_id, now)
-        if link is None:
-            raise NotFound(
-                f"Task {task.id} has no link {link_id}.",
-                code="link_not_found",
-                details=[{"field": "link_id", "message": "no such link of this task"}],
-            )
-        if not won:  # already withdrawn: nothing to write
-            return link
-        event_id = _note(session, task, "link_revoked", actor, who(link))
-        session.commit()
-    _announce(task, "link_revoked", event_id)
-    return link
+    return revoke(tasks.TASK, task, link_id, actor)
 
 
 @dataclass(frozen=True)
@@ -205,13 +130,7 @@ def resolve(link_id: str) -> OpenedLink:
     Raises:
         NotFound: No such link.
     """
-    if not link_id or len(link_id) > MAX_LINK_ID:
-        raise NotFound("This link does not exist.", code="link_not_found")
-    with session_scope() as session:
-        link = session.get(Link, link_id)
-        task = session.get(Task, link.subject_id) if link and link.subject_kind == TASK_KIND else None
-    if link is None or task is None:
-        raise NotFound("This link does not exist.", code="link_not_found")
+    link, task = open_row(link_id, TASK_KIND, Task)
     if tasks.is_overdue(task):
         task = tasks.get_task(task.org_id, task.id)
     return OpenedLink(link, task)

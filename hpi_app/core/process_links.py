@@ -10,29 +10,28 @@ are the holder's own (a task link for their email), which the page lets them ope
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
-from pydantic import Field, field_validator
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
-from hpi_app.core import processes, timeline
-from hpi_app.core.errors import Conflict, InvalidInput, NotFound
-from hpi_app.core.events import Change, bus
+from hpi_app.core import processes
+from hpi_app.core.errors import Conflict
+from hpi_app.core.link_input import ProcessLinkCreate
 from hpi_app.core.link_rows import (
     LINK_EXPIRED,
     PROCESS_KIND,
     TASK_KIND,
     WITHDRAWN,
-    assignee_columns,
+    add_link,
+    announce,
     link_closed,
+    note,
+    open_row,
+    require_link_id,
+    revoke,
     state_of,
     subject_links,
-    who,
-    withdraw,
 )
-from hpi_app.core.links import MAX_LINK_ID, LinkCreate
 from hpi_app.core.principal import Principal
 from hpi_app.db import session_scope
 from hpi_app.models import Link, Process, Task, utcnow
@@ -53,36 +52,12 @@ __all__ = [
 ]
 
 
-class ProcessLinkCreate(LinkCreate):
-    """The body of ``POST /api/v1/processes/{process_id}/links``: like a task link's, for one person."""
-
-    assignee_email: str = Field(max_length=320)
-
-    @field_validator("assignee_email")
-    @classmethod
-    def _required(cls, value: str | None) -> str:
-        if not value:  # the task link's check turned "" into None
-            msg = "is required: a process link is for one person"
-            raise ValueError(msg)
-        return value
-
-
 def _refused_finished(process_id: str, status: str) -> Conflict:
     return Conflict(
         f"This process has already {status}, so it takes no new links.",
         code=f"process_{status}",
         extra={"status": status, "process_id": process_id},
     )
-
-
-def _note(session: Session, link: Link, kind: str, actor: str | None) -> int:
-    return timeline.record(session, link.org_id, processes.subject(link.subject_id), kind, actor, who(link))
-
-
-def _announce(org_id: str, process_id: str, status: str, kind: str, event_id: int) -> None:
-    # On the bus (the process page and open process-link pages follow it), not streamed or pushed.
-    about = processes.subject(process_id)
-    bus.publish(Change(processes.PROCESS.event_name(kind), org_id, about, status, False, event_id))
 
 
 def create_process_link(principal: Principal, process_id: str, body: ProcessLinkCreate) -> Link:
@@ -102,21 +77,10 @@ def create_process_link(principal: Principal, process_id: str, body: ProcessLink
         status = session.exec(select(Process.status).where(Process.id == process.id).with_for_update()).one()
         if status != ProcessStatus.RUNNING:
             raise _refused_finished(process.id, status)
-        link = Link(
-            id=secrets.token_urlsafe(24),
-            org_id=process.org_id,
-            subject_kind=PROCESS_KIND,
-            subject_id=process.id,
-            expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
-            created_at=now,
-            created_by=principal.user_id,
-            **assignee_columns(session, principal.org_id, body),
-        )
-        session.add(link)
-        session.flush()
-        event_id = _note(session, link, "link_created", principal.user_id)
+        link = add_link(session, principal, PROCESS_KIND, process, body, now)
+        event_id = note(session, link, processes.PROCESS, "link_created", principal.user_id)
         session.commit()
-    _announce(process.org_id, process.id, status, "link_created", event_id)
+    announce(processes.PROCESS, process.org_id, process.id, status, "link_created", event_id)
     return link
 
 
@@ -135,26 +99,9 @@ def revoke_process_link(org_id: str, process_id: str, link_id: str | None, actor
         InvalidInput: No ``link_id`` given.
         NotFound: No such process in the organisation, or no such link of that process.
     """
-    if not link_id:
-        raise InvalidInput(
-            "Say which link to withdraw: ?link_id=<the link's id>.",
-            details=[{"field": "link_id", "message": "is required"}],
-        )
+    link_id = require_link_id(link_id)
     process = processes.get_process(org_id, process_id).process
-    with session_scope(write=True) as session:
-        link, won = withdraw(session, PROCESS_KIND, process.id, link_id, utcnow())
-        if link is None:
-            raise NotFound(
-                f"Process {process.id} has no link {link_id}.",
-                code="link_not_found",
-                details=[{"field": "link_id", "message": "no such link of this process"}],
-            )
-        if not won:
-            return link
-        event_id = _note(session, link, "link_revoked", actor)
-        session.commit()
-    _announce(process.org_id, process.id, process.status, "link_revoked", event_id)
-    return link
+    return revoke(processes.PROCESS, process, link_id, actor)
 
 
 @dataclass(frozen=True)
@@ -173,14 +120,7 @@ def resolve(link_id: str) -> OpenedProcessLink:
     Raises:
         NotFound: No such process link.
     """
-    if not link_id or len(link_id) > MAX_LINK_ID:
-        raise NotFound("This link does not exist.", code="link_not_found")
-    with session_scope() as session:
-        link = session.get(Link, link_id)
-        found = link is not None and link.subject_kind == PROCESS_KIND
-        process = session.get(Process, link.subject_id) if found else None
-    if link is None or process is None:
-        raise NotFound("This link does not exist.", code="link_not_found")
+    link, process = open_row(link_id, PROCESS_KIND, Process)
     return OpenedProcessLink(link, process)
 
 

@@ -11,14 +11,13 @@ from hpi_app import routes
 from hpi_app.components.badges import status_badge
 from hpi_app.components.layout import signed_in_page
 from hpi_app.core import tasks
-from hpi_app.core.events import Change, Subscription, bus
+from hpi_app.core.events import bus
 from hpi_app.models import Task, iso
+from hpi_app.pages.live import BURST_LIMIT, follow
 from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
 PAGE_SIZE = 100
-# A watcher with nothing to do re-reads the store this often anyway (safety net only).
-IDLE_RECHECK_SECONDS = 60.0
 
 
 @dataclasses.dataclass
@@ -92,17 +91,6 @@ class SharedViews:
 shared_views = SharedViews()
 
 
-def _changes_so_far(changes: Subscription, first: Change) -> list[Change]:
-    """``first`` and the changes already queued behind it, so a burst costs one reload.
-
-    Stops at a nudge (the store must be re-read anyway) or after ``_BURST_LIMIT`` changes.
-    """
-    return [first, *changes.drain(_BURST_LIMIT - 1)]
-
-
-_BURST_LIMIT = 1000
-
-
 class DashboardState(rx.State):
     """The rows and filters of one dashboard tab in one browser tab."""
 
@@ -147,21 +135,18 @@ class DashboardState(rx.State):
             org_id = self._org_id
         if not org_id:
             return
-        async with bus.subscribe(org_id) as changes:
-            while True:
-                change = await changes.get(timeout=IDLE_RECHECK_SECONDS)
-                batch = _changes_so_far(changes, change) if change is not None else []
-                created = [c.subject.id for c in batch if c.kind == "task.created"]
-                ids = [c.event_id for c in batch if c.event_id is not None]
-                version = max(ids) if ids else None
-                async with self:
-                    await self._reload(version)
-                    titles = {row.task_id: row.title for row in self.rows}
-                for task_id in created[:3]:
-                    title = titles.get(task_id)
-                    if title is None:
-                        title = (await in_thread(tasks.get_task, org_id, task_id)).title
-                    yield rx.toast.info(f"New task: {title}", duration=4000)
+        async for batch in follow(org_id, burst=BURST_LIMIT):
+            created = [c.subject.id for c in batch if c.kind == "task.created"]
+            ids = [c.event_id for c in batch if c.event_id is not None]
+            version = max(ids) if ids else None
+            async with self:
+                await self._reload(version)
+                titles = {row.task_id: row.title for row in self.rows}
+            for task_id in created[:3]:
+                title = titles.get(task_id)
+                if title is None:
+                    title = (await in_thread(tasks.get_task, org_id, task_id)).title
+                yield rx.toast.info(f"New task: {title}", duration=4000)
 
     @rx.event
     async def set_tab(self, tab: str):

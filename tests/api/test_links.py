@@ -11,7 +11,8 @@ from hpi_app.core import accounts, tokens
 from hpi_app.db import session_scope
 from hpi_app.models import Link, Task, TimelineEntry, utcnow
 from tests.utils.bodies import seed_task
-from tests.utils.store import row_counts, subject_rows
+from tests.utils.links import CREATED_KEYS, LISTED_KEYS, links_written
+from tests.utils.store import subject_rows
 
 JSON = {"Content-Type": "application/json"}
 
@@ -22,18 +23,13 @@ async def _create(client, auth, **overrides) -> dict:
     return answer.json()
 
 
-def _written() -> dict[str, int]:
-    """How many links and timeline entries the store holds (a refused request changes neither)."""
-    return row_counts(Link, TimelineEntry)
-
-
 async def test_an_empty_body_makes_a_link_that_opens_the_same_task(client, auth):
     task = await _create(client, auth)
     # The official SDK sends Content-Type: application/json and no body for a link with no fields.
     answer = await client.post(f"/api/v1/tasks/{task['task_id']}/links", headers={**auth, **JSON})
     assert answer.status_code == 201, answer.text
     link = answer.json()
-    assert set(link) == {"link_id", "url", "requires_otp", "expires_at", "assignee_email", "created_at"}
+    assert set(link) == CREATED_KEYS
     assert link["link_id"] != task["link_id"] and len(link["link_id"]) >= 22
     assert link["url"] == f"http://hpi.test/t/{link['link_id']}"
     assert link["requires_otp"] is False and link["assignee_email"] is None and link["expires_at"] is None
@@ -85,18 +81,7 @@ async def test_the_list_puts_the_original_link_first(client, auth):
     assert [row["link_id"] for row in listed] == [task["link_id"], second["link_id"], third["link_id"]]
     assert [row["primary"] for row in listed] == [True, False, False]
     first = listed[0]
-    assert set(first) == {
-        "link_id",
-        "url",
-        "primary",
-        "assignee_email",
-        "assignee_name",
-        "requires_otp",
-        "expires_at",
-        "revoked_at",
-        "opened_at",
-        "created_at",
-    }
+    assert set(first) == LISTED_KEYS
     assert first["assignee_email"] == "first@elsewhere.test" and first["requires_otp"] is True
     assert first["url"] == task["url"] and first["revoked_at"] is None and first["opened_at"] is None
 
@@ -116,10 +101,10 @@ async def test_withdrawing_a_link_marks_it_and_answers_json(client, auth):
     assert kinds == ["created", "link_created", "link_revoked"]
 
     # Again: the same answer, nothing more written.
-    written = _written()
+    written = links_written()
     again = await client.delete(f"{url}?link_id={extra['link_id']}", headers=auth)
     assert again.status_code == 200 and again.json() == {"link_id": extra["link_id"], "revoked": True}
-    assert _written() == written
+    assert links_written() == written
 
 
 def _timeline(task_id: str) -> list[TimelineEntry]:
@@ -139,23 +124,23 @@ def _timeline(task_id: str) -> list[TimelineEntry]:
 )
 async def test_bad_input_names_the_field_and_writes_nothing(client, auth, body, field):
     task = await _create(client, auth)
-    written = _written()
+    written = links_written()
     answer = await client.post(f"/api/v1/tasks/{task['task_id']}/links", json=body, headers=auth)
     assert answer.status_code == 400, answer.text
     error = answer.json()
     assert set(error) >= {"error", "code", "details"}
     assert [d["field"] for d in error["details"]] == [field]
-    assert _written() == written
+    assert links_written() == written
 
 
 async def test_a_finished_task_gets_no_new_link(client, auth):
     task = await _create(client, auth)
     await client.post(f"/api/v1/tasks/{task['task_id']}/cancel", headers=auth)
-    written = _written()
+    written = links_written()
     answer = await client.post(f"/api/v1/tasks/{task['task_id']}/links", json={}, headers=auth)
     assert answer.status_code == 409
     assert answer.json()["code"] == "task_cancelled"
-    assert _written() == written
+    assert links_written() == written
 
 
 async def test_an_overdue_task_is_expired_instead_of_given_a_link(client, auth):
@@ -176,7 +161,7 @@ async def test_another_organisations_task_and_links_are_404(client, auth):
     raw, _ = tokens.create_token(stranger.id, "eve", "tasks:create,tasks:read")
     theirs = await _create(client, {"Authorization": f"Bearer {raw}"})
     ours = await _create(client, auth)
-    written = _written()
+    written = links_written()
 
     for answer in [
         await client.post(f"/api/v1/tasks/{theirs['task_id']}/links", json={}, headers=auth),
@@ -196,7 +181,7 @@ async def test_another_organisations_task_and_links_are_404(client, auth):
     assert crossed.status_code == 404
     assert crossed.json()["code"] == "link_not_found"
     assert [d["field"] for d in crossed.json()["details"]] == ["link_id"]
-    assert _written() == written
+    assert links_written() == written
     with session_scope() as session:
         assert session.get(Link, theirs["link_id"]).revoked_at is None
 
@@ -204,7 +189,7 @@ async def test_another_organisations_task_and_links_are_404(client, auth):
 async def test_withdrawing_needs_a_known_link_id(client, auth):
     task = await _create(client, auth)
     url = f"/api/v1/tasks/{task['task_id']}/links"
-    written = _written()
+    written = links_written()
 
     missing = await client.delete(url, headers=auth)
     assert missing.status_code == 400
@@ -212,7 +197,7 @@ async def test_withdrawing_needs_a_known_link_id(client, auth):
 
     unknown = await client.delete(f"{url}?link_id=no-such-link", headers=auth)
     assert unknown.status_code == 404 and unknown.json()["code"] == "link_not_found"
-    assert _written() == written
+    assert links_written() == written
 
 
 async def test_scopes_guard_each_route(client, make_token):

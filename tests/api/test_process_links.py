@@ -7,13 +7,14 @@ from datetime import timedelta
 import pytest
 from hpi_client import HPIClient
 from hpi_client.client import HPIError
-from sqlmodel import func, select
+from sqlmodel import select
 
 from hpi_app.core import accounts, link_codes, process_links, tokens
 from hpi_app.db import session_scope
 from hpi_app.models import Link, TimelineEntry, utcnow
 from tests.utils.bodies import seed_task
 from tests.utils.link_codes import code_in
+from tests.utils.links import CREATED_KEYS, LISTED_KEYS, links_written
 from tests.utils.processes import process_body
 
 ALL = "tasks:create,tasks:read,processes:read,processes:write"
@@ -33,14 +34,6 @@ async def _process(client, headers) -> str:
     return answer.json()["process_id"]
 
 
-def _written() -> tuple[int, int]:
-    """How many links and timeline entries the store holds (a refused request changes neither)."""
-    with session_scope() as session:
-        links = session.exec(select(func.count()).select_from(Link)).one()
-        entries = session.exec(select(func.count()).select_from(TimelineEntry)).one()
-    return links, entries
-
-
 async def test_a_link_for_an_outsider_asks_for_a_code_and_opens_the_process_page(client, full):
     pid = await _process(client, full)
     before = utcnow()
@@ -51,7 +44,7 @@ async def test_a_link_for_an_outsider_asks_for_a_code_and_opens_the_process_page
     )
     assert answer.status_code == 201, answer.text
     link = answer.json()
-    assert set(link) == {"link_id", "url", "requires_otp", "expires_at", "assignee_email", "created_at"}
+    assert set(link) == CREATED_KEYS
     assert link["url"] == f"http://hpi.test/p/{link['link_id']}"
     assert link["requires_otp"] is True and link["assignee_email"] == "guest@elsewhere.test"
     assert link["expires_at"].endswith("Z") and link["created_at"].endswith("Z")
@@ -93,18 +86,7 @@ async def test_the_list_has_every_link_oldest_first_in_the_task_links_shape(clie
     await client.post(f"/api/v1/processes/{other}/links", json={"assignee_email": "c@x.test"}, headers=full)
     listed = (await client.get(url, headers=full)).json()["links"]
     assert [row["link_id"] for row in listed] == [first["link_id"], second["link_id"]]
-    assert set(listed[0]) == {
-        "link_id",
-        "url",
-        "primary",
-        "assignee_email",
-        "assignee_name",
-        "requires_otp",
-        "expires_at",
-        "revoked_at",
-        "opened_at",
-        "created_at",
-    }
+    assert set(listed[0]) == LISTED_KEYS
     assert listed[0]["url"] == first["url"] and listed[0]["primary"] is False
     assert listed[1]["assignee_email"] == "b@elsewhere.test" and listed[1]["revoked_at"] is None
 
@@ -126,7 +108,7 @@ async def test_the_list_has_every_link_oldest_first_in_the_task_links_shape(clie
 )
 async def test_a_bad_body_is_400_naming_the_field_and_writes_nothing(client, full, body, field):
     pid = await _process(client, full)
-    before = _written()
+    before = links_written()
     url = f"/api/v1/processes/{pid}/links"
     if body is None:  # what the SDK sends with no fields: the JSON header and no body at all
         answer = await client.post(url, headers={**full, **JSON})
@@ -134,7 +116,7 @@ async def test_a_bad_body_is_400_naming_the_field_and_writes_nothing(client, ful
         answer = await client.post(url, json=body, headers=full)
     assert answer.status_code == 400, answer.text
     assert [d["field"] for d in answer.json()["details"]] == [field]
-    assert _written() == before
+    assert links_written() == before
 
 
 async def test_unknown_or_another_organisations_process_is_404_and_writes_nothing(client, full):
@@ -142,14 +124,14 @@ async def test_unknown_or_another_organisations_process_is_404_and_writes_nothin
     eve = accounts.create_user("eve@other.test", "correct horse battery", org_name="Other")
     raw, _ = tokens.create_token(eve.id, "eve", ALL)
     theirs = {"Authorization": f"Bearer {raw}"}
-    before = _written()
+    before = links_written()
     body = {"assignee_email": "a@b.test"}
     for headers, process_id in ((theirs, pid), (full, UNKNOWN), (full, "not-a-uuid")):
         made = await client.post(f"/api/v1/processes/{process_id}/links", json=body, headers=headers)
         assert made.status_code == 404 and made.json()["code"] == "process_not_found", made.text
         listed = await client.get(f"/api/v1/processes/{process_id}/links", headers=headers)
         assert listed.status_code == 404
-    assert _written() == before
+    assert links_written() == before
 
 
 @pytest.mark.parametrize("end", ["completed", "failed"])
@@ -161,11 +143,11 @@ async def test_a_finished_process_takes_no_new_link_and_nothing_is_written(clien
     assert (
         await client.post(f"/api/v1/processes/{pid}/update", json=update, headers=full)
     ).status_code == 200
-    before = _written()
+    before = links_written()
     answer = await client.post(url, json={"assignee_email": "late@b.test"}, headers=full)
     assert answer.status_code == 409 and answer.json()["code"] == f"process_{end}"
     assert answer.json()["status"] == end
-    assert _written() == before
+    assert links_written() == before
     # The links it has still list, and still open (the holder sees how it ended).
     assert [row["link_id"] for row in (await client.get(url, headers=full)).json()["links"]] == [
         kept["link_id"]
@@ -180,9 +162,9 @@ async def test_withdrawing_a_link(client, full):
     gone = await client.delete(f"{url}?link_id={link['link_id']}", headers=full)
     assert gone.status_code == 200 and gone.json() == {"link_id": link["link_id"], "revoked": True}
     assert process_links.opening_state(process_links.resolve(link["link_id"])) == process_links.WITHDRAWN
-    before = _written()
+    before = links_written()
     again = await client.delete(f"{url}?link_id={link['link_id']}", headers=full)
-    assert again.status_code == 200 and _written() == before  # withdrawing twice writes nothing
+    assert again.status_code == 200 and links_written() == before  # withdrawing twice writes nothing
     listed = (await client.get(url, headers=full)).json()["links"]
     assert listed[0]["revoked_at"] is not None
 
@@ -193,13 +175,13 @@ async def test_withdrawing_a_link(client, full):
             f"/api/v1/processes/{other}/links", json={"assignee_email": "c@b.test"}, headers=full
         )
     ).json()
-    before = _written()
+    before = links_written()
     for wrong in ("no-such-link", theirs["link_id"], task["link_id"]):
         refused = await client.delete(f"{url}?link_id={wrong}", headers=full)
         assert refused.status_code == 404 and refused.json()["details"][0]["field"] == "link_id"
     missing = await client.delete(url, headers=full)
     assert missing.status_code == 400 and missing.json()["details"][0]["field"] == "link_id"
-    assert _written() == before
+    assert links_written() == before
 
 
 async def test_scopes(client, make_token):
@@ -212,11 +194,11 @@ async def test_scopes(client, make_token):
     body = {"assignee_email": "a@b.test"}
     assert (await client.post(url, json=body, headers=writer)).status_code == 201
     assert (await client.post(url, json=body, headers=creator)).status_code == 201
-    before = _written()
+    before = links_written()
     for headers in (reader, tasks_reader):
         refused = await client.post(url, json=body, headers=headers)
         assert refused.status_code == 403 and refused.json()["required_scope"] == "processes:write"
-    assert _written() == before
+    assert links_written() == before
     assert len((await client.get(url, headers=reader)).json()["links"]) == 2
     denied = await client.get(url, headers=writer)
     assert denied.status_code == 403 and denied.json()["required_scope"] == "processes:read"

@@ -102,3 +102,14 @@ def open_dashboard(page: Page, app) -> None:
     """Go to the dashboard and wait until it has loaded."""
     page.goto(f"{app.url}/")
     expect(page.locator("#tab-pending")).to_be_visible()
+
+
+def withdraw_link(url: str, headers: dict[str, str], links_path: str, link_id: str) -> None:
+    """Withdraw one link over real HTTP (``links_path``: ``/tasks/<id>/links``, ``/processes/<id>/links``)."""
+    answer = httpx.delete(
+        f"{url}/api/v1{links_path}",
+        params={"link_id": link_id},
+        headers=headers,
+        timeout=15,
+    )
+    assert answer.status_code == 200, answer.text

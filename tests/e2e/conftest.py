@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from hpi_app.config import ROOT
+from tests.e2e.mail import Mailbox
 from tests.utils.chromium import launch_chromium
 from tests.utils.ports import free_port
 
@@ -107,6 +108,23 @@ def running_app(data: Path, extra_env: dict[str, str] | None = None) -> Iterator
 def app_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningApp]:
     """The app, started once for the whole session (tests share it: use unique names)."""
     with running_app(tmp_path_factory.mktemp("e2e-data")) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def mailbox() -> Iterator[Mailbox]:
+    """The SMTP server a test module's ``mail_app`` sends its mail to."""
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="module")
+def mail_app(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[RunningApp]:
+    """An app of the test module's own, sending mail to ``mailbox``."""
+    env = {"HPI_SMTP_URL": mailbox.url, "HPI_SMTP_FROM": "HPI <hpi@acme.test>"}
+    with running_app(tmp_path_factory.mktemp("e2e-mail"), extra_env=env) as app:
         yield app
 
 

@@ -1,6 +1,6 @@
 """External assignees and one-time codes (SPEC §8), end to end in Chromium.
 
-The app runs with ``HPI_SMTP_URL`` pointing at a local SMTP server started here (aiosmtpd); the
+The app runs with ``HPI_SMTP_URL`` pointing at a local SMTP server (``tests/e2e/mail.py``); the
 tests read the code from the captured mail, exactly as the assignee would from their inbox.
 """
 
@@ -8,86 +8,17 @@ from __future__ import annotations
 
 import re
 import secrets
-import threading
-import time
-from collections.abc import Iterator
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.sync_api import Page, expect
 
 from tests.e2e.accounts import Member, create_task, make_member, open_dashboard, sign_in
-from tests.e2e.conftest import RunningApp, running_app, screenshot
+from tests.e2e.conftest import RunningApp, screenshot
 from tests.e2e.helpers import timeline_kinds
-from tests.utils.ports import free_port
+from tests.e2e.mail import code_in, email_me_a_code, enter_code, guest_email
 
 pytestmark = pytest.mark.e2e
-
-
-class Mailbox:
-    """A local SMTP server that keeps every message it is given."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.messages: list[EmailMessage] = []
-        self._arrived = threading.Condition()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
-
-    @property
-    def url(self) -> str:
-        """The ``HPI_SMTP_URL`` of this server."""
-        return f"smtp://127.0.0.1:{self.port}"
-
-    async def handle_DATA(self, _server, _session, envelope) -> str:
-        """aiosmtpd's hook: keep the message."""
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        with self._arrived:
-            self.messages.append(message)
-            self._arrived.notify_all()
-        return "250 Message accepted"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        """The messages sent to ``address`` so far."""
-        with self._arrived:
-            return [m for m in self.messages if m["To"] == address]
-
-    def wait_for(self, address: str, count: int = 1, timeout: float = 15) -> list[EmailMessage]:
-        """Block until ``count`` messages reached ``address``."""
-        deadline = time.monotonic() + timeout
-        with self._arrived:
-            while len([m for m in self.messages if m["To"] == address]) < count:
-                left = deadline - time.monotonic()
-                assert left > 0, f"no mail for {address} within {timeout} s"
-                self._arrived.wait(left)
-        return self.to(address)
-
-    def start(self) -> None:
-        """Start listening."""
-        self._controller.start()
-
-    def stop(self) -> None:
-        """Stop listening."""
-        self._controller.stop()
-
-
-@pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    """The SMTP server the app under test sends its mail to."""
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture(scope="module")
-def mail_app(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[RunningApp]:
-    """An app of its own, sending mail to ``mailbox``."""
-    env = {"HPI_SMTP_URL": mailbox.url, "HPI_SMTP_FROM": "HPI <hpi@acme.test>"}
-    with running_app(tmp_path_factory.mktemp("e2e-mail"), extra_env=env) as app:
-        yield app
 
 
 @pytest.fixture(scope="module")
@@ -96,27 +27,8 @@ def owner(mail_app: RunningApp) -> Member:
     return make_member(mail_app, name="Olga Owner")
 
 
-def guest_email() -> str:
-    return f"guest-{secrets.token_hex(4)}@outside.test"
-
-
-def code_in(message: EmailMessage) -> str:
-    """The code inside a code email."""
-    text = message.get_body(("plain",)).get_content()
-    found = re.search(r"Your code for .+: (\d{6}) — valid 10 minutes", text)
-    assert found, text
-    return found.group(1)
-
-
 def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 10**6:06d}"
-
-
-def enter_code(page: Page, code: str) -> None:
-    """Type a code and press Continue (a real form post; the page comes back with the result)."""
-    page.get_by_label("Code", exact=True).fill(code)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Continue").click()
 
 
 def fits_the_screen(page: Page) -> bool:
@@ -204,8 +116,7 @@ def test_too_many_wrong_codes_lock_the_link(mail_app, mailbox, owner, page, phon
     guest = guest_email()
     task = create_task(mail_app, owner, title="Locked after guessing", assignee_email=guest)
     page.goto(task["url"])
-    page.get_by_role("button", name="Email me a code").click()
-    code = code_in(mailbox.wait_for(guest)[0])
+    code = code_in(email_me_a_code(page, mailbox, guest))
     for left in (4, 3, 2, 1):
         enter_code(page, wrong(code))
         expect(page.locator("#code-error")).to_contain_text(f"{left} tr")

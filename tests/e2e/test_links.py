@@ -11,7 +11,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.accounts import Member, make_member, sign_in
+from tests.e2e.accounts import Member, make_member, sign_in, withdraw_link
 from tests.e2e.conftest import screen, screenshot
 from tests.utils.bodies import seed_task
 
@@ -47,13 +47,7 @@ def _links(app, member: Member, task_id: str) -> list[dict]:
 
 
 def _withdraw(app, member: Member, task_id: str, link_id: str) -> None:
-    answer = httpx.delete(
-        f"{app.url}/api/v1/tasks/{task_id}/links",
-        params={"link_id": link_id},
-        headers=member.headers,
-        timeout=15,
-    )
-    assert answer.status_code == 200, answer.text
+    withdraw_link(app.url, member.headers, f"/tasks/{task_id}/links", link_id)
 
 
 def _get(app, member: Member, task_id: str) -> dict:

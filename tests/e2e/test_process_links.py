@@ -1,22 +1,18 @@
 """Process links in Chromium: an outsider follows a process's timeline live (after the emailed code), opens
 the task that is theirs from it, and a withdrawn link shows its own page; desktop and phone.
 
-The app sends its mail to a local SMTP server (``Mailbox`` of ``test_link_codes``), so the code is
+The app sends its mail to a local SMTP server (``Mailbox`` of ``tests/e2e/mail.py``), so the code is
 read from the captured mail as the outsider would read it from their inbox.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
-
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.accounts import Member, make_member, sign_in
-from tests.e2e.conftest import RunningApp, running_app, screenshot
-from tests.e2e.test_link_codes import Mailbox, code_in, enter_code
+from tests.e2e.accounts import Member, make_member, sign_in, withdraw_link
+from tests.e2e.conftest import RunningApp, screenshot
+from tests.e2e.mail import code_in, email_me_a_code, enter_code, guest_email
 from tests.e2e.test_processes import ProcessApi
 from tests.utils.processes import approval_task, process_body
 
@@ -31,23 +27,6 @@ STEPS = [
 
 
 @pytest.fixture(scope="module")
-def mailbox() -> Iterator[Mailbox]:
-    """The SMTP server the app under test sends its mail to."""
-    box = Mailbox()
-    box.start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture(scope="module")
-def mail_app(tmp_path_factory: pytest.TempPathFactory, mailbox: Mailbox) -> Iterator[RunningApp]:
-    """An app of its own, sending mail to ``mailbox``."""
-    env = {"HPI_SMTP_URL": mailbox.url, "HPI_SMTP_FROM": "HPI <hpi@acme.test>"}
-    with running_app(tmp_path_factory.mktemp("e2e-process-links"), extra_env=env) as app:
-        yield app
-
-
-@pytest.fixture(scope="module")
 def owner(mail_app: RunningApp) -> Member:
     """The member who runs processes and shares them."""
     return make_member(mail_app, name="Olga Owner")
@@ -59,10 +38,6 @@ def api(mail_app: RunningApp, owner: Member) -> ProcessApi:
     return ProcessApi(mail_app, owner)
 
 
-def guest_email() -> str:
-    return f"guest-{secrets.token_hex(4)}@outside.test"
-
-
 def _process(api: ProcessApi, name: str) -> str:
     return api.post("/processes", process_body(name=name, steps=STEPS))["process_id"]
 
@@ -72,13 +47,7 @@ def _link(api: ProcessApi, pid: str, email: str, **fields) -> dict:
 
 
 def _withdraw(api: ProcessApi, pid: str, link_id: str) -> None:
-    answer = httpx.delete(
-        f"{api.url}/api/v1/processes/{pid}/links",
-        params={"link_id": link_id},
-        headers=api.headers,
-        timeout=15,
-    )
-    assert answer.status_code == 200, answer.text
+    withdraw_link(api.url, api.headers, f"/processes/{pid}/links", link_id)
 
 
 def test_an_outsider_follows_the_process_live_and_opens_their_task(mail_app, mailbox, api, page, phone):
@@ -101,9 +70,8 @@ def test_an_outsider_follows_the_process_live_and_opens_their_task(mail_app, mai
     expect(page.get_by_text("Release 2.0 (shared)")).to_be_visible()
     expect(page.locator(".process-step")).to_have_count(0)
     screenshot(page, "process-link-code-desktop")
-    page.get_by_role("button", name="Email me a code").click()
+    mail = email_me_a_code(page, mailbox, guest)
     expect(page.locator("#code-notice")).to_contain_text("Code sent to g***@outside.test")
-    [mail] = mailbox.wait_for(guest)
     assert link["url"] in mail.get_body(("plain",)).get_content()
     enter_code(page, code_in(mail))
 

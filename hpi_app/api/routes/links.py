@@ -16,12 +16,18 @@ from hpi_app.models import Link, iso
 
 router = APIRouter(prefix="/tasks", tags=["links"])
 
-_errors = {
-    400: {"model": ErrorBody, "description": "Invalid input; `details` names each bad field"},
-    401: {"model": ErrorBody, "description": "Missing, invalid, revoked or expired token"},
-    403: {"model": ErrorBody, "description": "The token lacks the scope this route needs"},
-    404: {"model": ErrorBody, "description": "No such task (or link) in this organisation"},
-}
+
+def link_errors(subject: str) -> dict[int, dict]:
+    """The error answers every link route of a ``subject`` (``task``, ``process``) documents."""
+    return {
+        400: {"model": ErrorBody, "description": "Invalid input; `details` names each bad field"},
+        401: {"model": ErrorBody, "description": "Missing, invalid, revoked or expired token"},
+        403: {"model": ErrorBody, "description": "The token lacks the scope this route needs"},
+        404: {"model": ErrorBody, "description": f"No such {subject} (or link) in this organisation"},
+    }
+
+
+_errors = link_errors("task")
 
 
 class LinkCreated(BaseModel):
@@ -73,6 +79,11 @@ def link_created(link: Link, base_url: str) -> dict:
         "assignee_email": link.assignee_email,
         "created_at": iso(link.created_at),
     }
+
+
+def link_revoked(link: Link) -> dict:
+    """A withdrawn link as ``DELETE .../links`` answers it."""
+    return {"link_id": link.id, "revoked": True}
 
 
 def link_public(link: Link, base_url: str) -> dict:
@@ -138,4 +149,4 @@ async def revoke_link(
 ) -> dict:
     """Withdraw a link: its page then says it was withdrawn, and it can no longer submit."""
     link = await in_thread(core.revoke_link, principal.org_id, task_id, link_id, principal.user_id)
-    return {"link_id": link.id, "revoked": True}
+    return link_revoked(link)

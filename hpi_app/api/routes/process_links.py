@@ -9,7 +9,15 @@ from fastapi.responses import JSONResponse
 
 from hpi_app import routes
 from hpi_app.api.deps import BaseUrl, in_thread
-from hpi_app.api.routes.links import LinkCreated, LinkList, LinkRevoked, link_created, link_public
+from hpi_app.api.routes.links import (
+    LinkCreated,
+    LinkList,
+    LinkRevoked,
+    link_created,
+    link_errors,
+    link_public,
+    link_revoked,
+)
 from hpi_app.api.routes.processes import CanRead, CanWrite
 from hpi_app.api.schemas import ErrorBody
 from hpi_app.core import process_links as core
@@ -18,12 +26,7 @@ from hpi_app.models import Link
 
 router = APIRouter(prefix="/processes", tags=["processes"])
 
-_errors = {
-    400: {"model": ErrorBody, "description": "Invalid input; `details` names each bad field"},
-    401: {"model": ErrorBody, "description": "Missing, invalid, revoked or expired token"},
-    403: {"model": ErrorBody, "description": "The token lacks the scope this route needs"},
-    404: {"model": ErrorBody, "description": "No such process (or link) in this organisation"},
-}
+_errors = link_errors("process")
 
 
 def _url(link: Link, base_url: str) -> dict:
@@ -95,4 +98,4 @@ async def revoke_process_link(
 ) -> dict:
     """Withdraw a process link."""
     link = await in_thread(core.revoke_process_link, principal.org_id, process_id, link_id, principal.user_id)
-    return {"link_id": link.id, "revoked": True}
+    return link_revoked(link)

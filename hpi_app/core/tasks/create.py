@@ -148,30 +148,24 @@ def create_task(
 
 
 def _resolve_assignee(session: Session, principal: Principal, body: TaskCreate) -> dict[str, Any]:
-    assignee: dict[str, Any] = {
+    """The assignee columns: a member by id (``me``: the caller), else the links' rule for an email."""
+    if not body.assignee_member_id:
+        return link_rows.assignee_columns(session, principal.org_id, body)
+    member_id = principal.user_id if body.assignee_member_id == "me" else body.assignee_member_id
+    member = session.get(User, member_id)
+    if member is None or member.org_id != principal.org_id:
+        raise InvalidInput(
+            "The assignee is not a member of this organisation.",
+            details=[{"field": "assignee_member_id", "message": "no member with this id"}],
+        )
+    return {
         "assignee_name": body.assignee_name,
         "assignee_phone": body.assignee_phone,
-        "assignee_email": body.assignee_email,
+        "assignee_email": member.email,
         "requires_otp": False,
+        "assignee_id": member.id,
+        "assignee_type": "member",
     }
-    if body.assignee_member_id:
-        member_id = principal.user_id if body.assignee_member_id == "me" else body.assignee_member_id
-        member = session.get(User, member_id)
-        if member is None or member.org_id != principal.org_id:
-            raise InvalidInput(
-                "The assignee is not a member of this organisation.",
-                details=[{"field": "assignee_member_id", "message": "no member with this id"}],
-            )
-        assignee.update(assignee_id=member.id, assignee_type="member", assignee_email=member.email)
-    elif body.assignee_email:
-        member = session.exec(
-            select(User).where(User.email == body.assignee_email, User.org_id == principal.org_id)
-        ).first()
-        if member is not None:
-            assignee.update(assignee_id=member.id, assignee_type="member")
-        else:
-            assignee.update(assignee_type="external", requires_otp=True)
-    return assignee
 
 
 def _task_exists(session: Session, task_id: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hpi_app.components.layout import centered_card, loading_spinner
+from hpi_app.components.layout import brand_bar, loading_spinner, status_card
 from hpi_app.pages.process_link.state import ProcessLinkState
 from hpi_app.pages.processes.detail_page import process_view
 from hpi_app.pages.task_page.code_view import code_view
@@ -42,39 +42,12 @@ _DEAD = {
 
 def _dead(kind: str) -> rx.Component:
     icon, color, heading, text = _DEAD[kind]
-    return centered_card(
-        rx.center(
-            rx.icon(icon, size=28),
-            width="3.25em",
-            height="3.25em",
-            border_radius="50%",
-            background_color=rx.color(color, 4),
-            color=rx.color(color, 11),
-        ),
-        rx.heading(heading, size="5", as_="h1", id="status-heading"),
-        rx.text(text, color_scheme="gray", size="2"),
-        custom_attrs={"data-link-state": kind},
-    )
-
-
-def _brand() -> rx.Component:
-    return rx.hstack(
-        rx.hstack(
-            rx.icon("hand-helping", size=20, color=rx.color("accent", 10)),
-            rx.text("HPI", weight="bold", size="3"),
-            spacing="2",
-            align="center",
-        ),
-        rx.color_mode.button(size="1", variant="ghost", aria_label="Toggle dark mode"),
-        justify="between",
-        align="center",
-        width="100%",
-    )
+    return status_card(icon, color, heading, rx.text(text, color_scheme="gray", size="2"), kind=kind)
 
 
 def _timeline() -> rx.Component:
     return rx.vstack(
-        _brand(),
+        brand_bar(),
         rx.callout(
             rx.text(
                 rx.cond(

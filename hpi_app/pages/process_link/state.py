@@ -12,23 +12,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+from contextlib import aclosing
 
 import reflex as rx
 
 from hpi_app import routes
 from hpi_app.core import link_codes, links, process_links, processes
 from hpi_app.core.errors import NotFound
-from hpi_app.core.events import bus
-from hpi_app.models import iso
-from hpi_app.pages.processes.badges import bare_namespace, percent_of
-from hpi_app.pages.processes.detail_state import StepRow, step_row
+from hpi_app.pages.live import IDLE_RECHECK_SECONDS, follow
+from hpi_app.pages.processes.detail_state import ProcessTimeline, StepRow, concerns, step_row
 from hpi_app.pages.task_page import LinkCodeState
 from hpi_app.state import SessionState, in_thread
-from hpi_app.vocab import StepStatus
 
 log = logging.getLogger(__name__)
 
-IDLE_RECHECK_SECONDS = 60.0
 YOUR_TASK = "Open your task"
 ANOTHERS_TASK = "Another person's task"
 
@@ -69,27 +66,15 @@ def _read(link_id: str) -> _Shown:
     return _Shown("open", view, rows, expires)
 
 
-class ProcessLinkState(rx.State):
+class ProcessLinkState(ProcessTimeline, rx.State):
     """A process link's page; ``view``: loading, timeline, code, withdrawn, link_expired, unknown, error."""
 
     view: str = "loading"
-    name: str = ""
-    namespace: str = ""
-    description: str = ""
-    status: str = ""
-    started_at: str = ""
-    error: str = ""
-    summary: str = ""
-    done: int = 0
-    total: int = 0
-    percent: int = 0
-    steps: list[StepRow] = []
     for_whom: str = ""
     sign_in_href: str = ""
     _link_id: str = ""
     _org_id: str = ""
     _process_id: str = ""
-    _task_ids: list[str] = []
     _expires_at: float = 0.0
 
     def _show(self, shown: _Shown) -> None:
@@ -100,16 +85,7 @@ class ProcessLinkState(rx.State):
             return
         p = shown.process.process
         self._org_id, self._process_id = p.org_id, p.id
-        self.name, self.status = p.name, p.status
-        self.namespace = bare_namespace(p.org_id, p.namespace)
-        self.description = p.description or ""
-        self.started_at = iso(p.started_at) or ""
-        self.error, self.summary = p.error or "", p.summary or ""
-        self.steps = shown.steps
-        self.total = len(shown.steps)
-        self.done = sum(1 for s in shown.steps if s.status == StepStatus.COMPLETED)
-        self.percent = percent_of(self.done, self.total)
-        self._task_ids = [s.task_id for s in shown.steps if s.task_id]
+        self._show_timeline(p, shown.steps)
         self._expires_at = shown.expires_at or 0.0
 
     @rx.event
@@ -185,17 +161,16 @@ class ProcessLinkState(rx.State):
         async with self:
             org_id, process_id = self._org_id, self._process_id
         about = processes.subject(process_id)
-        async with bus.subscribe(org_id) as changes:
-            while True:
+
+        async def until_the_link_expires() -> float:
+            async with self:
+                expires_at = self._expires_at
+            if not expires_at:
+                return IDLE_RECHECK_SECONDS
+            return max(0.05, min(IDLE_RECHECK_SECONDS, expires_at - time.time() + 0.05))
+
+        async with aclosing(follow(org_id, until_the_link_expires)) as batches:
+            async for batch in batches:
                 async with self:
-                    expires_at = self._expires_at
-                wait = IDLE_RECHECK_SECONDS
-                if expires_at:
-                    wait = max(0.05, min(wait, expires_at - time.time() + 0.05))
-                change = await changes.get(timeout=wait)
-                async with self:
-                    concerned = (
-                        change is None or change.subject == about or change.subject.id in self._task_ids
-                    )
-                    if concerned and not await self._reload():
+                    if concerns(batch, about, self._task_ids) and not await self._reload():
                         return

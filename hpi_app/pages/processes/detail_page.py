@@ -8,7 +8,7 @@ from hpi_app import routes
 from hpi_app.components.badges import status_badge
 from hpi_app.components.layout import loading_spinner, signed_in_page
 from hpi_app.pages.processes.badges import STEP_COLORS, process_badge, step_badge
-from hpi_app.pages.processes.detail_state import ProcessState, StepRow
+from hpi_app.pages.processes.detail_state import ProcessState, ProcessTimeline, StepRow
 
 
 def _dot(status: rx.Var[str]) -> rx.Component:
@@ -121,8 +121,8 @@ def _step(step: rx.Var[StepRow]) -> rx.Component:
     )
 
 
-def process_view(state: type[rx.State] = ProcessState, *, back: bool = True) -> rx.Component:
-    """A process's header, progress and steps, read from ``state`` (``ProcessState``'s vars).
+def process_view(state: type[ProcessTimeline] = ProcessState, *, back: bool = True) -> rx.Component:
+    """A process's header, progress and steps, read from ``state`` (``ProcessTimeline``'s vars).
 
     Args:
         state: The state holding the process (the process page's, or a process link's).

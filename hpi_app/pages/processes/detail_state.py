@@ -9,13 +9,13 @@ import reflex as rx
 from hpi_app import routes
 from hpi_app.core import processes
 from hpi_app.core.errors import NotFound
-from hpi_app.core.events import bus
-from hpi_app.models import ProcessStep, iso
+from hpi_app.core.events import Change
+from hpi_app.core.subjects import Subject
+from hpi_app.models import Process, ProcessStep, iso
+from hpi_app.pages.live import follow
 from hpi_app.pages.processes.badges import bare_namespace, percent_of
 from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import StepStatus
-
-IDLE_RECHECK_SECONDS = 60.0
 
 
 @dataclasses.dataclass
@@ -71,6 +71,47 @@ def step_row(step: ProcessStep, task_statuses: dict[str, str]) -> StepRow:
     )
 
 
+class ProcessTimeline(rx.State, mixin=True):
+    """The vars ``process_view`` reads: a process's header, progress and steps.
+
+    Mixed into the process page's state and the process-link page's, which fill them alike.
+    """
+
+    name: str = ""
+    namespace: str = ""
+    description: str = ""
+    status: str = ""
+    started_at: str = ""
+    error: str = ""
+    summary: str = ""
+    done: int = 0
+    total: int = 0
+    percent: int = 0
+    steps: list[StepRow] = []
+    _task_ids: list[str] = []
+
+    def _show_timeline(self, p: Process, steps: list[StepRow]) -> None:
+        """Fill the vars from the process ``p`` and its steps' rows."""
+        self.name, self.status = p.name, p.status
+        self.namespace = bare_namespace(p.org_id, p.namespace)
+        self.description = p.description or ""
+        self.started_at = iso(p.started_at) or ""
+        self.error, self.summary = p.error or "", p.summary or ""
+        self.steps = steps
+        self.total = len(steps)
+        self.done = sum(1 for s in steps if s.status == StepStatus.COMPLETED)
+        self.percent = percent_of(self.done, self.total)
+        self._task_ids = [s.task_id for s in steps if s.task_id]
+
+
+def concerns(batch: list[Change], about: Subject, task_ids: list[str]) -> bool:
+    """Whether a batch from ``follow`` calls for re-reading a process.
+
+    It does when it is empty (a quiet wait) or its change is the process's or one of its steps' tasks'.
+    """
+    return not batch or batch[0].subject == about or batch[0].subject.id in task_ids
+
+
 @dataclasses.dataclass
 class _Shown:
     view: processes.ProcessView
@@ -84,26 +125,14 @@ def _read(org_id: str, process_id: str) -> _Shown:
     return _Shown(view, [step_row(s, statuses) for s in view.steps])
 
 
-class ProcessState(rx.State):
+class ProcessState(ProcessTimeline, rx.State):
     """The process shown on its page."""
 
     found: bool = True
     loaded: bool = False
     process_id_shown: str = ""
-    name: str = ""
-    namespace: str = ""
-    description: str = ""
-    status: str = ""
-    started_at: str = ""
     completed_at: str = ""
-    error: str = ""
-    summary: str = ""
-    done: int = 0
-    total: int = 0
-    percent: int = 0
-    steps: list[StepRow] = []
     _org_id: str = ""
-    _task_ids: list[str] = []
 
     async def _reload(self) -> None:
         try:
@@ -114,16 +143,8 @@ class ProcessState(rx.State):
         p = shown.view.process
         self.found = True
         self.process_id_shown = p.id
-        self.name, self.status = p.name, p.status
-        self.namespace = bare_namespace(p.org_id, p.namespace)
-        self.description = p.description or ""
-        self.started_at, self.completed_at = iso(p.started_at) or "", iso(p.completed_at) or ""
-        self.error, self.summary = p.error or "", p.summary or ""
-        self.steps = shown.steps
-        self.total = len(shown.steps)
-        self.done = sum(1 for s in shown.steps if s.status == StepStatus.COMPLETED)
-        self.percent = percent_of(self.done, self.total)
-        self._task_ids = [s.task_id for s in shown.steps if s.task_id]
+        self._show_timeline(p, shown.steps)
+        self.completed_at = iso(p.completed_at) or ""
         self.loaded = True
 
     @rx.event
@@ -143,9 +164,7 @@ class ProcessState(rx.State):
         async with self:
             org_id, process_id = self._org_id, self.process_id_shown
         about = processes.subject(process_id)
-        async with bus.subscribe(org_id) as changes:
-            while True:
-                change = await changes.get(timeout=IDLE_RECHECK_SECONDS)
-                async with self:
-                    if change is None or change.subject == about or change.subject.id in self._task_ids:
-                        await self._reload()
+        async for batch in follow(org_id):
+            async with self:
+                if concerns(batch, about, self._task_ids):
+                    await self._reload()

@@ -9,16 +9,13 @@ import reflex as rx
 from hpi_app import routes
 from hpi_app.components.layout import loading_spinner, signed_in_page
 from hpi_app.core import processes
-from hpi_app.core.events import bus
 from hpi_app.models import iso
+from hpi_app.pages.live import BURST_LIMIT, follow
 from hpi_app.pages.processes.badges import bare_namespace, percent_of, process_badge
 from hpi_app.state import SessionState, in_thread
 from hpi_app.vocab import FINISHED_PROCESS_STATUSES, ProcessStatus
 
 PAGE_SIZE = 100
-# A watcher with nothing to do re-reads the store this often anyway (safety net only).
-IDLE_RECHECK_SECONDS = 60.0
-_BURST_LIMIT = 1000
 
 
 @dataclasses.dataclass
@@ -99,14 +96,11 @@ class ProcessesState(rx.State):
             org_id = self._org_id
         if not org_id:
             return
-        async with bus.subscribe(org_id) as changes:
-            while True:
-                change = await changes.get(timeout=IDLE_RECHECK_SECONDS)
-                batch = [change, *changes.drain(_BURST_LIMIT - 1)] if change is not None else []
-                if batch and not any(c.subject.kind == processes.PROCESS.name for c in batch):
-                    continue
-                async with self:
-                    await self._reload()
+        async for batch in follow(org_id, burst=BURST_LIMIT):
+            if batch and not any(c.subject.kind == processes.PROCESS.name for c in batch):
+                continue
+            async with self:
+                await self._reload()
 
     @rx.event
     async def set_tab(self, tab: str):

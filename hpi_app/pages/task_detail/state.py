@@ -16,10 +16,10 @@ from hpi_app.components.deliveries import (
 from hpi_app.core import accounts, delivery_log, tasks
 from hpi_app.core.answers import Answer, answers
 from hpi_app.core.errors import DomainError, NotFound
-from hpi_app.core.events import bus
 from hpi_app.core.markdown import render_markdown
 from hpi_app.models import Task, iso
 from hpi_app.models import TimelineEntry as TimelineRow
+from hpi_app.pages.live import follow
 from hpi_app.pages.task_detail.links_state import LinkRow, link_rows
 from hpi_app.pages.task_page import TaskPageState
 from hpi_app.state import SessionState, in_thread
@@ -172,15 +172,16 @@ class TaskDetailState(rx.State):
         """Refresh when this task changes (cancelled with the page's on_load chain)."""
         async with self:
             org_id, task_id = self._org_id, self.task_id_shown
-        async with bus.subscribe(org_id) as changes:
-            while True:
-                # Deliveries report no changes of their own: look again when one is due.
+
+        async def until_a_delivery_is_due() -> float:
+            # Deliveries report no changes of their own: look again when one is due.
+            async with self:
+                return seconds_to_next_attempt(self.deliveries)
+
+        async for batch in follow(org_id, until_a_delivery_is_due):
+            if not batch or batch[0].subject == tasks.subject(task_id):
                 async with self:
-                    wait = seconds_to_next_attempt(self.deliveries)
-                change = await changes.get(timeout=wait)
-                if change is None or change.subject == tasks.subject(task_id):
-                    async with self:
-                        await self._reload()
+                    await self._reload()
 
     @rx.event
     async def redeliver(self, delivery_id: str):
