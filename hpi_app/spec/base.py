@@ -2,6 +2,7 @@
 
 import math
 import re
+from abc import abstractmethod
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator, model_validator
@@ -69,16 +70,16 @@ class FieldBase(SpecModel):
     description_mdsvex: str | None = None
     default: Any = None
 
+    @abstractmethod
     def check(self, value: Any) -> Any:
         """Checks one non-empty answer to this field and returns the cleaned value.
 
-        Each field kind overrides this. ``required`` is not checked here;
-        ``hpi_app.spec.submission.validate_submission`` does that.
+        Each field kind defines this (a kind without it cannot be made). ``required`` is not
+        checked here; ``hpi_app.spec.submission.validate_submission`` does that.
 
         Raises:
             ValueError: with a message for the person filling the form.
         """
-        raise NotImplementedError
 
     def _cross_check(self) -> None:
         """Raises a ValidationError when attributes contradict each other; subclasses extend."""

@@ -150,3 +150,13 @@ def test_an_unregistered_type_is_unknown_again():
             "message": "unknown sink type 'ledger'; expected one of: email, nats, webhook",
         }
     ]
+
+
+def test_a_sender_without_send_cannot_be_made():
+    from hpi_app.core.sinks.base import Sender
+
+    class Silent(Sender):
+        pass
+
+    with pytest.raises(TypeError, match="abstract"):
+        Silent()

@@ -126,3 +126,15 @@ def test_each_field_checks_its_own_answers():
     number = TypeAdapter(Field).validate_python(FIELD_EXAMPLES["number"])
     with pytest.raises(ValueError, match=r"Must be in steps of 0\.5"):
         number.check(0.25)
+
+
+def test_a_field_kind_without_its_own_check_cannot_be_made():
+    from typing import Literal
+
+    from hpi_app.spec.base import FieldBase
+
+    class Unchecked(FieldBase):
+        kind: Literal["unchecked"]
+
+    with pytest.raises(TypeError, match="abstract"):
+        Unchecked(name="x", label="X", kind="unchecked")

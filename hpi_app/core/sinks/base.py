@@ -6,6 +6,7 @@ one :class:`SinkType`; ``registry.py`` lists the types. Nothing here knows any o
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -144,8 +145,8 @@ class SenderConfig:
         return cls(**values)  # type: ignore[arg-type]
 
 
-class Sender:
-    """Sends the jobs of one sink type; a type's sender overrides ``send`` and what it needs.
+class Sender(ABC):
+    """Sends the jobs of one sink type; a type's sender defines ``send`` and overrides what it needs.
 
     ``send`` makes one attempt and returns the answer's status code, if the sink has such a
     thing; it raises :class:`DeliveryFailed` (or anything else) when the attempt failed. The
@@ -155,9 +156,9 @@ class Sender:
 
     timeout_factor: float = 1.0
 
+    @abstractmethod
     async def send(self, job: Job) -> int | None:
         """Make one attempt at ``job``."""
-        raise NotImplementedError
 
     def timeout_error(self, limit: float) -> str:
         """The delivery log's line for an attempt that took longer than ``limit`` seconds."""
@@ -167,7 +168,7 @@ class Sender:
         """The delivery log's line for an attempt that raised ``exc``."""
         return describe(exc)
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 (optional: most senders hold nothing to close)
         """Close whatever connections the sender holds."""
 
 

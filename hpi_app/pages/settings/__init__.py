@@ -4,6 +4,7 @@ beside it (``sinks``, the largest, is a package: its state, its dialogs and the 
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 import reflex as rx
@@ -40,11 +41,13 @@ class ConfirmAction(rx.State, mixin=True):
     confirm_name: str = ""
     confirming: bool = False
 
+    @abstractmethod
     async def _confirmed(self) -> bool:
-        raise NotImplementedError
+        """Act on ``confirm_id``; True when the dialog closes, False when it stays open with an error."""
 
+    @abstractmethod
     async def _reload(self) -> None:
-        raise NotImplementedError
+        """Read the list again."""
 
     @rx.event
     def cancel_confirm(self, open_: bool = False):
