@@ -86,3 +86,13 @@ class SessionState(rx.State):
 
 def _query(query: str) -> str:
     return f"?{query}" if query else ""
+
+
+async def acting_member(state: rx.State) -> SessionState | None:
+    """The member behind a browser tab, re-read from the store before anything changes.
+
+    A tab stays open while its session is signed out elsewhere, the member removed or their
+    role changed; every action checks again rather than trusting what the page loaded with.
+    """
+    session = await state.get_state(SessionState)
+    return session if await session.refresh() else None

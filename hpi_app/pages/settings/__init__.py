@@ -11,17 +11,7 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components.settings_nav import confirm_dialog
-from hpi_app.state import SessionState
-
-
-async def acting_member(state: rx.State) -> SessionState | None:
-    """The member behind a browser tab, re-read from the store before anything changes.
-
-    A tab stays open while its session is signed out elsewhere, the member removed or their
-    role changed; every action checks again rather than trusting what the page loaded with.
-    """
-    session = await state.get_state(SessionState)
-    return session if await session.refresh() else None
+from hpi_app.state import acting_member
 
 
 def back_to_sign_in(state: rx.State) -> rx.event.EventSpec:

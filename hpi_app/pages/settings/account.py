@@ -11,8 +11,8 @@ from hpi_app.components.forms import error_callout, notice_callout, submit_butto
 from hpi_app.components.settings_nav import section_card, settings_page
 from hpi_app.core import accounts, sessions
 from hpi_app.core.errors import DomainError
-from hpi_app.pages.settings import acting_member, back_to_sign_in
-from hpi_app.state import SessionState, in_thread
+from hpi_app.pages.settings import back_to_sign_in
+from hpi_app.state import SessionState, acting_member, in_thread
 
 FORM_ID = "password-form"
 

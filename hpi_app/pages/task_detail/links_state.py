@@ -17,7 +17,7 @@ from hpi_app.core import links
 from hpi_app.core.errors import DomainError
 from hpi_app.core.principal import Principal
 from hpi_app.models import Link, iso, utcnow
-from hpi_app.state import SessionState, in_thread
+from hpi_app.state import acting_member, in_thread
 from hpi_app.validation import error_details
 
 
@@ -77,10 +77,6 @@ class TaskLinksState(rx.State):
     withdraw_who: str = ""
     withdraw_error: str = ""
 
-    async def _member(self) -> SessionState | None:
-        session = await self.get_state(SessionState)
-        return session if await session.refresh() else None
-
     def _task_id(self) -> str:
         return str(self.task_id or "")  # the route's variable
 
@@ -111,7 +107,7 @@ class TaskLinksState(rx.State):
         """Create the link as the signed-in member."""
         if self.adding:
             return None
-        session = await self._member()
+        session = await acting_member(self)
         if session is None:
             return rx.redirect(routes.login(self.router.url.path))
         email = self.email.strip()
@@ -156,7 +152,7 @@ class TaskLinksState(rx.State):
     @rx.event
     async def confirm_withdraw(self):
         """Withdraw the link as the signed-in member."""
-        session = await self._member()
+        session = await acting_member(self)
         if session is None:
             return rx.redirect(routes.login(self.router.url.path))
         try:

@@ -10,7 +10,7 @@ import reflex as rx
 from hpi_app.components.deliveries import DeliveryRow, redeliver_now
 from hpi_app.core import delivery_log, sinks
 from hpi_app.core.errors import DomainError
-from hpi_app.pages.settings import acting_member, back_to_sign_in
+from hpi_app.pages.settings import back_to_sign_in
 from hpi_app.pages.settings.sinks.data import (
     SinkRow,
     carries_secret,
@@ -23,7 +23,7 @@ from hpi_app.pages.settings.sinks.data import (
     settings_fields,
     sink_settings,
 )
-from hpi_app.state import SessionState, in_thread
+from hpi_app.state import SessionState, acting_member, in_thread
 from hpi_app.vocab import DeliveryStatus, SinkEvent
 
 # How long the page follows a test event or a redelivery before leaving it to the log.

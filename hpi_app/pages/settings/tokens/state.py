@@ -14,8 +14,8 @@ import reflex as rx
 from hpi_app.core import tokens
 from hpi_app.core.errors import DomainError
 from hpi_app.models import iso, utcnow
-from hpi_app.pages.settings import ConfirmAction, acting_member, back_to_sign_in
-from hpi_app.state import SessionState, in_thread
+from hpi_app.pages.settings import ConfirmAction, back_to_sign_in
+from hpi_app.state import SessionState, acting_member, in_thread
 from hpi_app.vocab import Scope
 
 EXPIRY_LABELS = (
