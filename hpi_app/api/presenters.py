@@ -78,7 +78,7 @@ def task_notified(notified: Notified) -> dict[str, Any]:
 
 
 def templates_public(uses: list[TemplateUse]) -> dict[str, Any]:
-    """The organisation's task templates: each ``template_id``, how many tasks, the newest's time."""
+    """The templates in use (of tasks or of processes): each ``template_id``, how many, the newest's time."""
     return {
         "templates": [
             {"template_id": use.template_id, "count": use.count, "last_used_at": iso(use.last_used_at)}

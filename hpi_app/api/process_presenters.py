@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hpi_app.core.processes import ProcessSummary, ProcessView, Template, Updated
+from hpi_app.core.processes import ProcessSummary, ProcessView, Updated
 from hpi_app.models import Process, ProcessStep, iso
 
 
@@ -90,13 +90,4 @@ def process_updated(updated: Updated) -> dict[str, Any]:
         "process_id": updated.process_id,
         "update_type": updated.update_type,
         "timestamp": iso(updated.timestamp),
-    }
-
-
-def template_public(template: Template) -> dict[str, Any]:
-    """A ``template_id`` in use."""
-    return {
-        "template_id": template.template_id,
-        "count": template.count,
-        "last_used_at": iso(template.last_used_at),
     }

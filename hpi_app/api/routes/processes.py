@@ -8,12 +8,12 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from hpi_app.api.deps import current_principal, in_thread, scoped
+from hpi_app.api.presenters import templates_public
 from hpi_app.api.process_presenters import (
     process_created,
     process_list_item,
     process_public,
     process_updated,
-    template_public,
 )
 from hpi_app.api.process_schemas import (
     ProcessCreated,
@@ -119,7 +119,7 @@ async def list_processes(
 async def list_templates(principal: CanRead) -> dict:
     """The organisation's distinct process ``template_id``s, most recently used first."""
     found = await in_thread(core.templates, principal.org_id)
-    return {"templates": [template_public(t) for t in found]}
+    return templates_public(found)
 
 
 @router.get(

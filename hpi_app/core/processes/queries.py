@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from sqlalchemy import case
 from sqlmodel import Session, func, or_, select
 
 from hpi_app.core import status_filter
-from hpi_app.core.filters import parse_meta_filters
+from hpi_app.core.filters import TemplateUse, parse_meta_filters, template_uses
 from hpi_app.core.processes.rules import full_namespace, is_process_id, process_not_found
 from hpi_app.db import session_scope
 from hpi_app.models import Process, ProcessStep, Task
@@ -163,25 +162,9 @@ def parse_meta(params: list[tuple[str, str]]) -> dict[str, str]:
     return dict(parse_meta_filters(params))
 
 
-@dataclass(frozen=True)
-class Template:
-    """A ``template_id`` in use: how many processes carry it, and when the newest started."""
-
-    template_id: str
-    count: int
-    last_used_at: datetime
-
-
-def templates(org_id: str) -> list[Template]:
-    """The organisation's distinct process ``template_id``s, most recently used first."""
-    with session_scope() as session:
-        rows = session.exec(
-            select(Process.template_id, func.count(), func.max(Process.started_at))
-            .where(Process.org_id == org_id, Process.template_id.is_not(None))
-            .group_by(Process.template_id)
-            .order_by(func.max(Process.started_at).desc())
-        ).all()
-    return [Template(template_id, count, last) for template_id, count, last in rows]
+def templates(org_id: str) -> list[TemplateUse]:
+    """The organisation's distinct process ``template_id``s, most recently started first."""
+    return template_uses(org_id, org=Process.org_id, template=Process.template_id, made_at=Process.started_at)
 
 
 def task_statuses(org_id: str, task_ids: list[str]) -> dict[str, str]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlmodel import Session, func, or_, select
 
 from hpi_app.core import link_rows, status_filter
 from hpi_app.core import timeline as timeline_store
 from hpi_app.core.errors import NotFound
+from hpi_app.core.filters import TemplateUse, template_uses
 from hpi_app.core.filters import parse_meta_filters as parse_meta_filters
 from hpi_app.core.principal import Principal
 from hpi_app.core.tasks.changes import subject
@@ -125,33 +125,9 @@ def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:
     return list(rows), total
 
 
-@dataclass(frozen=True)
-class TemplateUse:
-    """One ``template_id`` of an organisation's tasks: how many tasks use it, and the newest one's time."""
-
-    template_id: str
-    count: int
-    last_used_at: datetime
-
-
 def templates(org_id: str) -> list[TemplateUse]:
     """The organisation's distinct task ``template_id``s, most recently used first."""
-    last_used = func.max(Task.created_at)
-    with session_scope() as session:
-        rows = session.exec(
-            select(Task.template_id, func.count(), last_used)
-            .where(Task.org_id == org_id, Task.template_id.is_not(None))
-            .group_by(Task.template_id)
-            .order_by(last_used.desc(), Task.template_id)
-        ).all()
-    return [TemplateUse(template_id, count, _aware(last)) for template_id, count, last in rows]
-
-
-def _aware(value: datetime) -> datetime:
-    # An aggregate's result skips the column type's processing: SQLite hands back naive UTC text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return template_uses(org_id, org=Task.org_id, template=Task.template_id, made_at=Task.created_at)
 
 
 def count_by_status(org_id: str) -> dict[str, int]:
