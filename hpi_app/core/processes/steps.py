@@ -40,12 +40,14 @@ def join_task(
 ) -> list[Change]:
     """Make a new task part of a running process (and the task of ``process_step``), in its transaction.
 
+    The caller has already refused a ``process_step`` without a ``process_id`` (:func:`check_fields`,
+    before its write transaction begins).
+
     Raises:
         NotFound: No such process in the organisation (naming ``process_id``).
         Conflict: The process has completed or failed (naming ``process_id``).
         InvalidInput: The process has no step ``process_step`` (naming ``process_step``).
     """
-    check_fields(process_id, process_step)
     now = utcnow()
     if lock_running(session, process_id, org_id, now) is None:
         raise refusal(session, process_id, org_id, field="process_id")

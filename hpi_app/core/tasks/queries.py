@@ -45,7 +45,7 @@ def get_task_by_link(link_id: str) -> Task:
 
     Whether the link itself still opens is ``core.links``' question (``links.resolve``).
     """
-    if not link_id or len(link_id) > 64:
+    if not link_id or len(link_id) > link_rows.MAX_LINK_ID:
         raise NotFound("This link does not exist.", code="link_not_found")
     with session_scope() as session:
         task = session.exec(
