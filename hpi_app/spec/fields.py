@@ -16,7 +16,6 @@ Decisions worth knowing:
 """
 
 import math
-import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -26,6 +25,7 @@ from pydantic_core import PydanticCustomError
 
 from hpi_app.spec.base import Color, FieldBase, NonNegativeInt, Number, PositiveInt, PositiveNumber
 from hpi_app.spec.choices import MultiselectField, RadioField, SelectField
+from hpi_app.spec.patterns import MAX_MATCHED_LENGTH, PatternError, compile_pattern, full_match
 from hpi_app.spec.values import DATE_RE, EMAIL_RE, is_http_url, is_iso_datetime, is_link_url, is_png_data_url
 from hpi_app.validation import tagged_union, validation_error
 
@@ -51,13 +51,12 @@ class _TextFieldBase(FieldBase):
     @field_validator("pattern")
     @classmethod
     def _compile_pattern(cls, value: str | None) -> str | None:
-        """Rejects a pattern that is not a valid Python regular expression."""
+        """Rejects a pattern RE2 cannot compile, or one over the length limit."""
         if value is not None:
             try:
-                re.compile(value)
-            except re.error as exc:
-                msg = "is not a valid regular expression: {reason}"
-                raise PydanticCustomError("pattern_invalid", msg, {"reason": str(exc)}) from None
+                compile_pattern(value)
+            except PatternError as exc:
+                raise PydanticCustomError("pattern_invalid", "{reason}", {"reason": str(exc)}) from None
         return value
 
     def _cross_check(self) -> None:
@@ -76,9 +75,13 @@ class _TextFieldBase(FieldBase):
         if self.max_length is not None and len(value) > self.max_length:
             msg = f"Must be at most {_characters(self.max_length)}"
             raise ValueError(msg)
-        if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
-            msg = "Does not match the required format"
-            raise ValueError(msg)
+        if self.pattern is not None:
+            if len(value) > MAX_MATCHED_LENGTH:
+                msg = f"Must be at most {_characters(MAX_MATCHED_LENGTH)} to be checked against the format"
+                raise ValueError(msg)
+            if not full_match(self.pattern, value):
+                msg = "Does not match the required format"
+                raise ValueError(msg)
         return value
 
 
