@@ -1,7 +1,8 @@
 """Real receivers for push deliveries: a recording HTTP server and an SMTP server, on local ports.
 
 The HTTP receiver answers 200 unless told otherwise: ``plan("500", "500")`` makes its next two
-answers 500, ``"hang"`` holds a request open without answering, ``"redirect:<url>"`` answers 302.
+answers 500, ``"500 <text>"`` answers 500 with that body, ``"hang"`` holds a request open without
+answering, ``"redirect:<url>"`` answers 302.
 ``stop()`` takes it down (the port stays reserved for ``start()``), so "the receiver is down"
 is a real refused connection.
 """
@@ -85,8 +86,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             status = 302
         else:
-            status = int(action)
-            payload = b"ok" if status < 400 else b"receiver says no"
+            code, _, text = action.partition(" ")
+            status = int(code)
+            payload = text.encode() or (b"ok" if status < 400 else b"receiver says no")
             self.send_response(status)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
@@ -138,7 +140,7 @@ class WebhookReceiver:
         self.state.release.clear()
 
     def plan(self, *actions: str) -> None:
-        """The next answers: status codes (``"500"``), ``"hang"`` or ``"redirect:<url>"``."""
+        """The next answers: status codes (``"500"``, ``"500 <body>"``), ``"hang"``, ``"redirect:<url>"``."""
         with self.state.changed:
             self.state.plan.extend(actions)
 

@@ -11,7 +11,9 @@ Headers on every request:
   base64-decoded part of a ``whsec_`` secret, or with any other secret's bytes (Standard Webhooks).
 
 Only a 2xx answer counts as delivered; redirects are never followed; private and local
-addresses are refused unless allowed (``core/destinations.py``).
+addresses are refused unless allowed, and each request connects to the addresses that were
+checked (``core/destinations.py``). A refusal keeps only a short, printable excerpt of the
+receiver's answer for the delivery log.
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ from hpi_app.core.sinks.base import DeliveryFailed, Job, Sender, SettingField, S
 
 USER_AGENT = "HPI-Webhooks/1"
 WHSEC_PREFIX = "whsec_"
-MAX_ANSWER_CHARS = 200
+MAX_ANSWER_CHARS = 120
+EXCERPT_BYTES = 4 * MAX_ANSWER_CHARS
+_NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]+")
 
 __all__ = ["WEBHOOK", "DeliveryFailed", "WebhookSender", "WebhookSink", "generate_webhook_secret"]
 
@@ -116,11 +120,28 @@ def request_headers(job: Job, raw: bytes, timestamp: int | None = None) -> dict[
     return headers
 
 
-def _answer_text(response: httpx.Response) -> str:
-    text = response.text.strip().replace("\n", " ")
+def answer_excerpt(content: bytes) -> str:
+    """A short, printable excerpt of a refusing receiver's answer, for the delivery log.
+
+    Only the first bytes are read; anything but printable ASCII becomes one space, so no
+    markup, control character or long internal page reaches the log.
+    """
+    text = _NOT_PRINTABLE.sub(" ", content[:EXCERPT_BYTES].decode("ascii", "replace")).strip()
+    text = " ".join(text.split())
     if len(text) > MAX_ANSWER_CHARS:
-        text = text[:MAX_ANSWER_CHARS] + "…"
+        text = text[:MAX_ANSWER_CHARS] + "..."
     return f": {text}" if text else ""
+
+
+def _pinned_transport() -> httpx.AsyncHTTPTransport:
+    """An httpx transport whose connections go only to addresses the guard pinned."""
+    transport = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=WebhookSender.PER_CLIENT),
+        trust_env=False,
+    )
+    # httpx takes no network backend of its own: its httpcore pool does.
+    transport._pool._network_backend = destinations.PinnedBackend()
+    return transport
 
 
 class WebhookSender(Sender):
@@ -139,9 +160,9 @@ class WebhookSender(Sender):
             httpx.AsyncClient(
                 follow_redirects=False,
                 timeout=httpx.Timeout(timeout),
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=self.PER_CLIENT),
                 headers={"User-Agent": USER_AGENT},
                 trust_env=False,
+                transport=_pinned_transport(),
             )
             for _ in range(count)
         ]
@@ -153,29 +174,40 @@ class WebhookSender(Sender):
         Raises:
             DeliveryFailed: Any other answer, a redirect, or no answer.
         """
-        problem = await destinations.resolved_problem(job.sink["url"])
+        url = job.sink["url"]
+        addresses, problem = await destinations.checked_addresses(url)
         if problem is not None:
             raise DeliveryFailed(f"Not sent: {problem}.")
         raw = encode_body(job.body)
         index = min(range(len(self._clients)), key=self._busy.__getitem__)
         self._busy[index] += 1
         try:
-            response = await self._clients[index].post(
-                job.sink["url"], content=raw, headers=request_headers(job, raw)
-            )
+            with destinations.pinned(url, addresses):
+                status, where, head = await self._post(self._clients[index], url, raw, job)
         except httpx.TimeoutException:
             raise DeliveryFailed("The receiver did not answer in time.") from None
         except httpx.HTTPError as exc:
             raise DeliveryFailed(f"Could not reach the receiver: {exc or type(exc).__name__}") from None
         finally:
             self._busy[index] -= 1
-        status = response.status_code
         if 200 <= status < 300:
             return status
         if 300 <= status < 400:
-            where = response.headers.get("location", "?")
             raise DeliveryFailed(f"HTTP {status}: redirect to {where} not followed", status)
-        raise DeliveryFailed(f"HTTP {status}{_answer_text(response)}", status)
+        raise DeliveryFailed(f"HTTP {status}{answer_excerpt(head)}", status)
+
+    @staticmethod
+    async def _post(client: httpx.AsyncClient, url: str, raw: bytes, job: Job) -> tuple[int, str, bytes]:
+        """POST ``raw``; the answer's status, ``Location`` and (when refused) its first bytes only."""
+        async with client.stream("POST", url, content=raw, headers=request_headers(job, raw)) as response:
+            status = response.status_code
+            head = b""
+            if status >= 400:
+                async for chunk in response.aiter_bytes():
+                    head += chunk
+                    if len(head) >= EXCERPT_BYTES:
+                        break
+            return status, response.headers.get("location", "?"), head[:EXCERPT_BYTES]
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
