@@ -12,23 +12,13 @@ from typing import BinaryIO
 
 from hpi_app import routes
 from hpi_app.config import settings
-from hpi_app.core import link_codes, link_rows, links, sessions
+from hpi_app.core import file_types, link_codes, link_rows, links, sessions
 from hpi_app.core.errors import InvalidInput, NotFound, TooLarge
 from hpi_app.db import session_scope
 from hpi_app.models import StoredFile, Task, utcnow
 
 _FOLDER = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-]+")
-# Types a browser could run as a page of ours; they are only ever served as downloads.
-_ACTIVE_TYPES = (
-    "text/html",
-    "image/svg+xml",
-    "application/xhtml+xml",
-    "text/xml",
-    "application/xml",
-    "text/javascript",
-    "application/javascript",
-)
 CHUNK = 1024 * 1024
 
 
@@ -111,9 +101,9 @@ def file_path(record: StoredFile) -> Path:
     return _path_for(record.org_id, record.key)
 
 
-def is_active_type(content_type: str) -> bool:
-    """Whether a browser could run this type as a page (so it must be a download)."""
-    return content_type in _ACTIVE_TYPES
+def served_as(record: StoredFile) -> file_types.Served:
+    """How a stored file is answered: decided from its bytes (``core/file_types.py``)."""
+    return file_types.served_as(file_path(record), record.content_type)
 
 
 def link_grants_file(link_id: str, record: StoredFile, cookie_header: str = "") -> bool:

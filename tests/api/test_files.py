@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from hpi_app.core import accounts, tokens
 from tests.utils.bodies import seed_task
 
@@ -60,6 +62,58 @@ async def test_html_uploads_are_served_as_attachments(client, auth):
     ).json()["key"]
     answer = await client.get(f"/api/v1/files/{key}", headers=auth)
     assert answer.headers["content-disposition"].startswith("attachment")
+
+
+XSL = (
+    b'<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml">'
+    b"<script>localStorage.setItem('xss', 'ran')</script></html>"
+)
+SVG = b"<svg xmlns='http://www.w3.org/2000/svg'/>"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "claimed", "served", "disposition"),
+    [
+        # What the bytes are decides; the claimed type and the name do not.
+        (XSL, "report.pdf", "text/xsl", "application/octet-stream", "attachment"),
+        (XSL, "report.pdf", "application/pdf", "application/octet-stream", "attachment"),
+        (
+            SVG,
+            "a.png",
+            "image/png",
+            "application/octet-stream",
+            "attachment",
+        ),
+        (b"<html><script>1</script>", "notes.txt", "text/html", "application/octet-stream", "attachment"),
+        (b"\x00\x01binary", "data.txt", "text/plain", "application/octet-stream", "attachment"),
+        (b"%PDF-1.4 hello", "report.pdf", "text/html", "application/pdf", "inline"),
+        (PNG, "logo.html", "text/html", "image/png", "inline"),
+        (b"\xff\xd8\xff\xe0" + bytes(16), "a.jpg", "image/jpeg", "image/jpeg", "inline"),
+        (b"GIF89a" + bytes(16), "a.gif", "image/gif", "image/gif", "inline"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "a.webp", "image/webp", "image/webp", "inline"),
+        (b"ID3\x04" + bytes(16), "a.mp3", "audio/mpeg", "audio/mpeg", "inline"),
+        (b"\x00\x00\x00\x18ftypmp42" + bytes(8), "a.mp4", "video/mp4", "video/mp4", "inline"),
+        (b"The contract.\n<script>x</script>", "c.txt", "text/plain", "text/plain; charset=utf-8", "inline"),
+    ],
+)
+async def test_a_file_is_served_inline_only_when_its_bytes_cannot_run_script(
+    client, auth, content, name, claimed, served, disposition
+):
+    uploaded = (await _upload(client, auth, content=content, name=name, ctype=claimed)).json()
+    body = seed_task()
+    body["steps"][0]["blocks"].insert(0, {"type": "pdf", "url": uploaded["url"], "filename": name})
+    link_id = (await client.post("/api/v1/tasks", json=body, headers=auth)).json()["link_id"]
+    for answer in (
+        await client.get(f"/api/v1/files/{uploaded['key']}", headers=auth),
+        await client.get(f"/api/v1/files/{uploaded['key']}?link={link_id}"),
+    ):
+        assert answer.status_code == 200
+        assert answer.content == content
+        assert answer.headers["content-type"] == served
+        assert answer.headers["content-disposition"].startswith(disposition)
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-security-policy"] == "sandbox"
 
 
 async def test_upload_needs_create_scope(client, make_token):

@@ -23,6 +23,7 @@ from hpi_app.api.deps import BaseUrl, CanCreate, bearer_token, in_thread
 from hpi_app.api.schemas import ErrorBody
 from hpi_app.core import files as core
 from hpi_app.core.errors import NotFound
+from hpi_app.core.file_types import FILE_HEADERS
 from hpi_app.core.tokens import authenticate_token
 
 # RFC 2046: a boundary is 1 to 70 of these characters, not ending in a space.
@@ -127,6 +128,11 @@ async def upload_file(
     "/{key:path}",
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
     summary="Download a file",
+    description=(
+        "Served inline only when the file's own bytes are a raster image, a PDF, audio, video or "
+        "plain text; anything else is an attachment of type `application/octet-stream`. Every "
+        "answer carries `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox`."
+    ),
 )
 async def download_file(
     key: str,
@@ -143,13 +149,13 @@ async def download_file(
         allowed = await in_thread(core.link_grants_file, link, record, request.headers.get("cookie", ""))
     if not allowed:
         raise NotFound("No such file.", code="file_not_found")
-    disposition = "attachment" if core.is_active_type(record.content_type) else "inline"
+    served = await in_thread(core.served_as, record)
     return FileResponse(
         core.file_path(record),
-        media_type=record.content_type,
+        media_type=served.media_type,
         filename=record.name,
-        content_disposition_type=disposition,
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"},
+        content_disposition_type=served.disposition,
+        headers=FILE_HEADERS,
     )
 
 
