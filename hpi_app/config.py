@@ -79,6 +79,8 @@ class Settings:
     delivery_retry_delays: tuple[float, ...]
     max_body_bytes: int
     max_upload_bytes: int
+    task_upload_quota_bytes: int
+    upload_orphan_seconds: int
     wait_max_timeout: int
     wait_default_timeout: int
     idempotency_ttl_seconds: int
@@ -131,6 +133,8 @@ def load_settings() -> Settings:
         delivery_retry_delays=_seconds_list("HPI_DELIVERY_BACKOFF", DEFAULT_RETRY_DELAYS),
         max_body_bytes=_int("HPI_MAX_BODY_BYTES", 1024 * 1024),
         max_upload_bytes=_int("HPI_MAX_UPLOAD_BYTES", 25 * 1024 * 1024),
+        task_upload_quota_bytes=_int("HPI_TASK_UPLOAD_QUOTA_BYTES", 100 * 1024 * 1024),
+        upload_orphan_seconds=_int("HPI_UPLOAD_ORPHAN_AGE", 3600),
         wait_max_timeout=_int("HPI_WAIT_MAX_TIMEOUT", 300),
         wait_default_timeout=_int("HPI_WAIT_DEFAULT_TIMEOUT", 300),
         idempotency_ttl_seconds=_int("HPI_IDEMPOTENCY_TTL", 24 * 3600),

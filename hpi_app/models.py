@@ -252,7 +252,11 @@ class DeliveryAttempt(SQLModel, table=True):
 
 
 class StoredFile(SQLModel, table=True):
-    """An uploaded file; its bytes live under the data folder."""
+    """An uploaded file; its bytes live under the data folder.
+
+    ``task_id`` is the task whose page a person uploaded it on (``None`` for a token's upload):
+    it counts towards that task's quota and is collected when no submission kept it.
+    """
 
     __tablename__ = "files"
 
@@ -263,6 +267,7 @@ class StoredFile(SQLModel, table=True):
     content_type: str = Field(max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
     created_by: str | None = Field(default=None, max_length=36)
+    task_id: str | None = Field(default=None, index=True, max_length=36)
 
 
 class Link(SQLModel, table=True):

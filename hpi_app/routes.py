@@ -25,6 +25,8 @@ AUTH_SETUP = "/auth/setup"
 AUTH_LINK_CODE = "/auth/link-code"
 
 API = "/api/v1"
+# Reflex's endpoint for ``rx.upload`` (the task form's file fields post their files there).
+BROWSER_UPLOAD = "/_upload"
 FILES_API = f"{API}/files/"
 
 
@@ -51,6 +53,13 @@ def process_detail(process_id: str) -> str:
 def task_page(link_id: str) -> str:
     """The page behind a task's link."""
     return f"/t/{link_id}"
+
+
+def link_of_task_page(path: str) -> str | None:
+    """The link id in a task page's path (``/t/<link_id>``), or None for any other path."""
+    prefix = task_page("")
+    link_id = path.removeprefix(prefix).rstrip("/") if path.startswith(prefix) else ""
+    return link_id if link_id and "/" not in link_id else None
 
 
 def task_link(base_url: str, link_id: str) -> str:

@@ -18,7 +18,7 @@ import reflex as rx
 from hpi_app import routes
 from hpi_app.components.task_form import values as form_values
 from hpi_app.components.task_form.scripts import FOCUS_FIRST_ERROR, SCROLL_TOP
-from hpi_app.components.task_form.views import StepView, file_link, size_text, step_views
+from hpi_app.components.task_form.views import StepView, file_link, step_views
 from hpi_app.core import files, links, tasks
 from hpi_app.core.answers import Answer, answers, number_text
 from hpi_app.core.errors import Conflict, DomainError, NotFound
@@ -228,27 +228,19 @@ class TaskFormState(rx.State):
             self._changed(name)
 
     @rx.event
-    def remove_file(self, name: str, url: str):
-        """An uploaded file was removed from a file field."""
-        if self._accepts(name, "file"):
-            self.lists[name] = [u for u in self.lists.get(name, []) if u != url]
+    async def remove_file(self, name: str, url: str):
+        """An uploaded file was removed from a file field: it is deleted from the store too."""
+        if self._accepts(name, "file") and url in self.lists.get(name, []):
+            self.lists[name] = [u for u in self.lists[name] if u != url]
             self._changed(name)
+            await in_thread(files.discard_task_upload, self._task_id, url)
 
     @rx.event
     def files_rejected(self, name: str, rejected: list[dict[str, Any]]):
         """The browser refused dropped files (type, size or count)."""
-        if not self._accepts(name, "file"):
-            return
-        codes = {str(e.get("code", "")) for item in rejected for e in (item.get("errors") or [])}
-        field = next(f for f in iter_fields(self._steps()) if f.name == name)
-        if "file-too-large" in codes:
-            self.errors[name] = f"That file is too large: the limit is {size_text(field.max_file_size)}."
-        elif "too-many-files" in codes:
-            self.errors[name] = f"Too many files: upload at most {field.max_files}."
-        elif "file-invalid-type" in codes:
-            self.errors[name] = f"That type of file isn't accepted here. Accepted: {field.accept}."
-        else:
-            self.errors[name] = "That file couldn't be added. Try another file."
+        if self._accepts(name, "file"):
+            field = next(f for f in iter_fields(self._steps()) if f.name == name)
+            self.errors[name] = form_values.rejection_message(field, rejected)
 
     @rx.event
     async def upload_files(self, files_in: list[rx.UploadFile], name: str):
@@ -280,6 +272,7 @@ class TaskFormState(rx.State):
                     upload.content_type,
                     upload.file,
                     folder=_UPLOAD_FOLDER,
+                    task_id=self._task_id,
                 )
                 urls.append(routes.file_url(self._base_url, record.key))
         except DomainError as exc:

@@ -109,6 +109,18 @@ def collect_data(
     return data
 
 
+def rejection_message(field: Any, rejected: list[dict[str, Any]]) -> str:
+    """What to tell the person when the browser refused dropped files (type, size or count)."""
+    codes = {str(e.get("code", "")) for item in rejected for e in (item.get("errors") or [])}
+    if "file-too-large" in codes:
+        return f"That file is too large: the limit is {size_text(field.max_file_size)}."
+    if "too-many-files" in codes:
+        return f"Too many files: upload at most {field.max_files}."
+    if "file-invalid-type" in codes:
+        return f"That type of file isn't accepted here. Accepted: {field.accept}."
+    return "That file couldn't be added. Try another file."
+
+
 def upload_problem(field: Any, uploads: list[Any], already: int) -> str:
     """Why files chosen for a file field can't be stored (count, type, size), or ``""``.
 
