@@ -14,8 +14,9 @@ import pytest
 
 from hpi_app.api import limits
 from hpi_app.api.app import create_api
-from hpi_app.core import sessions
+from hpi_app.core import link_codes, sessions
 from tests.utils.bodies import seed_task
+from tests.utils.link_codes import code_in
 
 QUOTA = 4096
 
@@ -130,3 +131,19 @@ async def test_a_large_body_to_any_other_path_is_413(web, reader, path):
     answer = await web.post(path, content=_chunks(QUOTA + 5000), headers=form)
     assert answer.status_code == 413
     assert reader.received == []
+
+
+async def test_a_link_asking_for_a_code_lets_uploads_through_only_past_the_code(
+    web, reader, client, auth, outbox
+):
+    made = await client.post(
+        "/api/v1/tasks", json=seed_task(assignee_email="guest@elsewhere.test"), headers=auth
+    )
+    link_id = made.json()["link_id"]
+    referer = {"Referer": f"http://hpi.test/t/{link_id}"}
+    assert (await web.post("/_upload", content=b"x", headers=referer)).status_code == 403
+    link_codes.send_code(link_id, "http://hpi.test")
+    raw = link_codes.verify_code(link_id, code_in(outbox[0]))
+    cookie = {"Cookie": f"{link_codes.grant_cookie_name(link_id)}={raw}"}
+    assert (await web.post("/_upload", content=b"x", headers={**referer, **cookie})).status_code == 200
+    assert reader.received == [1]
