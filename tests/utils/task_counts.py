@@ -8,19 +8,13 @@ from typing import Any
 from sqlmodel import func, select
 
 from hpi_app.core import tasks
-from hpi_app.core.principal import Principal
 from hpi_app.core.tasks import counts
 from hpi_app.core.tasks.input import TaskCreate
 from hpi_app.db import session_scope
 from hpi_app.models import Task, User
 from hpi_app.vocab import TaskStatus
 from tests.utils.bodies import seed_task
-
-
-def principal_of(member: User) -> Principal:
-    """A token's identity for ``member``, allowed to create and read tasks."""
-    scopes = frozenset({"tasks:create", "tasks:read"})
-    return Principal(org_id=member.org_id, user_id=member.id, scopes=scopes)
+from tests.utils.deliveries import principal_of
 
 
 def make_task(member: User, **overrides: Any) -> str:
