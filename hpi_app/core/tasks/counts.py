@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
@@ -30,6 +31,7 @@ UNASSIGNED = ""
 SLOTS = 8
 _TABLE = TaskCount.__table__
 _KEY = ("org_id", "assignee", "status", "slot")
+_UPSERTS: dict[str, Any] = {}
 
 
 def assignee_key(assignee_id: str | None) -> str:
@@ -61,12 +63,18 @@ def shift(session: Session, org_id: str, deltas: Mapping[tuple[str, str], int]) 
         for (assignee, status), n in sorted(deltas.items())
         if n
     ]
-    if not rows:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(_TABLE).values(rows)
-    stmt = stmt.on_conflict_do_update(index_elements=list(_KEY), set_={"n": _TABLE.c.n + stmt.excluded.n})
-    session.connection().execute(stmt)
+    if rows:
+        session.connection().execute(_upsert(session.get_bind().dialect.name), rows)
+
+
+def _upsert(dialect: str) -> Any:
+    """The one-row upsert for ``dialect``, built (and compiled by SQLAlchemy's cache) once."""
+    if dialect not in _UPSERTS:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(_TABLE)
+        _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=list(_KEY), set_={"n": _TABLE.c.n + insert.excluded.n}
+        )
+    return _UPSERTS[dialect]
 
 
 def total(org_id: str, statuses: Iterable[str] = (), assignee: str = EVERY) -> int:
