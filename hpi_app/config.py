@@ -93,6 +93,7 @@ class Settings:
     trusted_proxies: int
     bus_fallback_recheck_seconds: float
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
+    retention_days: int = 0
 
     @property
     def bus_channel(self) -> str:
@@ -147,6 +148,7 @@ def load_settings() -> Settings:
         webhook_allow_private=_str("HPI_WEBHOOK_ALLOW_PRIVATE").lower() in ("1", "true", "yes"),
         bus_fallback_recheck_seconds=_float("HPI_BUS_FALLBACK_RECHECK", 2.0),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
+        retention_days=max(0, _int("HPI_RETENTION_DAYS", 0)),
     )
 
 

@@ -1,8 +1,4 @@
-"""The SQLModel tables of HPI's store.
-
-Times are timezone-aware UTC datetimes (SQLModel stores them as such); JSON columns hold the task spec, data,
-payload and metadata exactly as clients sent them.
-"""
+"""The SQLModel tables of HPI's store: times are aware UTC datetimes, JSON columns as clients sent them."""
 
 from __future__ import annotations
 
@@ -10,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from hpi_app.vocab import DeliveryStatus, ProcessStatus, StepStatus, TaskStatus
@@ -84,14 +80,26 @@ class ApiToken(SQLModel, table=True):
     revoked_at: datetime | None = None
 
 
+_AT = ("created_at", "id")  # every list's order
+_DONE = {"sqlite_where": text("status <> 'pending'"), "postgresql_where": text("status <> 'pending'")}
+
+
 class Task(SQLModel, table=True):
     """A human-in-the-loop task: its spec, its state and, once done, its data."""
 
     __tablename__ = "tasks"
+    # Each list filter's index ends in the list order (_AT); the Done tab's are partial (_DONE).
     __table_args__ = (
-        Index("ix_tasks_org_status_created", "org_id", "status", "created_at"),
+        Index("ix_tasks_org_created", "org_id", *_AT),
+        Index("ix_tasks_org_status_created", "org_id", "status", *_AT),
+        Index("ix_tasks_org_done_created", "org_id", *_AT, "status", **_DONE),
+        Index("ix_tasks_org_assignee_created", "org_id", "assignee_id", *_AT),
+        Index("ix_tasks_org_assignee_status_created", "org_id", "assignee_id", "status", *_AT),
+        Index("ix_tasks_org_assignee_done_created", "org_id", "assignee_id", *_AT, "status", **_DONE),
+        Index("ix_tasks_org_correlation_created", "org_id", "correlation_key", *_AT),
+        Index("ix_tasks_org_template_created", "org_id", "template_id", *_AT),
+        Index("ix_tasks_org_process_created", "org_id", "process_id", *_AT),
         Index("ix_tasks_status_expires", "status", "expires_at"),
-        Index("ix_tasks_org_template", "org_id", "template_id"),
     )
 
     id: str = Field(primary_key=True, max_length=36)
@@ -110,12 +118,12 @@ class Task(SQLModel, table=True):
     sinks: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
     cancelled_at: datetime | None = None
     cancel_reason: str | None = None
-    assignee_id: str | None = Field(default=None, max_length=36, index=True)
+    assignee_id: str | None = Field(default=None, max_length=36)
     assignee_type: str | None = Field(default=None, max_length=20)
     assignee_email: str | None = Field(default=None, max_length=320)
     assignee_name: str | None = Field(default=None, max_length=200)
     assignee_phone: str | None = Field(default=None, max_length=50)
-    correlation_key: str | None = Field(default=None, max_length=200, index=True)
+    correlation_key: str | None = Field(default=None, max_length=200)
     template_id: str | None = Field(default=None, max_length=100)
     link_id: str = Field(max_length=64, unique=True)
     requires_otp: bool = False
@@ -123,6 +131,18 @@ class Task(SQLModel, table=True):
     expired_at: datetime | None = None
     process_id: str | None = Field(default=None, max_length=36, index=True)
     process_step: str | None = Field(default=None, max_length=100)
+
+
+class TaskCount(SQLModel, table=True):
+    """Tasks per organisation, status and assignee (``*`` all, ``""`` none): see ``core.tasks.counts``."""
+
+    __tablename__ = "task_counts"
+
+    org_id: str = Field(primary_key=True, max_length=36)
+    assignee: str = Field(primary_key=True, max_length=36)
+    status: str = Field(primary_key=True, max_length=20)
+    slot: int = Field(primary_key=True)
+    n: int = 0
 
 
 class Submission(SQLModel, table=True):

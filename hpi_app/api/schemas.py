@@ -100,6 +100,9 @@ class TaskList(BaseModel):
     total: int
     limit: int
     offset: int
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the next page; null on the last page"
+    )
 
 
 class ErrorDetail(BaseModel):

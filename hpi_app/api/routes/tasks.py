@@ -142,8 +142,16 @@ async def list_tasks(
     include_definition: Annotated[bool, _DEFINITION] = False,
     limit: Annotated[int, Query(ge=1, le=core.MAX_LIST_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[
+        str | None, Query(max_length=300, description="A next_cursor of an earlier page: the page after it")
+    ] = None,
 ) -> dict:
-    """Tasks of the token's organisation, filtered and paged."""
+    """Tasks of the token's organisation, filtered and paged (by ``offset``, or by ``cursor``)."""
+    if cursor is not None and offset:
+        raise InvalidInput(
+            "A page is asked for by offset or by cursor, not both: leave offset out with a cursor.",
+            details=[{"field": "cursor", "message": "given with an offset"}],
+        )
     if correlation_key is not None and corr_id is not None and correlation_key != corr_id:
         raise InvalidInput(
             "correlation_key and corr_id are the same filter: give one.",
@@ -166,13 +174,15 @@ async def list_tasks(
         meta=meta,
         limit=limit,
         offset=offset,
+        cursor=cursor,
     )
-    rows, total = await in_thread(core.list_tasks, principal.org_id, flt)
+    page = await in_thread(core.list_page, principal.org_id, flt)
     return {
-        "tasks": [task_public(task, base, include_definition=include_definition) for task in rows],
-        "total": total,
+        "tasks": [task_public(task, base, include_definition=include_definition) for task in page.tasks],
+        "total": page.total,
         "limit": limit,
         "offset": offset,
+        "next_cursor": page.next_cursor,
     }
 
 

@@ -17,6 +17,7 @@ from hpi_app.core import outbox, timeline
 from hpi_app.core.answers import answers
 from hpi_app.core.events import Change, bus
 from hpi_app.core.subjects import Subject, SubjectType, SubjectView, register
+from hpi_app.core.tasks.counts import moved as count_moved
 from hpi_app.models import Task, iso, utcnow
 from hpi_app.vocab import FINAL_STATUSES, SinkEvent, TaskStatus
 
@@ -88,11 +89,17 @@ class Recorded:
 def record_change(
     session: Session, task: Any, kind: str, actor: str | None, detail: dict | None = None
 ) -> Recorded:
-    """Write a change's timeline entry and queue its deliveries, in the caller's transaction.
+    """Write a change's timeline entry, queue its deliveries and count it, in the caller's transaction.
 
-    ``task`` is only read (``id``, ``org_id``, ``sinks`` and what ``event_body`` needs), so a
-    task not yet stored as an ORM object will do.
+    Every status change of a task comes through here (``created``, then one final status), so
+    this is where the kept counts (``counts.moved``) follow them. ``task`` is only read (``id``,
+    ``org_id``, ``status``, ``assignee_id``, ``sinks`` and what ``event_body`` needs), so a task
+    not yet stored as an ORM object will do.
     """
+    if kind == "created":
+        count_moved(session, task.org_id, task.assignee_id, None, task.status)
+    elif kind in FINAL_STATUSES:
+        count_moved(session, task.org_id, task.assignee_id, TaskStatus.PENDING, kind)
     about = subject(task.id)
     event_id = timeline.record(session, task.org_id, about, kind, actor, detail)
     queued = outbox.enqueue(session, task.org_id, about, kind, lambda: event_body(task, kind), task.sinks)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlmodel import Session, func, or_, select
+from sqlmodel import Session, or_, select
 
 from hpi_app.core import link_rows, status_filter
 from hpi_app.core import timeline as timeline_store
@@ -13,6 +11,11 @@ from hpi_app.core.filters import TemplateUse, template_uses
 from hpi_app.core.filters import parse_meta_filters as parse_meta_filters
 from hpi_app.core.principal import Principal
 from hpi_app.core.tasks.changes import subject
+from hpi_app.core.tasks.counts import EVERY, by_status
+from hpi_app.core.tasks.listing import TaskFilter as TaskFilter
+from hpi_app.core.tasks.listing import TaskPage as TaskPage
+from hpi_app.core.tasks.listing import list_page as list_page
+from hpi_app.core.tasks.listing import list_tasks as list_tasks
 from hpi_app.core.tasks.rules import is_overdue, is_task_id, task_not_found
 from hpi_app.core.tasks.transitions import expire_task
 from hpi_app.db import session_scope
@@ -61,68 +64,9 @@ def get_task_by_link(link_id: str) -> Task:
     return task
 
 
-@dataclass(frozen=True)
-class TaskFilter:
-    """What ``list_tasks`` selects.
-
-    Attributes:
-        statuses: Statuses to include (empty: all).
-        search: A case-insensitive substring of the title.
-        sort: ``newest`` or ``oldest``.
-        assignee_id: Only tasks assigned to this member.
-        unassigned: Only tasks with no assignee.
-        process_id: Only the tasks of this process.
-        correlation_key: Only tasks with this ``correlation_key`` (= ``corr_id``).
-        template_id: Only tasks made from this template.
-        meta: ``(key, value)`` pairs the task's metadata must all hold exactly.
-        limit: Page size, 1 to 200.
-        offset: Rows to skip.
-    """
-
-    statuses: tuple[str, ...] = ()
-    search: str | None = None
-    sort: str = "newest"
-    assignee_id: str | None = None
-    unassigned: bool = False
-    process_id: str | None = None
-    correlation_key: str | None = None
-    template_id: str | None = None
-    meta: tuple[tuple[str, str], ...] = ()
-    limit: int = 50
-    offset: int = 0
-
-
 def parse_statuses(raw: str | None) -> tuple[str, ...]:
     """Read ``status=pending`` or ``status=completed,cancelled`` (``done`` = every final state)."""
     return status_filter.parse_statuses(raw, TaskStatus, "done", DONE_STATUSES)
-
-
-def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:
-    """A page of an organisation's tasks and the total that match."""
-    conditions = [Task.org_id == org_id]
-    if flt.statuses:
-        conditions.append(Task.status.in_(flt.statuses))
-    if flt.search:
-        conditions.append(func.lower(Task.title).contains(flt.search.lower(), autoescape=True))
-    if flt.assignee_id:
-        conditions.append(Task.assignee_id == flt.assignee_id)
-    if flt.unassigned:
-        conditions.append(Task.assignee_id.is_(None))
-    if flt.process_id:
-        conditions.append(Task.process_id == flt.process_id)
-    if flt.correlation_key is not None:
-        conditions.append(Task.correlation_key == flt.correlation_key)
-    if flt.template_id is not None:
-        conditions.append(Task.template_id == flt.template_id)
-    # JSON paths both stores index the same way (SQLite json_extract, PostgreSQL ->>).
-    conditions.extend(Task.meta[key].as_string() == value for key, value in flt.meta)
-    order = Task.created_at.desc() if flt.sort == "newest" else Task.created_at.asc()
-    with session_scope() as session:
-        total = session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
-        rows = session.exec(
-            select(Task).where(*conditions).order_by(order, Task.id).offset(flt.offset).limit(flt.limit)
-        ).all()
-    return list(rows), total
 
 
 def templates(org_id: str) -> list[TemplateUse]:
@@ -130,15 +74,13 @@ def templates(org_id: str) -> list[TemplateUse]:
     return template_uses(org_id, org=Task.org_id, template=Task.template_id, made_at=Task.created_at)
 
 
-def count_by_status(org_id: str) -> dict[str, int]:
-    """How many tasks of the organisation are in each status."""
-    with session_scope() as session:
-        rows = session.exec(
-            select(Task.status, func.count()).where(Task.org_id == org_id).group_by(Task.status)
-        ).all()
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update(dict(rows))
-    return counts
+def count_by_status(org_id: str, assignee: str = EVERY) -> dict[str, int]:
+    """How many tasks of the organisation are in each status, from the kept counts.
+
+    ``assignee``: ``counts.EVERY`` (default) for every task, ``counts.UNASSIGNED`` for tasks with
+    no assignee, or a member id.
+    """
+    return by_status(org_id, assignee)
 
 
 def titles(org_id: str, task_ids: set[str]) -> dict[str, str]:

@@ -37,7 +37,7 @@ _CANCEL = (
     update(_TASKS)
     .where(*_PENDING, _TASKS.c.org_id == bindparam("org"), _NOT_OVERDUE)
     .values(status=TaskStatus.CANCELLED, cancelled_at=_NOW, cancel_reason=bindparam("reason"))
-    .returning(_TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at)
+    .returning(_TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at, _TASKS.c.assignee_id)
 )
 # The completed task is the caller's answer: the whole row, as a Task.
 _COMPLETE = select(Task).from_statement(
@@ -55,7 +55,9 @@ _EXPIRE = (
     update(_TASKS)
     .where(*_PENDING, _TASKS.c.expires_at.is_not(None), _TASKS.c.expires_at <= _NOW)
     .values(status=TaskStatus.EXPIRED, expired_at=_NOW)
-    .returning(_TASKS.c.org_id, _TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at)
+    .returning(
+        _TASKS.c.org_id, _TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at, _TASKS.c.assignee_id
+    )
 )
 # Where a task stands, for the refusals (and, with its steps, for validating a submission).
 _STATE = select(_TASKS.c.id, _TASKS.c.org_id, _TASKS.c.status, _TASKS.c.expires_at).where(
@@ -191,6 +193,7 @@ def cancel_task(
             sinks=won.sinks,
             correlation_key=won.correlation_key,
             expires_at=won.expires_at,
+            assignee_id=won.assignee_id,
         )
         detail = {"reason": reason} if reason else None
         recorded = record_change(session, task, TaskStatus.CANCELLED, actor, detail)
@@ -218,6 +221,7 @@ def expire_task(task_id: str) -> bool:
             sinks=won.sinks,
             correlation_key=won.correlation_key,
             expires_at=won.expires_at,
+            assignee_id=won.assignee_id,
         )
         recorded = record_change(session, task, TaskStatus.EXPIRED, None)
         session.commit()

@@ -1,7 +1,7 @@
 """upload tasks: a file uploaded on a task's page remembers the task (quota and clean-up)
 
-Revision ID: 0008_upload_tasks
-Revises: 0007
+Revision ID: 0009_upload_tasks
+Revises: 0008_scale
 Create Date: 2026-12-01 21:00:00
 
 ``files.task_id`` names the task whose page a person uploaded the file on (empty for files a
@@ -16,8 +16,8 @@ import sqlmodel
 from alembic import op
 
 
-revision: str = "0008_upload_tasks"
-down_revision: str | None = "0007"
+revision: str = "0009_upload_tasks"
+down_revision: str | None = "0008_scale"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

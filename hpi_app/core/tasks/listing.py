@@ -1,0 +1,202 @@
+"""Lists of tasks that never scan the history: filters the indexes serve, keyset pages, kept totals.
+
+Every list is ordered by ``(created_at, id)`` (newest: both descending; oldest: both ascending)
+and each filter has an index that ends in that order (``models.Task``), so a page reads
+``limit`` rows off an index and sorts nothing. The Done tab asks ``status <> 'pending'``, the
+exact term of its partial indexes. A page goes on from a ``cursor`` (the last row's key,
+opaque to clients) with ``(created_at, id) < key``; a deep ``offset`` is first resolved to such
+a key by skipping along the index alone (no table row is read for the skipped rows).
+
+``total`` is the kept count (``counts``) when the list filters by status and assignee only (the
+dashboard's lists, the unfiltered list); other filters count their matches on their index.
+
+``meta.<key>`` filters: PostgreSQL answers them with a GIN index on the metadata as ``jsonb``
+(``@>``), then sorts the matches; SQLite cannot index every key of a JSON column, so there
+they filter rows along the organisation's ``(created_at, id)`` index (no sort, and a page stops
+after ``limit`` matches; a rare value walks far).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import cast, literal_column, tuple_
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import func, select
+
+from hpi_app.core.errors import InvalidInput
+from hpi_app.core.tasks.counts import EVERY, UNASSIGNED
+from hpi_app.core.tasks.counts import total as kept_count
+from hpi_app.core.tasks.search import title_contains
+from hpi_app.db import get_engine, session_scope
+from hpi_app.models import Task
+from hpi_app.vocab import DONE_STATUSES, TaskStatus
+
+_NOT_PENDING = Task.status != literal_column(f"'{TaskStatus.PENDING.value}'")
+_BAD_CURSOR = InvalidInput(
+    "This cursor is not one HPI handed out: pass a next_cursor from a list answer unchanged.",
+    code="invalid_cursor",
+    details=[{"field": "cursor", "message": "not a cursor from a list answer"}],
+)
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What ``list_tasks`` selects.
+
+    Attributes:
+        statuses: Statuses to include (empty: all).
+        search: A case-insensitive substring of the title.
+        sort: ``newest`` or ``oldest``.
+        assignee_id: Only tasks assigned to this member.
+        unassigned: Only tasks with no assignee.
+        process_id: Only the tasks of this process.
+        correlation_key: Only tasks with this ``correlation_key`` (= ``corr_id``).
+        template_id: Only tasks made from this template.
+        meta: ``(key, value)`` pairs the task's metadata must all hold exactly.
+        limit: Page size, 1 to 200.
+        offset: Rows to skip (when there is no ``cursor``).
+        cursor: Go on after the row this ``next_cursor`` of an earlier page names.
+    """
+
+    statuses: tuple[str, ...] = ()
+    search: str | None = None
+    sort: str = "newest"
+    assignee_id: str | None = None
+    unassigned: bool = False
+    process_id: str | None = None
+    correlation_key: str | None = None
+    template_id: str | None = None
+    meta: tuple[tuple[str, str], ...] = ()
+    limit: int = 50
+    offset: int = 0
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class TaskPage:
+    """A page of tasks, how many match in all, and the cursor of the next page (None: the last)."""
+
+    tasks: list[Task]
+    total: int
+    next_cursor: str | None
+
+
+def encode_cursor(created_at: datetime, task_id: str) -> str:
+    """The opaque cursor of the row ``(created_at, task_id)``."""
+    if created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    raw = json.dumps([created_at.isoformat(), task_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The row key a cursor names; InvalidInput (naming ``cursor``) for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        created, task_id = json.loads(raw)
+        moment = datetime.fromisoformat(created)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise _BAD_CURSOR from None
+    if not isinstance(task_id, str) or moment.tzinfo is None:
+        raise _BAD_CURSOR
+    return moment, task_id
+
+
+def _status_terms(statuses: tuple[str, ...]) -> list[Any]:
+    wanted = set(statuses)
+    if not wanted or wanted == set(TaskStatus):
+        return []
+    if len(wanted) == 1:
+        return [Task.status == statuses[0]]
+    if wanted == set(DONE_STATUSES):
+        return [_NOT_PENDING]
+    if TaskStatus.PENDING not in wanted:
+        return [_NOT_PENDING, Task.status.in_(sorted(wanted))]
+    return [Task.status.in_(sorted(wanted))]
+
+
+def _conditions(org_id: str, flt: TaskFilter, dialect: str) -> list[Any]:
+    conditions = [Task.org_id == org_id, *_status_terms(flt.statuses)]
+    if flt.search:
+        conditions.append(title_contains(flt.search, dialect))
+    if flt.assignee_id:
+        conditions.append(Task.assignee_id == flt.assignee_id)
+    if flt.unassigned:
+        conditions.append(Task.assignee_id.is_(None))
+    if flt.process_id:
+        conditions.append(Task.process_id == flt.process_id)
+    if flt.correlation_key is not None:
+        conditions.append(Task.correlation_key == flt.correlation_key)
+    if flt.template_id is not None:
+        conditions.append(Task.template_id == flt.template_id)
+    if dialect == "postgresql":
+        conditions.extend(cast(Task.meta, JSONB).contains({key: value}) for key, value in flt.meta)
+    else:
+        conditions.extend(Task.meta[key].as_string() == value for key, value in flt.meta)
+    return conditions
+
+
+def _kept_total(org_id: str, flt: TaskFilter) -> int | None:
+    """The total from the kept counts, when the filter is one they hold (else None)."""
+    if flt.search or flt.process_id or flt.correlation_key is not None or flt.template_id is not None:
+        return None
+    if flt.meta or (flt.assignee_id and flt.unassigned):
+        return None
+    assignee = EVERY
+    if flt.assignee_id:
+        assignee = flt.assignee_id
+    elif flt.unassigned:
+        assignee = UNASSIGNED
+    return kept_count(org_id, flt.statuses, assignee)
+
+
+def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
+    """A page of an organisation's tasks, the total that match, and the next page's cursor."""
+    after = decode_cursor(flt.cursor) if flt.cursor else None
+    conditions = _conditions(org_id, flt, get_engine().dialect.name)
+    newest = flt.sort == "newest"
+    order = (Task.created_at.desc(), Task.id.desc()) if newest else (Task.created_at.asc(), Task.id.asc())
+    with session_scope() as session:
+        total = _total(session, org_id, flt, conditions)
+        page = list(conditions)
+        if after is not None:
+            page.append(_past(after, newest, inclusive=False))
+        elif flt.offset:
+            # Skip along the index alone (its key columns only), then read the page from that key.
+            keys = select(Task.created_at, Task.id).where(*conditions).order_by(*order)
+            start = session.exec(keys.offset(flt.offset).limit(1)).first()
+            if start is None:
+                return TaskPage([], total, None)
+            page.append(_past(tuple(start), newest, inclusive=True))
+        rows = list(session.exec(select(Task).where(*page).order_by(*order).limit(flt.limit + 1)).all())
+    more = len(rows) > flt.limit
+    rows = rows[: flt.limit]
+    next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
+    return TaskPage(rows, total, next_cursor)
+
+
+def _past(start: tuple[datetime, str], newest: bool, *, inclusive: bool) -> Any:
+    """The rows after ``start`` in the list's order (``start`` itself too when ``inclusive``)."""
+    key = tuple_(Task.created_at, Task.id)
+    if newest:
+        return key <= start if inclusive else key < start
+    return key >= start if inclusive else key > start
+
+
+def _total(session: Any, org_id: str, flt: TaskFilter, conditions: list[Any]) -> int:
+    kept = _kept_total(org_id, flt)
+    if kept is not None:
+        return kept
+    return session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
+
+
+def list_tasks(org_id: str, flt: TaskFilter) -> tuple[list[Task], int]:
+    """A page of an organisation's tasks and the total that match."""
+    page = list_page(org_id, flt)
+    return page.tasks, page.total

@@ -1,0 +1,128 @@
+"""Task lists at scale: cursor pages (every task once, while tasks are being made), offsets, search, meta."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from hpi_app.core import tasks
+from hpi_app.core.errors import InvalidInput
+from hpi_app.core.tasks.listing import decode_cursor, encode_cursor
+from tests.utils.task_counts import make_task
+
+TITLES = ["Approve deployment", "Review invoice 42", 'Quote "this" 100% now', "Décor: café_au_lait", "ab"]
+
+
+def _all_pages(org_id: str, **filters) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = tasks.list_page(org_id, tasks.TaskFilter(limit=3, cursor=cursor, **filters))
+        seen.extend(t.id for t in page.tasks)
+        if page.next_cursor is None:
+            return seen
+        cursor = page.next_cursor
+
+
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_cursor_pages_hold_every_task_once_while_tasks_are_made(admin, sort):
+    before = [make_task(admin, title=f"Task {n}") for n in range(10)]
+    done = threading.Event()
+
+    def keep_making() -> None:
+        while not done.is_set():
+            make_task(admin, title="Made meanwhile")
+
+    maker = threading.Thread(target=keep_making)
+    maker.start()
+    try:
+        seen = _all_pages(admin.org_id, sort=sort)
+    finally:
+        done.set()
+        maker.join()
+    assert len(seen) == len(set(seen))  # nothing twice
+    assert set(before) <= set(seen)  # nothing that was there missed
+    if sort == "newest":
+        assert seen[-len(before) :] == before[::-1]
+    else:
+        assert seen[: len(before)] == before
+
+
+def test_offset_pages_match_cursor_pages(admin):
+    ids = [make_task(admin, title=f"Task {n}") for n in range(7)]
+    tasks.cancel_task(admin.org_id, ids[2], None, actor=admin.id)
+    for statuses in [(), ("pending",), ("completed", "cancelled", "expired")]:
+        by_cursor = _all_pages(admin.org_id, statuses=statuses)
+        by_offset = []
+        for offset in range(0, 9, 3):
+            flt = tasks.TaskFilter(statuses=statuses, limit=3, offset=offset)
+            rows, total = tasks.list_tasks(admin.org_id, flt)
+            by_offset.extend(t.id for t in rows)
+            assert total == len(by_cursor)
+        assert by_offset == by_cursor
+    assert tasks.list_tasks(admin.org_id, tasks.TaskFilter(offset=50)) == ([], 7)
+
+
+def test_a_bad_cursor_names_the_cursor(admin):
+    good = encode_cursor(tasks.get_task(admin.org_id, make_task(admin)).created_at, "x")
+    assert decode_cursor(good)[1] == "x"
+    for bad in ["nope", "W10", good[:-3], "eyJhIjogMX0", "WyIyMDI2LTAxLTAxIiwieCJd"]:
+        with pytest.raises(InvalidInput) as caught:
+            tasks.list_page(admin.org_id, tasks.TaskFilter(cursor=bad))
+        assert [d["field"] for d in caught.value.details] == ["cursor"]
+
+
+def _found(org_id: str, search: str) -> list[str]:
+    rows, total = tasks.list_tasks(org_id, tasks.TaskFilter(search=search, sort="oldest"))
+    assert total == len(rows)
+    return [t.title for t in rows]
+
+
+def test_search_finds_substrings_of_any_length_and_case(admin):
+    for title in TITLES:
+        make_task(admin, title=title)
+    org = admin.org_id
+    assert _found(org, "deploy") == ["Approve deployment"]  # a substring, not a word
+    assert _found(org, "PLOYM") == ["Approve deployment"]
+    assert _found(org, "e") == ["Approve deployment", "Review invoice 42", 'Quote "this" 100% now']
+    assert _found(org, "ab") == ["ab"]
+    assert _found(org, "42") == ["Review invoice 42"]
+    assert _found(org, '"this"') == ['Quote "this" 100% now']  # quotes are text, not query syntax
+    assert _found(org, "100%") == ['Quote "this" 100% now']  # so are LIKE's wildcards
+    assert _found(org, "0%") == ['Quote "this" 100% now']
+    assert _found(org, "_au") == ["Décor: café_au_lait"]
+    assert _found(org, "x_y") == []
+    assert _found(org, "NOT") == []  # no query operators either
+    assert _found(org, "invoice AND") == []
+
+
+def test_search_combines_with_status_and_pages(admin):
+    ids = [make_task(admin, title=f"Deploy service {n}") for n in range(5)]
+    make_task(admin, title="Something else")
+    tasks.cancel_task(admin.org_id, ids[0], None, actor=admin.id)
+    flt = tasks.TaskFilter(search="deploy", statuses=("pending",), limit=2)
+    page = tasks.list_page(admin.org_id, flt)
+    assert page.total == 4 and [t.id for t in page.tasks] == ids[:0:-1][:2]
+    flt = tasks.TaskFilter(search="deploy", statuses=("pending",), cursor=page.next_cursor)
+    rest = tasks.list_page(admin.org_id, flt)
+    assert [t.id for t in rest.tasks] == ids[2:0:-1] and rest.next_cursor is None
+
+
+def test_filters_each_select_their_tasks(admin):
+    a = make_task(admin, metadata={"env": "prod", "team": "core"}, corr_id="c-1", template_id="tpl")
+    b = make_task(admin, metadata={"env": "dev"}, assignee_member_id="me")
+    org = admin.org_id
+
+    def ids(**filters) -> list[str]:
+        rows, total = tasks.list_tasks(org, tasks.TaskFilter(**filters))
+        assert total == len(rows)
+        return [t.id for t in rows]
+
+    assert ids(meta=(("env", "prod"),)) == [a]
+    assert ids(meta=(("env", "prod"), ("team", "core"))) == [a]
+    assert ids(meta=(("env", "prod"), ("team", "other"))) == []
+    assert ids(correlation_key="c-1") == [a] and ids(template_id="tpl") == [a]
+    assert ids(assignee_id=admin.id) == [b] and ids(unassigned=True) == [a]
+    assert ids(assignee_id=admin.id, statuses=("completed", "cancelled", "expired")) == []
+    assert ids(statuses=("pending", "cancelled")) == [b, a]

@@ -1,0 +1,140 @@
+"""The task lists' query plans use their indexes on both stores: no full scan, no sort for the list orders.
+
+Each test runs the list as the API and the dashboard do, records the SELECTs it sends, and asks
+the store how it would run each one.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from hpi_app.core import tasks
+from hpi_app.core.tasks.listing import TaskFilter, encode_cursor
+from hpi_app.db import get_engine
+from hpi_app.models import utcnow
+from tests.utils.plans import explain, recorded_selects
+
+DONE = ("completed", "cancelled", "expired")
+# Each list, and the index that serves its filter and order.
+LISTS = {
+    "all, newest first": (TaskFilter(), "ix_tasks_org_created"),
+    "all, oldest first": (TaskFilter(sort="oldest"), "ix_tasks_org_created"),
+    "pending tab": (TaskFilter(statuses=("pending",)), "ix_tasks_org_status_created"),
+    "done tab": (TaskFilter(statuses=DONE), "ix_tasks_org_done_created"),
+    "done tab, oldest first": (TaskFilter(statuses=DONE, sort="oldest"), "ix_tasks_org_done_created"),
+    "pending, mine": (
+        TaskFilter(statuses=("pending",), assignee_id="m-1"),
+        "ix_tasks_org_assignee_status_created",
+    ),
+    "done, mine": (TaskFilter(statuses=DONE, assignee_id="m-1"), "ix_tasks_org_assignee_done_created"),
+    "pending, unassigned": (
+        TaskFilter(statuses=("pending",), unassigned=True),
+        "ix_tasks_org_(assignee_)?status_created",  # PostgreSQL picks by how many have no assignee
+    ),
+    "done, unassigned": (TaskFilter(statuses=DONE, unassigned=True), "ix_tasks_org_(assignee_)?done_created"),
+    "assignee": (TaskFilter(assignee_id="m-1"), "ix_tasks_org_assignee_created"),
+    "correlation key": (TaskFilter(correlation_key="deploy-7"), "ix_tasks_org_correlation_created"),
+    "template": (TaskFilter(template_id="tpl"), "ix_tasks_org_template_created"),
+    "process": (TaskFilter(process_id="p-1"), "ix_tasks_org_process_created"),
+    "meta": (TaskFilter(meta=(("env", "prod"),)), "ix_tasks_org_created"),
+    "search": (TaskFilter(search="deploy"), "ix_tasks_org_created"),
+    "short search": (TaskFilter(search="de"), "ix_tasks_org_created"),
+    "done tab, search": (TaskFilter(statuses=DONE, search="deploy"), "ix_tasks_org_done_created"),
+    "done tab, next page": (
+        TaskFilter(statuses=DONE, cursor=encode_cursor(utcnow(), "t-1")),
+        "ix_tasks_org_done_created",
+    ),
+    "done tab, deep offset": (TaskFilter(statuses=DONE, offset=100_000), "ix_tasks_org_done_created"),
+}
+
+
+def _selects(flt: TaskFilter) -> list[tuple[str, object]]:
+    with recorded_selects() as seen:
+        tasks.list_page("org-1", flt)
+    return seen
+
+
+def _reads_tasks(statement: str) -> bool:
+    return bool(re.search(r"\bFROM tasks\b", statement))
+
+
+@pytest.mark.parametrize("name", list(LISTS))
+def test_each_list_reads_its_index_in_order(store, name):
+    flt, index = LISTS[name]
+    selects = _selects(flt)
+    pages = [(sql, params) for sql, params in selects if _reads_tasks(sql) and "count(" not in sql.lower()]
+    assert pages, selects
+    for sql, params in pages:
+        shown = explain(sql, params)
+        assert re.search(index, shown), shown
+        if store == "sqlite":
+            assert not re.search(r"(^| / )SCAN tasks( |$)", shown), shown
+            assert "TEMP B-TREE" not in shown, shown
+        else:
+            assert "Seq Scan" not in shown and "Sort" not in shown and "Index" in shown, shown
+
+
+def test_a_deep_offset_skips_along_the_index_alone(store):
+    keys = [sql for sql, _ in _selects(TaskFilter(statuses=DONE, offset=100_000)) if "OFFSET" in sql.upper()]
+    assert len(keys) == 1
+    [(sql, params)] = [(s, p) for s, p in _selects(TaskFilter(statuses=DONE, offset=100_000)) if s == keys[0]]
+    shown = explain(sql, params)
+    if store == "sqlite":
+        assert "USING COVERING INDEX ix_tasks_org_done_created" in shown, shown
+    else:
+        assert "Index Only Scan Backward using ix_tasks_org_done_created" in shown, shown
+
+
+@pytest.mark.parametrize(
+    "flt",
+    [
+        TaskFilter(),
+        TaskFilter(statuses=DONE, unassigned=True),
+        TaskFilter(statuses=("pending",), assignee_id="m"),
+    ],
+)
+def test_totals_of_the_dashboard_lists_read_the_kept_counts(store, flt):
+    counted = [sql for sql, _ in _selects(flt) if "count(" in sql.lower() or "sum(" in sql.lower()]
+    assert counted and all("task_counts" in sql and not _reads_tasks(sql) for sql in counted), counted
+    for sql, params in [(s, p) for s, p in _selects(flt) if s in counted]:
+        shown = explain(sql, params)
+        assert re.search(r"autoindex_task_counts|task_counts_pkey", shown), shown
+
+
+def _fill_postgresql(rows: int) -> None:
+    """``rows`` tasks of ``org-1`` (none titled "deploy", none with env=prod), and fresh statistics."""
+    with get_engine().begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', now())"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp, "
+            "metadata) SELECT 'id-' || n, 'org-1', 'Review invoice ' || n, '[]', 'completed', now(), "
+            "'link-' || n, false, '{\"env\": \"dev\"}' FROM generate_series(1, %(rows)s) AS n",
+            {"rows": rows},
+        )
+        conn.exec_driver_sql("ANALYZE tasks")
+
+
+@pytest.mark.parametrize(
+    ("flt", "pg_index"),
+    [
+        (TaskFilter(search="deploy"), "ix_tasks_title_trgm"),
+        (TaskFilter(meta=(("env", "prod"),)), "ix_tasks_meta"),
+    ],
+)
+def test_search_and_meta_totals_use_the_text_and_json_indexes(store, flt, pg_index):
+    if store == "postgresql":
+        _fill_postgresql(30_000)
+    [(sql, params)] = [(s, p) for s, p in _selects(flt) if "count(" in s.lower()]
+    if store == "postgresql":  # 30,000 tasks of the organisation: the planner's own choice
+        shown = explain(sql, params, large_table=False)
+        assert f"Bitmap Index Scan on {pg_index}" in shown and "Seq Scan" not in shown, shown
+    elif flt.search:
+        shown = explain(sql, params)
+        assert "tasks_fts VIRTUAL TABLE INDEX" in shown and not re.search(r"SCAN tasks( |$)", shown), shown
+    else:  # SQLite: no index holds every metadata key; one of the org's indexes bounds the walk
+        shown = explain(sql, params)
+        assert "USING INDEX ix_tasks_org_" in shown and not re.search(r"SCAN tasks( |$)", shown), shown
