@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
-from hpi_app.core import tokens
+from hpi_app import routes
+from hpi_app.core import mcp_config, tokens
 from hpi_app.core.errors import DomainError
 from hpi_app.models import iso, utcnow
 from hpi_app.pages.settings import ConfirmAction, back_to_sign_in
 from hpi_app.state import SessionState, acting_member, in_thread
-from hpi_app.vocab import Scope
+from hpi_app.vocab import McpClient, McpTransport, Scope
 
 EXPIRY_LABELS = (
     ("never", "Never"),
@@ -91,6 +92,13 @@ class TokensState(ConfirmAction, rx.State):
     new_token_name: str = ""
     copied: bool = False
 
+    # "Connect an agent", offered with the new token: which tool, which transport.
+    agent_open: bool = False
+    agent_client: str = McpClient.CLAUDE_CODE.value
+    agent_transport: str = McpTransport.HTTP.value
+    agent_copied: bool = False
+    base_url: str = ""
+
     revoke_prefix: str = ""
     revoke_error: str = ""
 
@@ -109,6 +117,7 @@ class TokensState(ConfirmAction, rx.State):
         self._user_id = session.user_id
         self.show_owner = session.is_admin
         self.today = datetime.now(UTC).date().isoformat()
+        self.base_url = routes.public_base(self.router.url.origin)
         self.new_token = self.new_token_name = ""
         self.confirm_id = ""
         await self._reload()
@@ -198,7 +207,43 @@ class TokensState(ConfirmAction, rx.State):
         """Forget the raw token once its dialog closes."""
         if not open_:
             self.new_token = self.new_token_name = ""
-            self.copied = False
+            self.copied = self.agent_open = self.agent_copied = False
+
+    @rx.var
+    def agent_snippet(self) -> str:
+        """The chosen tool's MCP settings with the new token filled in ("" once it is gone)."""
+        if not self.new_token:
+            return ""
+        return mcp_config.client_config_json(
+            self.agent_client, self.agent_transport, base_url=self.base_url, token=self.new_token
+        )
+
+    @rx.var
+    def agent_file(self) -> str:
+        """Where the chosen tool reads its MCP settings from."""
+        return mcp_config.CONFIG_FILES[McpClient(self.agent_client)]
+
+    @rx.event
+    def toggle_agent(self):
+        """Show or hide "Connect an agent"."""
+        self.agent_open = not self.agent_open
+
+    @rx.event
+    def set_agent_client(self, value: str | list[str]):
+        """Choose the agent's tool (Claude Code, Cursor, VS Code)."""
+        if isinstance(value, str) and value in tuple(McpClient):
+            self.agent_client, self.agent_copied = value, False
+
+    @rx.event
+    def set_agent_transport(self, value: str | list[str]):
+        """Choose HTTP (the server's /mcp) or stdio (a local `python -m hpi_app mcp`)."""
+        if isinstance(value, str) and value in tuple(McpTransport):
+            self.agent_transport, self.agent_copied = value, False
+
+    @rx.event
+    def mark_agent_copied(self):
+        """Note that the snippet was copied."""
+        self.agent_copied = True
 
     @rx.event
     def ask_revoke(self, token_id: str):
