@@ -16,7 +16,7 @@ from hpi_app.core import mcp_config, tokens
 from hpi_app.core.errors import DomainError
 from hpi_app.models import iso, utcnow
 from hpi_app.pages.settings import ConfirmAction, back_to_sign_in
-from hpi_app.state import SessionState, acting_member, in_thread
+from hpi_app.state import Member, acting_member, in_thread
 from hpi_app.vocab import McpClient, McpTransport, Scope
 
 EXPIRY_LABELS = (
@@ -102,25 +102,22 @@ class TokensState(ConfirmAction, rx.State):
     revoke_prefix: str = ""
     revoke_error: str = ""
 
-    _user_id: str = ""
-
-    async def _reload(self) -> None:
-        self.rows = await in_thread(_load_rows, self._user_id)
+    async def _reload(self, member: Member) -> None:
+        self.rows = await in_thread(_load_rows, member.user_id)
+        self.show_owner = member.is_admin
         self.loaded = True
 
     @rx.event
     async def load(self):
         """on_load: read the tokens this member may see."""
-        session = await self.get_state(SessionState)
-        if not session.user_id:
+        member = await acting_member(self)
+        if member is None:
             return
-        self._user_id = session.user_id
-        self.show_owner = session.is_admin
         self.today = datetime.now(UTC).date().isoformat()
         self.base_url = routes.public_base(self.router.url.origin)
         self.new_token = self.new_token_name = ""
         self.confirm_id = ""
-        await self._reload()
+        await self._reload(member)
 
     @rx.event
     def set_name(self, value: str):
@@ -156,7 +153,7 @@ class TokensState(ConfirmAction, rx.State):
     @rx.event
     async def create(self, _form: dict):
         """Check the form, issue the token and show it once."""
-        if not self._user_id or self.creating:
+        if self.creating:
             return
         self.name_error = "" if self.name.strip() else "Give the token a name, e.g. the script that uses it."
         self.scopes_error = "" if self.scopes else "Choose at least one scope."
@@ -168,14 +165,15 @@ class TokensState(ConfirmAction, rx.State):
             self.expiry_error = exc.message
         if self.name_error or self.scopes_error or self.expiry_error:
             return
-        if await acting_member(self) is None:
+        member = await acting_member(self)
+        if member is None:
             yield back_to_sign_in(self)
             return
         self.creating = True
         yield
         try:
             raw, token = await in_thread(
-                tokens.create_token, self._user_id, self.name, self.scopes, expires_at=expires_at
+                tokens.create_token, member.user_id, self.name, self.scopes, expires_at=expires_at
             )
         except DomainError as exc:
             self._show_error(exc)
@@ -184,7 +182,7 @@ class TokensState(ConfirmAction, rx.State):
         self.new_token, self.new_token_name, self.copied = raw, token.name, False
         self.name, self.scopes, self.expiry, self.expiry_date = "", [], "never", ""
         self.creating = False
-        await self._reload()
+        await self._reload(member)
 
     def _show_error(self, exc: DomainError) -> None:
         fields = {d.get("field") for d in exc.details}
@@ -254,10 +252,10 @@ class TokensState(ConfirmAction, rx.State):
         self.confirm_id, self.confirm_name, self.revoke_prefix = row.id, row.name, row.prefix
         self.revoke_error = ""
 
-    async def _confirmed(self) -> bool:
+    async def _confirmed(self, member: Member) -> bool:
         """Revoke the token the confirmation names; on an error the dialog stays open saying it."""
         try:
-            await in_thread(tokens.revoke_token_as, self._user_id, self.confirm_id)
+            await in_thread(tokens.revoke_token_as, member.user_id, self.confirm_id)
         except DomainError as exc:
             self.revoke_error = exc.message
             return False
