@@ -19,6 +19,8 @@ from playwright.sync_api import Page, expect
 from tests.e2e.accounts import PASSWORD, Member, create_task, make_member, open_dashboard, sign_in
 from tests.e2e.conftest import running_app
 from tests.e2e.settings_helpers import sign_in_to
+from tests.e2e.test_processes import ProcessApi
+from tests.utils.processes import process_body
 
 pytestmark = pytest.mark.e2e
 
@@ -125,6 +127,23 @@ def test_a_removed_member_stops_following_a_task(app_server, page):
     assert done.status_code == 200, done.text
     _sent_to_sign_in(page)
     assert "must not read" not in page.content()
+
+
+def test_a_signed_out_member_no_longer_follows_a_code_link_without_the_code(app_server, page):
+    member = make_member(app_server)
+    api = ProcessApi(app_server, member)
+    pid = api.post("/processes", process_body(name="Followed past its code"))["process_id"]
+    link = api.post(f"/processes/{pid}/links", {"assignee_email": f"{uuid.uuid4().hex[:8]}@guest.test"})
+    sign_in(page, app_server, member)
+    page.goto(link["url"])  # a member skips the link's one-time code
+    expect(page.locator("#process-name")).to_have_text("Followed past its code")
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_have_count(0)
+
+    _signs_out_in_another_tab(page, app_server)
+    api.update(pid, {"type": "step_started", "step": "build", "detail": "compiling"})
+    # The next refresh finds no member: the page opens afresh and asks for the code.
+    expect(page.get_by_role("heading", name="Confirm it's you")).to_be_visible()
+    expect(page.get_by_text("compiling")).to_have_count(0)
 
 
 @pytest.fixture(scope="module")
