@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from hpi_app.config import ROOT, settings
 from hpi_app.core.errors import DomainError
-from hpi_app.vocab import Role, Scope
+from hpi_app.vocab import McpClient, Role, Scope
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -77,6 +77,21 @@ def _token_revoke(args: argparse.Namespace) -> int:
 
     token = revoke_token(prefix=args.prefix)
     print(f"Revoked token {token.prefix}… ({token.name}).", file=sys.stderr)
+    return 0
+
+
+def _mcp_config(args: argparse.Namespace) -> int:
+    from hpi_app import routes
+    from hpi_app.core import mcp_config
+    from hpi_app.vocab import McpTransport
+
+    transport = McpTransport.STDIO if args.stdio else McpTransport.HTTP
+    base = args.url or routes.configured_base()
+    print(mcp_config.client_config_json(args.client, transport, base_url=base, token=args.token))
+    where = mcp_config.CONFIG_FILES[args.client]
+    placeholder = mcp_config.TOKEN_PLACEHOLDER
+    note = "" if args.token else f" Replace {placeholder} with a token (Settings › API Tokens)."
+    print(f"Put this in {where}.{note}", file=sys.stderr)
     return 0
 
 
@@ -188,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke = token.add_parser("revoke", help="revoke a token by its prefix (e.g. htk_1a2b3c4d)")
     trevoke.add_argument("prefix")
     trevoke.set_defaults(func=_token_revoke)
+
+    mcp = sub.add_parser("mcp-config", help="print the MCP settings an agent's tool reads (JSON on stdout)")
+    mcp.add_argument("--client", choices=[c.value for c in McpClient], default=McpClient.CLAUDE_CODE.value)
+    mcp.add_argument("--stdio", action="store_true", help="start `python -m hpi_app mcp` instead of HTTP")
+    mcp.add_argument("--token", help="the API token to fill in (default: a placeholder)")
+    mcp.add_argument("--url", help="the instance's address (default: $HPI_PUBLIC_URL, else localhost)")
+    mcp.set_defaults(func=_mcp_config)
     return parser
 
 

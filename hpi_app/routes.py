@@ -27,6 +27,7 @@ AUTH_LINK_CODE = "/auth/link-code"
 API = "/api/v1"
 # Reflex's endpoint for ``rx.upload`` (the task form's file fields post their files there).
 BROWSER_UPLOAD = "/_upload"
+MCP_PATH = "/mcp"
 FILES_API = f"{API}/files/"
 
 
@@ -75,6 +76,11 @@ def process_page(link_id: str) -> str:
 def process_link(base_url: str, link_id: str) -> str:
     """The absolute link a person opens to follow a process."""
     return f"{base_url.rstrip('/')}{process_page(link_id)}"
+
+
+def mcp_url(base_url: str) -> str:
+    """The absolute URL of the MCP server (Streamable HTTP) on the instance at ``base_url``."""
+    return f"{base_url.rstrip('/')}{MCP_PATH}"
 
 
 def file_path(key: str) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 import reflex as rx
@@ -88,11 +89,52 @@ def _query(query: str) -> str:
     return f"?{query}" if query else ""
 
 
-async def acting_member(state: rx.State) -> SessionState | None:
-    """The member behind a browser tab, re-read from the store before anything changes.
+@dataclass(frozen=True)
+class Member:
+    """Who a tab acts as for one handler: what a fresh session check returned, never a cached id.
+
+    Attributes:
+        user_id: The signed-in user.
+        org_id: Their organisation (the only one the handler may read or change).
+        role: Their role now (``admin`` or ``member``).
+        email: Their email.
+    """
+
+    user_id: str
+    org_id: str
+    role: str
+    email: str
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the member is an admin now."""
+        return self.role == Role.ADMIN
+
+
+async def acting_member(state: rx.State) -> Member | None:
+    """The member behind a browser tab, re-read from the store: the one identity a handler acts as.
 
     A tab stays open while its session is signed out elsewhere, the member removed or their
-    role changed; every action checks again rather than trusting what the page loaded with.
+    role changed, and it may reconnect with another member's cookie. So every handler (reads
+    and background refreshes included) asks here first and passes the answer on, instead of
+    keeping a user or organisation id in its state. None: no valid session (send the tab to
+    ``back_to_sign_in``).
     """
     session = await state.get_state(SessionState)
-    return session if await session.refresh() else None
+    if not await session.refresh():
+        return None
+    return Member(user_id=session.user_id, org_id=session.org_id, role=session.role, email=session.email)
+
+
+def back_to_sign_in(state: rx.State) -> rx.event.EventSpec:
+    """Send a tab whose session has ended to the sign-in page, returning here afterwards."""
+    return rx.redirect(routes.login(state.router.url.path + _query(state.router.url.query)))
+
+
+def leave_for(state: rx.State, member: Member | None) -> rx.event.EventSpec:
+    """Where a live page goes once its tab no longer acts as the organisation it follows.
+
+    Signed out or removed: the sign-in page; signed in as someone of another organisation: the
+    same page read afresh, as them.
+    """
+    return back_to_sign_in(state) if member is None else rx.redirect(state.router.url.path)

@@ -83,3 +83,18 @@ class Role(StrEnum):
 
     ADMIN = "admin"
     MEMBER = "member"
+
+
+class McpClient(StrEnum):
+    """An agent tool HPI prints MCP connection settings for."""
+
+    CLAUDE_CODE = "claude-code"
+    CURSOR = "cursor"
+    VSCODE = "vscode"
+
+
+class McpTransport(StrEnum):
+    """How an agent's tool reaches HPI's MCP server: Streamable HTTP, or a local stdio process."""
+
+    HTTP = "http"
+    STDIO = "stdio"

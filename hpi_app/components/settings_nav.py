@@ -175,6 +175,7 @@ def shown_once_dialog(
     on_copied: Any,
     on_close: Any,
     noun: str,
+    extra: rx.Component | None = None,
 ) -> rx.Component:
     """A dialog that shows a secret exactly once, with a copy button and a warning.
 
@@ -187,6 +188,7 @@ def shown_once_dialog(
         on_copied: Event marking the secret copied.
         on_close: Event handler taking the dialog's open flag (False clears the secret).
         noun: The secret's name in element ids and the button ("token" → ``new-token-value``).
+        extra: More to offer beside the secret (shown below it, above the buttons).
     """
     return rx.alert_dialog.root(
         rx.alert_dialog.content(
@@ -209,6 +211,7 @@ def shown_once_dialog(
                     border=f"1px solid {rx.color('gray', 6)}",
                     width="100%",
                 ),
+                *([extra] if extra is not None else []),
                 rx.hstack(
                     rx.button(
                         rx.cond(copied, rx.icon("check", size=16), rx.icon("copy", size=16)),

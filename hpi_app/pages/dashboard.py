@@ -14,7 +14,7 @@ from hpi_app.core import tasks
 from hpi_app.core.events import bus
 from hpi_app.models import Task, iso
 from hpi_app.pages.live import BURST_LIMIT, follow
-from hpi_app.state import SessionState, in_thread
+from hpi_app.state import Member, acting_member, back_to_sign_in, in_thread, leave_for
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
 PAGE_SIZE = 100
@@ -104,44 +104,56 @@ class DashboardState(rx.State):
     loaded: bool = False
     base_url: str = ""
     worker: str = ""  # which worker serves this tab, for operators and the scale-out tests
-    _org_id: str = ""
-    _user_id: str = ""
 
-    async def _reload(self, version: int | None = None) -> None:
+    async def _reload(self, member: Member, version: int | None = None) -> None:
         rows, total, counts = await shared_views.snapshot(
-            self._org_id, self._user_id, self.tab, self.search, self.who, version
+            member.org_id, member.user_id, self.tab, self.search, self.who, version
         )
         self.rows, self.total = rows, total
         self.pending_count = counts[TaskStatus.PENDING]
         self.done_count = sum(counts[s] for s in DONE_STATUSES)
         self.loaded = True
 
+    async def _reload_as_member(self) -> rx.event.EventSpec | None:
+        """Read the rows again as the member a fresh session check returns (none: to sign-in)."""
+        member = await acting_member(self)
+        if member is None:
+            return back_to_sign_in(self)
+        await self._reload(member)
+        return None
+
     @rx.event
     async def load(self):
         """on_load: read the first page, then keep it live."""
         self.worker = bus.origin
-        session = await self.get_state(SessionState)
-        if not session.user_id:
+        member = await acting_member(self)
+        if member is None:
             return None
-        self._org_id, self._user_id = session.org_id, session.user_id
         self.base_url = routes.public_base(self.router.url.origin)
-        await self._reload()
+        await self._reload(member)
         return DashboardState.watch
 
     @rx.event(background=True)
     async def watch(self):
         """Follow the organisation's task changes until the page is left (its on_load chain is cancelled)."""
         async with self:
-            org_id = self._org_id
-        if not org_id:
+            member = await acting_member(self)
+        if member is None:
             return
+        org_id = member.org_id
         async for batch in follow(org_id, burst=BURST_LIMIT):
             created = [c.subject.id for c in batch if c.kind == "task.created"]
             ids = [c.event_id for c in batch if c.event_id is not None]
             version = max(ids) if ids else None
             async with self:
-                await self._reload(version)
+                # Each refresh reads as the tab's member now: signed out or removed, it reads nothing.
+                member = await acting_member(self)
+                if member is not None and member.org_id == org_id:
+                    await self._reload(member, version)
                 titles = {row.task_id: row.title for row in self.rows}
+            if member is None or member.org_id != org_id:
+                yield leave_for(self, member)
+                return
             for task_id in created[:3]:
                 title = titles.get(task_id)
                 if title is None:
@@ -152,19 +164,19 @@ class DashboardState(rx.State):
     async def set_tab(self, tab: str):
         """Switch between Pending and Done."""
         self.tab = "done" if tab == "done" else "pending"
-        await self._reload()
+        return await self._reload_as_member()
 
     @rx.event
     async def set_search(self, value: str):
         """Filter by a substring of the title."""
         self.search = value[:200]
-        await self._reload()
+        return await self._reload_as_member()
 
     @rx.event
     async def set_who(self, value: str):
         """Filter by assignee: all, me, unassigned."""
         self.who = value if value in ("all", "me", "unassigned") else "all"
-        await self._reload()
+        return await self._reload_as_member()
 
     @rx.var
     def curl_example(self) -> str:

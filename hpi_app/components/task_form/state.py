@@ -9,7 +9,6 @@ typed maps (``values``), checked step by step with the server's rules; submittin
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,8 +16,9 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components.task_form import values as form_values
+from hpi_app.components.task_form.opened_as import OpenedAsMember
 from hpi_app.components.task_form.scripts import FOCUS_FIRST_ERROR, SCROLL_TOP
-from hpi_app.components.task_form.views import StepView, file_link, step_views
+from hpi_app.components.task_form.views import StepView, file_link, now_iso, step_views, when_text
 from hpi_app.core import files, links, tasks
 from hpi_app.core.answers import Answer, answers, number_text
 from hpi_app.core.errors import Conflict, DomainError, NotFound
@@ -26,7 +26,7 @@ from hpi_app.core.events import bus
 from hpi_app.core.markdown import render_markdown
 from hpi_app.models import Task
 from hpi_app.spec import Step, SubmissionError, iter_fields, load_steps, validate_submission
-from hpi_app.state import in_thread
+from hpi_app.state import back_to_sign_in, in_thread
 from hpi_app.vocab import FINAL_STATUSES, TaskStatus
 
 log = logging.getLogger(__name__)
@@ -42,18 +42,7 @@ _FINISHED = {
 }
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def when_text(moment: datetime | None) -> str:
-    """A moment as the task page shows it: ``3 Mar 2026, 09:30 UTC``."""
-    if moment is None:
-        return ""
-    return moment.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
-
-
-class TaskFormState(rx.State):
+class TaskFormState(OpenedAsMember, rx.State):
     """One visitor's view of a task: which view shows, the form's values and errors."""
 
     view: str = "loading"
@@ -82,7 +71,6 @@ class TaskFormState(rx.State):
     _spec: list[dict[str, Any]] = []
     _kinds: dict[str, str] = {}
     _signed_at: dict[str, str] = {}
-    _actor: str | None = None
     _base_url: str = ""
 
     @rx.var
@@ -125,11 +113,14 @@ class TaskFormState(rx.State):
         self.finished_at = f"{finished[0]} {when_text(moment)}" if finished and moment else ""
         self.busy = False
 
-    def _show_form(self, task: Task, actor: str | None, base_url: str, link: str | None = None) -> None:
-        """Fills the form from the task's spec; ``link``, the link opened, is checked at upload and submit."""
+    def _show_form(self, task: Task, base_url: str, link: str | None = None) -> None:
+        """Fills the form from the task's spec; ``link``, the link opened, is checked at upload and submit.
+
+        Who answers is noted first, with ``_opened_as``.
+        """
         self._task_id, self._org_id = task.id, task.org_id
         self._link, self._through_link = link or task.link_id, link or ""
-        self._actor, self._base_url = actor, base_url
+        self._base_url = base_url
         self._spec = list(task.steps)
         steps = self._steps()
         self._kinds = {field.name: field.kind for field in iter_fields(steps)}
@@ -138,7 +129,7 @@ class TaskFormState(rx.State):
         self.flags = values.flags
         self.lists = values.lists
         self.ratings = values.ratings
-        self._signed_at = {name: _now_iso() for name, kind in self._kinds.items() if kind == "signature"}
+        self._signed_at = {name: now_iso() for name, kind in self._kinds.items() if kind == "signature"}
         self.instructions_html = render_markdown(task.instructions_mdsvex or "")
         self.deadline = when_text(task.expires_at)
         self.steps = step_views(steps, self._link_for)
@@ -224,7 +215,7 @@ class TaskFormState(rx.State):
         """A stroke of a signature ended (or the pad was cleared: ``""``)."""
         if self._accepts(name, "signature"):
             self.texts[name] = data_url if data_url.startswith("data:image/png;base64,") else ""
-            self._signed_at[name] = _now_iso()
+            self._signed_at[name] = now_iso()
             self._changed(name)
 
     @rx.event
@@ -258,6 +249,9 @@ class TaskFormState(rx.State):
                 return
         except NotFound:
             self.view = "unknown"
+            return
+        if not (await self._acting_as())[0]:
+            yield back_to_sign_in(self)
             return
         self.uploading_field = name
         yield
@@ -343,13 +337,18 @@ class TaskFormState(rx.State):
             return
         self.busy = True
         yield
+        may, actor = await self._acting_as()
+        if not may:
+            self.busy = False
+            yield back_to_sign_in(self)
+            return
         data = form_values.collect_data(self._steps(), self._values(), self._signed_at)
         try:
             task = await in_thread(
                 tasks.complete_task,
                 self._task_id,
                 data,
-                actor=self._actor,
+                actor=actor,
                 through_link=self._through_link or None,
             )
         except Conflict as exc:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import mimetypes
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -342,3 +343,15 @@ def step_views(steps: Iterable[Step], link: Callable[[str], str]) -> list[StepVi
         )
         for step in steps
     ]
+
+
+def now_iso() -> str:
+    """Now, as the task's answers record moments (``2026-03-03T09:30:00.000Z``)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def when_text(moment: datetime | None) -> str:
+    """A moment as the task page shows it: ``3 Mar 2026, 09:30 UTC``."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")

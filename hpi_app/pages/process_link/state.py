@@ -22,7 +22,7 @@ from hpi_app.core.errors import NotFound
 from hpi_app.pages.live import IDLE_RECHECK_SECONDS, follow
 from hpi_app.pages.processes.detail_state import ProcessTimeline, StepRow, concerns, step_row
 from hpi_app.pages.task_page import LinkCodeState
-from hpi_app.state import SessionState, in_thread
+from hpi_app.state import acting_member, in_thread
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,7 @@ class ProcessLinkState(ProcessTimeline, rx.State):
     _org_id: str = ""
     _process_id: str = ""
     _expires_at: float = 0.0
+    _member_org: str = ""  # set when membership stood in for the link's code: checked at each refresh
 
     def _show(self, shown: _Shown) -> None:
         if shown.process is None:
@@ -94,9 +95,8 @@ class ProcessLinkState(ProcessTimeline, rx.State):
         self.reset()
         link_id = str(self.link_id or "")  # the route's dynamic part
         self._link_id = link_id
-        session = await self.get_state(SessionState)
         try:
-            await session.refresh()
+            me = await acting_member(self)
             opened = await in_thread(process_links.resolve, link_id)
             state = process_links.opening_state(opened)
         except NotFound:
@@ -112,8 +112,10 @@ class ProcessLinkState(ProcessTimeline, rx.State):
             return None
         self.name = process.name
         self.for_whom = link.assignee_name or link.assignee_email or ""
-        member = session.signed_in and session.org_id == process.org_id
-        if link.requires_otp and not member and not await self._holds_grant(link_id):
+        member = me is not None and me.org_id == process.org_id
+        coded = link.requires_otp and not await self._holds_grant(link_id)
+        self._member_org = process.org_id if coded and member else ""
+        if coded and not member:
             self.sign_in_href = routes.login(routes.process_page(link_id))
             code = await self.get_state(LinkCodeState)
             try:
@@ -172,5 +174,13 @@ class ProcessLinkState(ProcessTimeline, rx.State):
         async with aclosing(follow(org_id, until_the_link_expires)) as batches:
             async for batch in batches:
                 async with self:
-                    if concerns(batch, about, self._task_ids) and not await self._reload():
+                    if not concerns(batch, about, self._task_ids):
+                        continue
+                    me = await acting_member(self) if self._member_org else None
+                    admitted = not self._member_org or (me is not None and me.org_id == self._member_org)
+                    if admitted and not await self._reload():
                         return
+                if not admitted:
+                    # No longer a member: the page opens afresh, asking for the code.
+                    yield rx.redirect(self.router.url.path)
+                    return

@@ -14,7 +14,7 @@ from hpi_app.core.subjects import Subject
 from hpi_app.models import Process, ProcessStep, iso
 from hpi_app.pages.live import follow
 from hpi_app.pages.processes.badges import bare_namespace, percent_of
-from hpi_app.state import SessionState, in_thread
+from hpi_app.state import Member, acting_member, in_thread, leave_for
 from hpi_app.vocab import StepStatus
 
 
@@ -132,11 +132,10 @@ class ProcessState(ProcessTimeline, rx.State):
     loaded: bool = False
     process_id_shown: str = ""
     completed_at: str = ""
-    _org_id: str = ""
 
-    async def _reload(self) -> None:
+    async def _reload(self, member: Member) -> None:
         try:
-            shown = await in_thread(_read, self._org_id, str(self.process_id or ""))  # the route's variable
+            shown = await in_thread(_read, member.org_id, str(self.process_id or ""))  # the route's variable
         except NotFound:
             self.found, self.loaded = False, True
             return
@@ -150,21 +149,28 @@ class ProcessState(ProcessTimeline, rx.State):
     @rx.event
     async def load(self):
         """on_load: read the process, then follow its changes and its tasks'."""
-        session = await self.get_state(SessionState)
-        if not session.user_id:
+        member = await acting_member(self)
+        if member is None:
             return None
-        self._org_id = session.org_id
         self.loaded = False
-        await self._reload()
+        await self._reload(member)
         return ProcessState.watch if self.found else None
 
     @rx.event(background=True)
     async def watch(self):
         """Refresh when the process or one of its steps' tasks changes (cancelled with the on_load chain)."""
         async with self:
-            org_id, process_id = self._org_id, self.process_id_shown
-        about = processes.subject(process_id)
+            member, process_id = await acting_member(self), self.process_id_shown
+        if member is None:
+            return
+        org_id, about = member.org_id, processes.subject(process_id)
         async for batch in follow(org_id):
             async with self:
-                if concerns(batch, about, self._task_ids):
-                    await self._reload()
+                if not concerns(batch, about, self._task_ids):
+                    continue
+                member = await acting_member(self)
+                if member is not None and member.org_id == org_id:
+                    await self._reload(member)
+            if member is None or member.org_id != org_id:
+                yield leave_for(self, member)
+                return

@@ -12,7 +12,7 @@ from hpi_app.core import processes
 from hpi_app.models import iso
 from hpi_app.pages.live import BURST_LIMIT, follow
 from hpi_app.pages.processes.badges import bare_namespace, percent_of, process_badge
-from hpi_app.state import SessionState, in_thread
+from hpi_app.state import Member, acting_member, back_to_sign_in, in_thread, leave_for
 from hpi_app.vocab import FINISHED_PROCESS_STATUSES, ProcessStatus
 
 PAGE_SIZE = 100
@@ -73,40 +73,48 @@ class ProcessesState(rx.State):
     running_count: int = 0
     finished_count: int = 0
     loaded: bool = False
-    _org_id: str = ""
 
-    async def _reload(self) -> None:
-        self.rows, self.running_count, self.finished_count = await in_thread(_query, self._org_id, self.tab)
+    async def _reload(self, member: Member) -> None:
+        self.rows, self.running_count, self.finished_count = await in_thread(_query, member.org_id, self.tab)
         self.loaded = True
 
     @rx.event
     async def load(self):
         """on_load: read the list, then keep it live."""
-        session = await self.get_state(SessionState)
-        if not session.user_id:
+        member = await acting_member(self)
+        if member is None:
             return None
-        self._org_id = session.org_id
-        await self._reload()
+        await self._reload(member)
         return ProcessesState.watch
 
     @rx.event(background=True)
     async def watch(self):
         """Follow the organisation's process changes until the page is left (on_load chain cancelled)."""
         async with self:
-            org_id = self._org_id
-        if not org_id:
+            member = await acting_member(self)
+        if member is None:
             return
+        org_id = member.org_id
         async for batch in follow(org_id, burst=BURST_LIMIT):
             if batch and not any(c.subject.kind == processes.PROCESS.name for c in batch):
                 continue
             async with self:
-                await self._reload()
+                member = await acting_member(self)
+                if member is not None and member.org_id == org_id:
+                    await self._reload(member)
+            if member is None or member.org_id != org_id:
+                yield leave_for(self, member)
+                return
 
     @rx.event
     async def set_tab(self, tab: str):
         """Switch between Running and Finished."""
         self.tab = "finished" if tab == "finished" else "running"
-        await self._reload()
+        member = await acting_member(self)
+        if member is None:
+            return back_to_sign_in(self)
+        await self._reload(member)
+        return None
 
 
 def _row_view(row: ProcessRow) -> rx.Component:

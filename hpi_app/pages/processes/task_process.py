@@ -7,7 +7,7 @@ import reflex as rx
 from hpi_app import routes
 from hpi_app.core import processes, tasks
 from hpi_app.core.errors import NotFound
-from hpi_app.state import SessionState, in_thread
+from hpi_app.state import acting_member, in_thread
 
 
 def _read(org_id: str, task_id: str) -> tuple[str, str, str]:
@@ -28,12 +28,12 @@ class TaskProcessState(rx.State):
     @rx.event
     async def load(self):
         """on_load of the task detail page: find the task's process, if it has one."""
-        session = await self.get_state(SessionState)
+        member = await acting_member(self)
         self.process_href = self.process_name = self.process_step = ""
-        if not session.user_id:
+        if member is None:
             return
         try:
-            process_id, name, step = await in_thread(_read, session.org_id, str(self.task_id or ""))
+            process_id, name, step = await in_thread(_read, member.org_id, str(self.task_id or ""))
         except NotFound:
             return
         if process_id:

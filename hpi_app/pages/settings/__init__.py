@@ -9,14 +9,10 @@ from typing import Any
 
 import reflex as rx
 
-from hpi_app import routes
 from hpi_app.components.settings_nav import confirm_dialog
-from hpi_app.state import acting_member
+from hpi_app.state import Member, acting_member, back_to_sign_in
 
-
-def back_to_sign_in(state: rx.State) -> rx.event.EventSpec:
-    """Send a tab whose session has ended to the sign-in page, returning here afterwards."""
-    return rx.redirect(routes.login(state.router.url.path))
+__all__ = ["ConfirmAction", "back_to_sign_in", "confirm_action_dialog"]
 
 
 class ConfirmAction(rx.State, mixin=True):
@@ -24,7 +20,8 @@ class ConfirmAction(rx.State, mixin=True):
 
     The page's state opens it by setting ``confirm_id`` (and ``confirm_name``, what the dialog
     names), and implements ``_confirmed``, the action itself, which answers whether the dialog
-    closes (and the list is read again) or stays open showing an error.
+    closes (and the list is read again) or stays open showing an error. Both act as the member
+    the fresh session check before them returned.
     """
 
     confirm_id: str = ""
@@ -32,12 +29,12 @@ class ConfirmAction(rx.State, mixin=True):
     confirming: bool = False
 
     @abstractmethod
-    async def _confirmed(self) -> bool:
-        """Act on ``confirm_id``; True when the dialog closes, False when it stays open with an error."""
+    async def _confirmed(self, member: Member) -> bool:
+        """Act on ``confirm_id`` as ``member``; True when the dialog closes, False when it stays open."""
 
     @abstractmethod
-    async def _reload(self) -> None:
-        """Read the list again."""
+    async def _reload(self, member: Member) -> None:
+        """Read the list again, as ``member`` sees it."""
 
     @rx.event
     def cancel_confirm(self, open_: bool = False):
@@ -50,17 +47,18 @@ class ConfirmAction(rx.State, mixin=True):
         """Act on the row the confirmation names, as the member a fresh session check returns."""
         if not self.confirm_id or self.confirming:
             return
-        if await acting_member(self) is None:
+        member = await acting_member(self)
+        if member is None:
             self.confirm_id = ""
             yield back_to_sign_in(self)
             return
         self.confirming = True
         yield
-        closes = await self._confirmed()
+        closes = await self._confirmed(member)
         self.confirming = False
         if closes:
             self.confirm_id = ""
-            await self._reload()
+            await self._reload(member)
 
 
 def confirm_action_dialog(state: type[ConfirmAction], **texts: Any) -> rx.Component:

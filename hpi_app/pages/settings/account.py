@@ -30,8 +30,7 @@ class AccountState(rx.State):
     @rx.event
     async def load(self):
         """on_load: start with a clean form."""
-        session = await self.get_state(SessionState)
-        if not session.user_id:
+        if await acting_member(self) is None:
             return
         self.current_error = self.new_error = self.confirm_error = self.form_error = self.notice = ""
 

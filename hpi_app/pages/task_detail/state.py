@@ -22,7 +22,7 @@ from hpi_app.models import TimelineEntry as TimelineRow
 from hpi_app.pages.live import follow
 from hpi_app.pages.task_detail.links_state import LinkRow, link_rows
 from hpi_app.pages.task_page import TaskPageState
-from hpi_app.state import SessionState, in_thread
+from hpi_app.state import Member, acting_member, back_to_sign_in, in_thread, leave_for
 from hpi_app.vocab import TaskStatus
 
 _EVENT_WORDS = {
@@ -119,14 +119,12 @@ class TaskDetailState(rx.State):
     cancel_open: bool = False
     cancel_text: str = ""
     cancel_error: str = ""
-    _org_id: str = ""
-    _user_id: str = ""
 
-    async def _reload(self) -> None:
+    async def _reload(self, member: Member) -> None:
         try:
             base = routes.public_base(self.router.url.origin)
             shown = await in_thread(
-                _read, self._org_id, str(self.task_id or ""), base
+                _read, member.org_id, str(self.task_id or ""), base
             )  # the route's variable
         except NotFound:
             self.found, self.loaded = False, True
@@ -154,12 +152,11 @@ class TaskDetailState(rx.State):
     @rx.event
     async def load(self):
         """on_load: read the task, then follow its changes."""
-        session = await self.get_state(SessionState)
-        if not session.user_id:
+        member = await acting_member(self)
+        if member is None:
             return None
-        self._org_id, self._user_id = session.org_id, session.user_id
         self.loaded, self.cancel_open = False, False
-        await self._reload()
+        await self._reload(member)
         if not self.found:
             return None
         if self.status == TaskStatus.PENDING:
@@ -171,7 +168,10 @@ class TaskDetailState(rx.State):
     async def watch(self):
         """Refresh when this task changes (cancelled with the page's on_load chain)."""
         async with self:
-            org_id, task_id = self._org_id, self.task_id_shown
+            member, task_id = await acting_member(self), self.task_id_shown
+        if member is None:
+            return
+        org_id = member.org_id
 
         async def until_a_delivery_is_due() -> float:
             # Deliveries report no changes of their own: look again when one is due.
@@ -179,15 +179,24 @@ class TaskDetailState(rx.State):
                 return seconds_to_next_attempt(self.deliveries)
 
         async for batch in follow(org_id, until_a_delivery_is_due):
-            if not batch or batch[0].subject == tasks.subject(task_id):
-                async with self:
-                    await self._reload()
+            if batch and batch[0].subject != tasks.subject(task_id):
+                continue
+            async with self:
+                member = await acting_member(self)
+                if member is not None and member.org_id == org_id:
+                    await self._reload(member)
+            if member is None or member.org_id != org_id:
+                yield leave_for(self, member)
+                return
 
     @rx.event
     async def redeliver(self, delivery_id: str):
         """Send one of the task's deliveries again."""
-        toast = await redeliver_now(self._org_id, delivery_id)
-        await self._reload()
+        member = await acting_member(self)
+        if member is None:
+            return back_to_sign_in(self)
+        toast = await redeliver_now(member.org_id, delivery_id)
+        await self._reload(member)
         return toast
 
     @rx.event
@@ -208,18 +217,22 @@ class TaskDetailState(rx.State):
 
     @rx.event
     async def confirm_cancel(self):
-        """Cancel the task with the typed reason."""
+        """Cancel the task with the typed reason, as the member a fresh session check returns."""
+        member = await acting_member(self)
+        if member is None:
+            self.cancel_open = False
+            return back_to_sign_in(self)
         try:
             await in_thread(
                 tasks.cancel_task,
-                self._org_id,
+                member.org_id,
                 self.task_id_shown,
                 self.cancel_text.strip() or None,
-                actor=self._user_id,
+                actor=member.user_id,
             )
         except DomainError as exc:
             self.cancel_error = exc.message
             return None
         self.cancel_open, self.cancel_text = False, ""
-        await self._reload()
+        await self._reload(member)
         return rx.toast.info("Task cancelled", duration=3000)

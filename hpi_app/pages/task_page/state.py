@@ -20,7 +20,7 @@ from hpi_app.components.task_form.state import TRY_AGAIN, TaskFormState
 from hpi_app.core import link_codes, links, tasks
 from hpi_app.core.errors import Conflict, NotFound
 from hpi_app.core.link_codes import CodeRefused, CodeStatus
-from hpi_app.state import SessionState, in_thread
+from hpi_app.state import acting_member, in_thread
 from hpi_app.vocab import TaskStatus
 
 log = logging.getLogger(__name__)
@@ -57,9 +57,8 @@ class TaskPageState(rx.State):
         """
         form = await self.get_state(TaskFormState)
         form.reset()
-        session = await self.get_state(SessionState)
         try:
-            await session.refresh()
+            me = await acting_member(self)
             opened = await in_thread(links.resolve, link_id)
         except NotFound:
             form.view = "unknown"
@@ -70,7 +69,7 @@ class TaskPageState(rx.State):
             return form.view
         link, task = opened.link, opened.task
         state = links.opening_state(opened)
-        member = session.signed_in and session.org_id == task.org_id
+        member = me is not None and me.org_id == task.org_id
         # Only a member may open a link "embedded" (any browser can send this event): for anyone
         # else the link's own state and checks apply, as on its page.
         embedded = embedded and member
@@ -83,7 +82,8 @@ class TaskPageState(rx.State):
             form._show_finished(task)
             return form.view
         form.title = task.title
-        if link.requires_otp and not member and not await self._holds_grant(link_id):
+        coded = link.requires_otp and not await self._holds_grant(link_id)
+        if coded and not member:
             form.sign_in_href = routes.login(routes.task_page(link_id))
             code = await self.get_state(LinkCodeState)
             try:
@@ -94,11 +94,15 @@ class TaskPageState(rx.State):
                 return form.view
             form.view = "code"
             return form.view
-        actor = session.email if member else (link.assignee_email or None)
+        form._opened_as(
+            task.org_id if member else "",
+            member_only=embedded or coded,
+            link_actor=link.assignee_email or None,
+        )
+        actor = me.email if me is not None and member else (link.assignee_email or None)
         try:
             form._show_form(
                 task,
-                actor,
                 routes.public_base(self.router.url.origin),
                 link=None if embedded else link.id,
             )

@@ -15,7 +15,7 @@ from hpi_app.core import accounts
 from hpi_app.core.errors import DomainError
 from hpi_app.models import User, iso
 from hpi_app.pages.settings import ConfirmAction, back_to_sign_in
-from hpi_app.state import SessionState, acting_member, in_thread
+from hpi_app.state import Member, acting_member, in_thread
 from hpi_app.vocab import Role
 
 
@@ -61,25 +61,23 @@ class MembersState(ConfirmAction, rx.State):
     notice: str = ""
     action_error: str = ""
 
-    _user_id: str = ""
-    _org_id: str = ""
-
-    async def _reload(self) -> None:
-        users = await in_thread(accounts.list_members, self._org_id)
-        self.rows = [_row(user, self._user_id) for user in users]
+    async def _reload(self, member: Member) -> None:
+        if not member.is_admin:
+            self.rows, self.loaded = [], False
+            return
+        users = await in_thread(accounts.list_members, member.org_id)
+        self.rows = [_row(user, member.user_id) for user in users]
         self.loaded = True
 
     @rx.event
     async def load(self):
         """on_load: read the members (an admin's page; a member sees why not)."""
-        session = await self.get_state(SessionState)
-        if not session.user_id:
+        member = await acting_member(self)
+        if member is None:
             return
-        self._user_id, self._org_id = session.user_id, session.org_id
         self.notice = self.action_error = ""
         self.confirm_id = ""
-        if session.is_admin:
-            await self._reload()
+        await self._reload(member)
 
     @rx.event
     def set_email(self, value: str):
@@ -112,7 +110,7 @@ class MembersState(ConfirmAction, rx.State):
     @rx.event
     async def add(self, _form: dict):
         """Add the member with a temporary password."""
-        if not self._user_id or self.adding:
+        if self.adding:
             return
         self.email_error = "" if self.email.strip() else "Enter the new member's email."
         short = len(self.password) < accounts.MIN_PASSWORD_LENGTH
@@ -122,7 +120,8 @@ class MembersState(ConfirmAction, rx.State):
         self.form_error = self.notice = ""
         if self.email_error or self.password_error:
             return
-        if await acting_member(self) is None:
+        member = await acting_member(self)
+        if member is None:
             yield back_to_sign_in(self)
             return
         self.adding = True
@@ -130,7 +129,7 @@ class MembersState(ConfirmAction, rx.State):
         try:
             user = await in_thread(
                 accounts.add_member,
-                self._user_id,
+                member.user_id,
                 self.email,
                 self.password,
                 name=self.name,
@@ -152,24 +151,23 @@ class MembersState(ConfirmAction, rx.State):
         )
         self.email, self.name, self.role, self.password = "", "", Role.MEMBER.value, ""
         self.adding = False
-        await self._reload()
+        await self._reload(member)
 
     @rx.event
     async def change_role(self, user_id: str, role: str):
         """Make a member an admin, or an admin a member."""
         self.action_error = self.notice = ""
-        if await acting_member(self) is None:
+        member = await acting_member(self)
+        if member is None:
             return back_to_sign_in(self)
         try:
-            user = await in_thread(accounts.change_role, self._user_id, user_id, role)
+            user = await in_thread(accounts.change_role, member.user_id, user_id, role)
         except DomainError as exc:
             self.action_error = exc.message
             return
         self.notice = f"{user.email} is now {_role_words(user.role)}."
-        if user_id == self._user_id:
-            # Stepping down: the page turns into the member's view at once.
-            await acting_member(self)
-        await self._reload()
+        # Stepping down turns the page into the member's view at once: read it as who they are now.
+        await self._reload(await acting_member(self) or member)
         return None
 
     @rx.event
@@ -181,10 +179,10 @@ class MembersState(ConfirmAction, rx.State):
         self.confirm_id, self.confirm_name = row.id, row.email
         self.action_error = ""
 
-    async def _confirmed(self) -> bool:
+    async def _confirmed(self, member: Member) -> bool:
         """Remove the member the confirmation names; the dialog closes either way."""
         try:
-            user = await in_thread(accounts.remove_member, self._user_id, self.confirm_id)
+            user = await in_thread(accounts.remove_member, member.user_id, self.confirm_id)
         except DomainError as exc:
             self.action_error = exc.message
         else:

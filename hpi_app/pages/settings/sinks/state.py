@@ -23,7 +23,7 @@ from hpi_app.pages.settings.sinks.data import (
     settings_fields,
     sink_settings,
 )
-from hpi_app.state import SessionState, acting_member, in_thread
+from hpi_app.state import Member, acting_member, in_thread
 from hpi_app.vocab import DeliveryStatus, SinkEvent
 
 # How long the page follows a test event or a redelivery before leaving it to the log.
@@ -63,15 +63,13 @@ class SinksState(rx.State):
     log_rows: list[DeliveryRow] = []
     log_total: int = 0
 
-    _org_id: str = ""
-    _user_id: str = ""
-
-    async def _reload(self) -> None:
-        self.rows = await in_thread(load_rows, self._org_id)
+    async def _reload(self, member: Member) -> None:
+        self.can_manage = member.is_admin
+        self.rows = await in_thread(load_rows, member.org_id)
         if self.log_sink_id not in {row.id for row in self.rows}:
             self.log_sink_id = self.rows[0].id if self.rows else ""
         if self.log_sink_id:
-            self.log_rows, self.log_total = await in_thread(load_log, self._org_id, self.log_sink_id)
+            self.log_rows, self.log_total = await in_thread(load_log, member.org_id, self.log_sink_id)
         else:
             self.log_rows, self.log_total = [], 0
         self.loaded = True
@@ -89,26 +87,28 @@ class SinksState(rx.State):
     @rx.event
     async def load(self):
         """on_load: read the organisation's sinks and the first one's log."""
-        session = await self.get_state(SessionState)
-        if not session.user_id:
+        member = await acting_member(self)
+        if member is None:
             return
-        self._org_id, self._user_id = session.org_id, session.user_id
-        self.can_manage = session.is_admin
         self.editing, self.new_secret, self.confirm = False, "", ""
-        await self._reload()
+        await self._reload(member)
 
-    async def _refused(self) -> rx.event.EventSpec | None:
-        """None when the tab's member may manage sinks; else where to send them, or why not."""
-        session = await acting_member(self)
-        self.can_manage = bool(session and session.is_admin)
-        if session is None:
+    async def _acting_admin(self) -> Member | rx.event.EventSpec:
+        """The tab's member (freshly checked) when they may manage sinks; else where to go, or why not."""
+        member = await acting_member(self)
+        self.can_manage = bool(member and member.is_admin)
+        if member is None:
             return back_to_sign_in(self)
-        return None if self.can_manage else rx.toast.error("Only an admin can change sinks.")
+        return member if member.is_admin else rx.toast.error("Only an admin can change sinks.")
 
     @rx.event
     async def refresh(self):
         """Read the sinks and the log again."""
-        await self._reload()
+        member = await acting_member(self)
+        if member is None:
+            return back_to_sign_in(self)
+        await self._reload(member)
+        return None
 
     @rx.event
     def new_sink(self):
@@ -188,18 +188,19 @@ class SinksState(rx.State):
         self.errors = errors
         if errors:
             return
-        if refused := await self._refused():
+        admin = await self._acting_admin()
+        if not isinstance(admin, Member):
             self.editing = False
-            yield refused
+            yield admin
             return
         self.saving = True
         yield
         try:
             if self.edit_id:
-                saved = await in_thread(sinks.update_sink, self._org_id, self.edit_id, self._settings())
+                saved = await in_thread(sinks.update_sink, admin.org_id, self.edit_id, self._settings())
             else:
                 saved = await in_thread(
-                    sinks.create_sink, self._org_id, self._settings(), created_by=self._user_id
+                    sinks.create_sink, admin.org_id, self._settings(), created_by=admin.user_id
                 )
         except DomainError as exc:
             self._show_errors(exc)
@@ -209,7 +210,7 @@ class SinksState(rx.State):
         self.log_sink_id = saved.sink.id
         if saved.new_secret:
             self.new_secret, self.new_secret_sink, self.copied = saved.new_secret, saved.sink.name, False
-        await self._reload()
+        await self._reload(admin)
         yield rx.toast.success(f"Saved “{saved.sink.name}”.", duration=3000)
 
     def _show_errors(self, exc: DomainError) -> None:
@@ -238,13 +239,14 @@ class SinksState(rx.State):
     @rx.event
     async def set_enabled(self, sink_id: str, enabled: bool):
         """Switch a sink on or off."""
-        if refused := await self._refused():
-            return refused
+        admin = await self._acting_admin()
+        if not isinstance(admin, Member):
+            return admin
         try:
-            await in_thread(sinks.set_enabled, self._org_id, sink_id, enabled)
+            await in_thread(sinks.set_enabled, admin.org_id, sink_id, enabled)
         except DomainError as exc:
             return rx.toast.error(exc.message)
-        await self._reload()
+        await self._reload(admin)
         return None
 
     @rx.event
@@ -256,39 +258,46 @@ class SinksState(rx.State):
     @rx.event
     async def send_test(self, sink_id: str):
         """Send a test event to a sink, then follow it until it is delivered or fails."""
-        if refused := await self._refused():
-            return refused
+        admin = await self._acting_admin()
+        if not isinstance(admin, Member):
+            return admin
         try:
-            delivery = await in_thread(sinks.send_test_event, self._org_id, sink_id)
+            delivery = await in_thread(sinks.send_test_event, admin.org_id, sink_id)
         except DomainError as exc:
             return rx.toast.error(exc.message)
         self.log_sink_id = sink_id
-        await self._reload()
+        await self._reload(admin)
         return [rx.toast.info("Test event sent…", duration=2000), SinksState.follow(delivery.id, True)]
 
     @rx.event
     async def redeliver(self, delivery_id: str):
         """Send one delivery of the log again."""
-        if refused := await self._refused():
-            return refused
-        toast = await redeliver_now(self._org_id, delivery_id)
-        await self._reload()
+        admin = await self._acting_admin()
+        if not isinstance(admin, Member):
+            return admin
+        toast = await redeliver_now(admin.org_id, delivery_id)
+        await self._reload(admin)
         return [toast, SinksState.follow(delivery_id, False)]
 
     @rx.event(background=True)
     async def follow(self, delivery_id: str, announce: bool):
         """Refresh the log once a just-sent delivery has its answer; toast a test event's result."""
         async with self:
-            org_id = self._org_id
+            member = await acting_member(self)
+        if member is None:
+            return None
         deadline = time.monotonic() + FOLLOW_SECONDS
         record = None
         while time.monotonic() < deadline:
-            record = await in_thread(delivery_log.get_delivery, org_id, delivery_id)
+            record = await in_thread(delivery_log.get_delivery, member.org_id, delivery_id)
             if record.delivery.status != DeliveryStatus.PENDING:
                 break
             await asyncio.sleep(0.3)
         async with self:
-            await self._reload()
+            member = await acting_member(self)
+            if member is None:
+                return back_to_sign_in(self)
+            await self._reload(member)
         if record is None or not announce:
             return None
         row = record.delivery
@@ -321,15 +330,16 @@ class SinksState(rx.State):
         """Rotate the secret or delete the sink the confirmation names."""
         if not self.confirm or self.working:
             return
-        if refused := await self._refused():
+        admin = await self._acting_admin()
+        if not isinstance(admin, Member):
             self.confirm = ""
-            yield refused
+            yield admin
             return
         self.working = True
         yield
         try:
             if self.confirm == "rotate":
-                saved = await in_thread(sinks.rotate_secret, self._org_id, self.confirm_id)
+                saved = await in_thread(sinks.rotate_secret, admin.org_id, self.confirm_id)
                 self.new_secret, self.new_secret_sink, self.copied = (
                     saved.new_secret or "",
                     saved.sink.name,
@@ -337,13 +347,13 @@ class SinksState(rx.State):
                 )
                 message = f"“{self.confirm_name}” has a new secret."
             else:
-                await in_thread(sinks.delete_sink, self._org_id, self.confirm_id)
+                await in_thread(sinks.delete_sink, admin.org_id, self.confirm_id)
                 message = f"Deleted “{self.confirm_name}”."
         except DomainError as exc:
             self.confirm_error, self.working = exc.message, False
             return
         self.working, self.confirm = False, ""
-        await self._reload()
+        await self._reload(admin)
         yield rx.toast.success(message, duration=3000)
 
 

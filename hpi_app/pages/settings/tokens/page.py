@@ -22,6 +22,7 @@ from hpi_app.components.settings_nav import (
     when_loaded,
 )
 from hpi_app.pages.settings import confirm_action_dialog
+from hpi_app.pages.settings.tokens.connect_agent import connect_agent
 from hpi_app.pages.settings.tokens.state import EXPIRY_LABELS, TokenRow, TokensState
 from hpi_app.vocab import Scope
 
@@ -278,6 +279,7 @@ def _new_token_dialog() -> rx.Component:
         on_copied=TokensState.mark_copied,
         on_close=TokensState.close_new_token,
         noun="token",
+        extra=connect_agent(),
     )
 
 

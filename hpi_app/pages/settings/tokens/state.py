@@ -11,12 +11,13 @@ from datetime import UTC, datetime
 
 import reflex as rx
 
-from hpi_app.core import tokens
+from hpi_app import routes
+from hpi_app.core import mcp_config, tokens
 from hpi_app.core.errors import DomainError
 from hpi_app.models import iso, utcnow
 from hpi_app.pages.settings import ConfirmAction, back_to_sign_in
-from hpi_app.state import SessionState, acting_member, in_thread
-from hpi_app.vocab import Scope
+from hpi_app.state import Member, acting_member, in_thread
+from hpi_app.vocab import McpClient, McpTransport, Scope
 
 EXPIRY_LABELS = (
     ("never", "Never"),
@@ -91,27 +92,32 @@ class TokensState(ConfirmAction, rx.State):
     new_token_name: str = ""
     copied: bool = False
 
+    # "Connect an agent", offered with the new token: which tool, which transport.
+    agent_open: bool = False
+    agent_client: str = McpClient.CLAUDE_CODE.value
+    agent_transport: str = McpTransport.HTTP.value
+    agent_copied: bool = False
+    base_url: str = ""
+
     revoke_prefix: str = ""
     revoke_error: str = ""
 
-    _user_id: str = ""
-
-    async def _reload(self) -> None:
-        self.rows = await in_thread(_load_rows, self._user_id)
+    async def _reload(self, member: Member) -> None:
+        self.rows = await in_thread(_load_rows, member.user_id)
+        self.show_owner = member.is_admin
         self.loaded = True
 
     @rx.event
     async def load(self):
         """on_load: read the tokens this member may see."""
-        session = await self.get_state(SessionState)
-        if not session.user_id:
+        member = await acting_member(self)
+        if member is None:
             return
-        self._user_id = session.user_id
-        self.show_owner = session.is_admin
         self.today = datetime.now(UTC).date().isoformat()
+        self.base_url = routes.public_base(self.router.url.origin)
         self.new_token = self.new_token_name = ""
         self.confirm_id = ""
-        await self._reload()
+        await self._reload(member)
 
     @rx.event
     def set_name(self, value: str):
@@ -147,7 +153,7 @@ class TokensState(ConfirmAction, rx.State):
     @rx.event
     async def create(self, _form: dict):
         """Check the form, issue the token and show it once."""
-        if not self._user_id or self.creating:
+        if self.creating:
             return
         self.name_error = "" if self.name.strip() else "Give the token a name, e.g. the script that uses it."
         self.scopes_error = "" if self.scopes else "Choose at least one scope."
@@ -159,14 +165,15 @@ class TokensState(ConfirmAction, rx.State):
             self.expiry_error = exc.message
         if self.name_error or self.scopes_error or self.expiry_error:
             return
-        if await acting_member(self) is None:
+        member = await acting_member(self)
+        if member is None:
             yield back_to_sign_in(self)
             return
         self.creating = True
         yield
         try:
             raw, token = await in_thread(
-                tokens.create_token, self._user_id, self.name, self.scopes, expires_at=expires_at
+                tokens.create_token, member.user_id, self.name, self.scopes, expires_at=expires_at
             )
         except DomainError as exc:
             self._show_error(exc)
@@ -175,7 +182,7 @@ class TokensState(ConfirmAction, rx.State):
         self.new_token, self.new_token_name, self.copied = raw, token.name, False
         self.name, self.scopes, self.expiry, self.expiry_date = "", [], "never", ""
         self.creating = False
-        await self._reload()
+        await self._reload(member)
 
     def _show_error(self, exc: DomainError) -> None:
         fields = {d.get("field") for d in exc.details}
@@ -198,7 +205,43 @@ class TokensState(ConfirmAction, rx.State):
         """Forget the raw token once its dialog closes."""
         if not open_:
             self.new_token = self.new_token_name = ""
-            self.copied = False
+            self.copied = self.agent_open = self.agent_copied = False
+
+    @rx.var
+    def agent_snippet(self) -> str:
+        """The chosen tool's MCP settings with the new token filled in ("" once it is gone)."""
+        if not self.new_token:
+            return ""
+        return mcp_config.client_config_json(
+            self.agent_client, self.agent_transport, base_url=self.base_url, token=self.new_token
+        )
+
+    @rx.var
+    def agent_file(self) -> str:
+        """Where the chosen tool reads its MCP settings from."""
+        return mcp_config.CONFIG_FILES[McpClient(self.agent_client)]
+
+    @rx.event
+    def toggle_agent(self):
+        """Show or hide "Connect an agent"."""
+        self.agent_open = not self.agent_open
+
+    @rx.event
+    def set_agent_client(self, value: str | list[str]):
+        """Choose the agent's tool (Claude Code, Cursor, VS Code)."""
+        if isinstance(value, str) and value in tuple(McpClient):
+            self.agent_client, self.agent_copied = value, False
+
+    @rx.event
+    def set_agent_transport(self, value: str | list[str]):
+        """Choose HTTP (the server's /mcp) or stdio (a local `python -m hpi_app mcp`)."""
+        if isinstance(value, str) and value in tuple(McpTransport):
+            self.agent_transport, self.agent_copied = value, False
+
+    @rx.event
+    def mark_agent_copied(self):
+        """Note that the snippet was copied."""
+        self.agent_copied = True
 
     @rx.event
     def ask_revoke(self, token_id: str):
@@ -209,10 +252,10 @@ class TokensState(ConfirmAction, rx.State):
         self.confirm_id, self.confirm_name, self.revoke_prefix = row.id, row.name, row.prefix
         self.revoke_error = ""
 
-    async def _confirmed(self) -> bool:
+    async def _confirmed(self, member: Member) -> bool:
         """Revoke the token the confirmation names; on an error the dialog stays open saying it."""
         try:
-            await in_thread(tokens.revoke_token_as, self._user_id, self.confirm_id)
+            await in_thread(tokens.revoke_token_as, member.user_id, self.confirm_id)
         except DomainError as exc:
             self.revoke_error = exc.message
             return False
