@@ -94,7 +94,7 @@ class TaskPageState(rx.State):
                 return form.view
             form.view = "code"
             return form.view
-        actor = session.email if member else (link.assignee_email or None)
+        actor = session.email if member else links.holder_actor(link)
         try:
             form._show_form(
                 task,
