@@ -92,6 +92,10 @@ class Settings:
     webhook_allow_private: bool
     trusted_proxies: int
     bus_fallback_recheck_seconds: float
+    hash_threads: int = 2
+    hash_queue: int = 2
+    session_max_age_seconds: int = 30 * 24 * 3600
+    streams_per_token: int = 1000
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     retention_days: int = 0
 
@@ -147,6 +151,10 @@ def load_settings() -> Settings:
         trusted_proxies=max(0, _int("HPI_TRUSTED_PROXIES", 0)),
         webhook_allow_private=_str("HPI_WEBHOOK_ALLOW_PRIVATE").lower() in ("1", "true", "yes"),
         bus_fallback_recheck_seconds=_float("HPI_BUS_FALLBACK_RECHECK", 2.0),
+        hash_threads=max(1, _int("HPI_HASH_THREADS", 2)),
+        hash_queue=max(0, _int("HPI_HASH_QUEUE", 2)),
+        session_max_age_seconds=max(60, _int("HPI_SESSION_MAX_AGE", 30 * 24 * 3600)),
+        streams_per_token=max(1, _int("HPI_STREAMS_PER_TOKEN", 1000)),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
         retention_days=max(0, _int("HPI_RETENTION_DAYS", 0)),
     )

@@ -24,7 +24,7 @@ from hpi_app.pages.setup import SetupState, setup_page
 from hpi_app.pages.task_detail import TaskDetailState, task_detail_page
 from hpi_app.pages.task_page import TaskPageState, task_page
 from hpi_app.state import SessionState
-from hpi_app.workers.bootstrap import create_first_admin
+from hpi_app.workers.bootstrap import announce_mail_mode, create_first_admin
 from hpi_app.workers.bus_bridge import run_bus_bridge
 from hpi_app.workers.delivery import run_delivery_worker
 from hpi_app.workers.expiry import run_expiry_sweeper
@@ -87,6 +87,7 @@ app.add_page(
     process_link_page, route=routes.PROCESS_PAGE, title="Process · HPI", on_load=ProcessLinkState.load
 )
 app.register_lifespan_task(run_bus_bridge)  # first: only when REFLEX_REDIS_URL is set
+app.register_lifespan_task(announce_mail_mode)
 app.register_lifespan_task(create_first_admin)
 app.register_lifespan_task(run_expiry_sweeper)
 app.register_lifespan_task(run_retention_sweeper)  # only when HPI_RETENTION_DAYS is set

@@ -47,6 +47,15 @@ class User(SQLModel, table=True):
     disabled_at: datetime | None = None
 
 
+class InstanceSetup(SQLModel, table=True):
+    """The one row saying the instance was set up; its fixed key lets only one first setup win."""
+
+    __tablename__ = "instance_setup"
+
+    id: int = Field(default=1, primary_key=True)
+    set_up_at: datetime = Field(default_factory=utcnow)
+
+
 class UserSession(SQLModel, table=True):
     """A signed-in browser session; only the hash of its secret is stored."""
 

@@ -99,7 +99,14 @@ def login(next_path: str = "/") -> str:
 
 
 def safe_next(next_path: str | None) -> str:
-    """A local path to return to after sign-in (never another site)."""
-    if not next_path or not next_path.startswith("/") or next_path.startswith("//") or "\\\\" in next_path:
+    """A local path to return to after sign-in (never another site).
+
+    Browsers read ``\\`` as ``/`` and drop tabs and newlines, so ``/\\evil.example`` and
+    ``/<tab>/evil.example`` would leave the site like ``//evil.example``: any backslash or
+    control character sends the person to the dashboard instead.
+    """
+    if not next_path or not next_path.startswith("/") or next_path.startswith("//"):
+        return "/"
+    if "\\" in next_path or any(ord(c) < 0x20 or ord(c) == 0x7F for c in next_path):
         return "/"
     return next_path

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from hpi_app.api import errors
 from hpi_app.api.limits import BodyLimitMiddleware
 from hpi_app.api.routes import deliveries, events, files, links, process_links, processes, session, tasks
+from hpi_app.api.security_headers import SecurityHeadersMiddleware
 from hpi_app.core.events import bus
 
 API_PREFIX = "/api/v1"
@@ -28,6 +29,7 @@ def create_api() -> FastAPI:
     )
     errors.install(api)
     api.add_middleware(BodyLimitMiddleware)
+    api.add_middleware(SecurityHeadersMiddleware)
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(tasks.router)
     v1.include_router(links.router)

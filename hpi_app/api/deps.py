@@ -9,7 +9,7 @@ import asyncio
 import contextvars
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 
 from hpi_app import routes
 from hpi_app.core.principal import Principal
+from hpi_app.core.stream_slots import streams
 from hpi_app.core.tokens import authenticate_token, require_scope
 from hpi_app.vocab import Scope
 
@@ -80,7 +81,17 @@ async def base_url(request: Request) -> str:
     return routes.public_base(str(request.base_url))
 
 
+_read_scope = scoped(Scope.TASKS_READ)
+
+
+async def stream_slot(principal: Annotated[Principal, Depends(_read_scope)]) -> AsyncIterator[Principal]:
+    """A tasks:read caller holding one of its token's stream slots until the answer ends (429 if none)."""
+    with streams.hold(principal.token_id or principal.user_id):
+        yield principal
+
+
 CanCreate = Annotated[Principal, Depends(scoped(Scope.TASKS_CREATE))]
-CanRead = Annotated[Principal, Depends(scoped(Scope.TASKS_READ))]
+CanRead = Annotated[Principal, Depends(_read_scope)]
+CanStream = Annotated[Principal, Depends(stream_slot)]
 AnyToken = Annotated[Principal, Depends(current_principal)]
 BaseUrl = Annotated[str, Depends(base_url)]

@@ -5,36 +5,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 
 from hpi_app.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from hpi_app.core.ratelimit import RateLimiter
+from hpi_app.core.password_hashing import DUMMY_HASH, hash_password, verify_password
 from hpi_app.db import session_scope
-from hpi_app.models import ApiToken, Organisation, User, UserSession, utcnow
+from hpi_app.models import ApiToken, InstanceSetup, Organisation, User, UserSession, utcnow
 from hpi_app.vocab import Role
 
 ROLES = tuple(Role)
 MIN_PASSWORD_LENGTH = 8
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_hasher = PasswordHasher()
-# A hash to verify against when the email is unknown, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
-
-
-def hash_password(password: str) -> str:
-    """Hash a password with Argon2id."""
-    return _hasher.hash(password)
-
-
-def verify_password(password_hash: str, password: str) -> bool:
-    """Whether ``password`` matches ``password_hash``."""
-    try:
-        return _hasher.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 def normalise_email(email: str) -> str:
@@ -62,6 +44,7 @@ def create_user(
     org_name: str | None = None,
     org_id: str | None = None,
     name: str = "",
+    first_admin: bool = False,
 ) -> User:
     """Create a user in an organisation.
 
@@ -73,9 +56,15 @@ def create_user(
         org_id: Or put the user in this existing organisation. With neither, the
             instance's only organisation is used; the first user always creates one.
         name: A display name.
+        first_admin: This is the instance's first setup: the user is written together with the
+            one ``InstanceSetup`` row, so of two setups at once only one can win.
 
     Returns:
         The new user.
+
+    Raises:
+        Conflict: The email is taken (``user_exists``), or, for ``first_admin``, the instance
+            was set up meanwhile (``already_set_up``).
     """
     email = normalise_email(email)
     if role not in ROLES:
@@ -111,14 +100,32 @@ def create_user(
                 session.add(org)
                 session.flush()
                 org_id = org.id
+        if first_admin:
+            session.add(InstanceSetup(id=1))
+            try:
+                session.flush()
+            except IntegrityError:
+                session.rollback()
+                raise _already_set_up() from None
         user = User(org_id=org_id, email=email, password_hash=password_hash, role=role, name=name)
         session.add(user)
         try:
             session.commit()
         except IntegrityError:
             session.rollback()
+            if first_admin and _is_set_up():
+                raise _already_set_up() from None
             raise Conflict(f"A user with the email {email} already exists.", code="user_exists") from None
         return user
+
+
+def _already_set_up() -> Conflict:
+    return Conflict("This instance is already set up. Sign in instead.", code="already_set_up")
+
+
+def _is_set_up() -> bool:
+    with session_scope() as session:
+        return session.get(InstanceSetup, 1) is not None
 
 
 def get_user_by_email(email: str) -> User | None:
@@ -131,7 +138,7 @@ def authenticate_password(email: str, password: str) -> User | None:
     """The active user whose email and password match, else None (in constant-ish time)."""
     user = get_user_by_email(email)
     if user is None or user.disabled_at is not None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(DUMMY_HASH, password)
         return None
     return user if verify_password(user.password_hash, password) else None
 
@@ -147,8 +154,8 @@ def create_first_admin(email: str, password: str, org_name: str, name: str = "")
             "Name your organisation.", details=[{"field": "org_name", "message": "is required"}]
         )
     if count_users() > 0:
-        raise Conflict("This instance is already set up. Sign in instead.", code="already_set_up")
-    return create_user(email, password, role=Role.ADMIN, org_name=org_name, name=name)
+        raise _already_set_up()
+    return create_user(email, password, role=Role.ADMIN, org_name=org_name, name=name, first_admin=True)
 
 
 def bootstrap_admin(email: str, password: str, org_name: str) -> User | None:
@@ -160,14 +167,10 @@ def bootstrap_admin(email: str, password: str, org_name: str) -> User | None:
     if not email or not password or count_users() > 0:
         return None
     try:
-        return create_user(email, password, role=Role.ADMIN, org_name=org_name)
+        return create_user(email, password, role=Role.ADMIN, org_name=org_name, first_admin=True)
     except Conflict:
         # Another worker created it first.
         return None
-
-
-# Wrong current passwords on the Account page: per user, lightly.
-password_change_failures = RateLimiter(limit=5, window=15 * 60, name="password-change")
 
 
 def _admin_of(session, actor_id: str) -> User:
@@ -314,45 +317,3 @@ def remove_member(actor_id: str, user_id: str) -> User:
             session.add(record)
         session.commit()
         return user
-
-
-def change_password(user_id: str, current_password: str, new_password: str) -> User:
-    """A member changes their own password, proving they know the current one.
-
-    Wrong current passwords are rate-limited per user. The caller signs out the
-    member's other sessions afterwards (``sessions.end_all_sessions``).
-
-    Raises:
-        InvalidInput: A wrong current password (field ``current_password``) or a new one
-            that is too short (field ``new_password``).
-        PermissionDenied: Too many wrong attempts (code ``rate_limited``).
-    """
-    wait = password_change_failures.retry_after(user_id)
-    if wait > 0:
-        minutes = max(1, int(wait // 60) + 1)
-        raise PermissionDenied(
-            f"Too many wrong passwords. Wait {minutes} minute(s) and try again.", code="rate_limited"
-        )
-    user = get_user(user_id)
-    if user is None or user.disabled_at is not None:
-        raise PermissionDenied("Your account is no longer active. Sign in again.", code="not_a_member")
-    if not verify_password(user.password_hash, current_password):
-        password_change_failures.hit(user_id)
-        raise InvalidInput(
-            "Your current password is not right.",
-            code="wrong_password",
-            details=[{"field": "current_password", "message": "is not right"}],
-        )
-    if len(new_password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"The new password must be at least {MIN_PASSWORD_LENGTH} characters long.",
-            details=[{"field": "new_password", "message": "too short"}],
-        )
-    password_change_failures.reset(user_id)
-    new_hash = hash_password(new_password)
-    with session_scope(write=True) as session:
-        fresh = session.get(User, user_id)
-        fresh.password_hash = new_hash
-        session.add(fresh)
-        session.commit()
-        return fresh

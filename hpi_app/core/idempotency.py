@@ -1,4 +1,8 @@
-"""``Idempotency-Key``: the same key and body replay the first answer; another body is refused."""
+"""``Idempotency-Key``: the same key and body replay the first answer; another body is refused.
+
+The stored answer never keeps a webhook secret generated for the request (it lives on for the
+replay window, 24 h by default): the route that replays reads it back from where it belongs.
+"""
 
 from __future__ import annotations
 
@@ -110,10 +114,19 @@ def record(session: Session, org_id: str, req: IdempotencyRequest, result: Any) 
             "key": req.key,
             "request_hash": req.request_hash,
             "status_code": req.status_code,
-            "response": req.present(result) if req.present else {},
+            "response": without_secrets(req.present(result) if req.present else {}),
             "created_at": utcnow(),
         },
     )
+
+
+def without_secrets(answer: dict) -> dict:
+    """``answer`` as stored for replay: each generated webhook secret left out (``{sink, url}`` stay)."""
+    shown = answer.get("webhook_secrets")
+    if not shown:
+        return answer
+    kept = [{k: v for k, v in item.items() if k != "secret"} for item in shown]
+    return {**answer, "webhook_secrets": kept}
 
 
 def purge_expired(session: Session) -> int:

@@ -32,6 +32,7 @@ from hpi_app.core.errors import Conflict, DomainError
 from hpi_app.core.events import Change, bus
 from hpi_app.core.link_targets import Target, build_code_message, check_open, page_path
 from hpi_app.core.mail import send_mail
+from hpi_app.core.sessions import COOKIE_PREFIX
 from hpi_app.db import session_scope
 from hpi_app.models import Link, LinkAccess, LinkGrant, utcnow
 
@@ -43,7 +44,7 @@ RESEND_AFTER = timedelta(seconds=60)
 MAX_WRONG_CODES = 5
 LOCK_DURATION = timedelta(minutes=15)
 GRANT_LIFETIME = timedelta(hours=12)
-GRANT_COOKIE_PREFIX = "hpi_link_"
+GRANT_COOKIE_PREFIX = f"{COOKIE_PREFIX}hpi_link_"
 MAIL_TIMEOUT_SECONDS = 10.0
 
 _CODE_SHAPE = re.compile(r"\d{6}")

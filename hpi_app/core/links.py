@@ -46,6 +46,7 @@ __all__ = [
     "check_open",
     "closed_state",
     "create_link",
+    "holder_actor",
     "link_closed",
     "list_links",
     "opening_state",
@@ -53,6 +54,18 @@ __all__ = [
     "resolve",
     "revoke_link",
 ]
+
+
+def holder_actor(link: Link) -> str:
+    """Who a link holder with no session is recorded as (``completed_by``, the timeline).
+
+    Anyone holding a plain link can open it, so the link itself is named (``link:<link_id>``),
+    never its assignee; only a holder who confirmed a one-time code sent to the assignee's
+    inbox is recorded as that address.
+    """
+    if link.requires_otp and link.assignee_email:
+        return link.assignee_email
+    return f"link:{link.id}"
 
 
 def _subject_links(task_id: str) -> Any:

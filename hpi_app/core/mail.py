@@ -3,7 +3,9 @@
 ``HPI_SMTP_URL`` names the server: ``smtp://user:pass@host:587?starttls=1`` (STARTTLS),
 ``smtps://user:pass@host:465`` (TLS from the start), ``smtp://host:25`` (plain, no login).
 User and password are URL-encoded. Without it, each message is written to the server log
-(development mode) and counts as sent. Email sinks and link codes send through here.
+(development mode) and counts as sent: one-time codes included, which is why every start
+says so loudly (``announce_mode``). With it set, no message body, and so no code, is ever
+written to the log. Email sinks and link codes send through here.
 """
 
 from __future__ import annotations
@@ -63,6 +65,19 @@ def parse_smtp_url(url: str) -> SmtpServer:
         security=security,
         username=unquote(parts.username or ""),
         password=unquote(parts.password or ""),
+    )
+
+
+def announce_mode(smtp_url: str) -> None:
+    """Say at start where mail goes; loudly when it goes to the log (one-time codes included)."""
+    if smtp_url:
+        server = parse_smtp_url(smtp_url)
+        log.info("Mail is sent through %s:%s; no message is written to the log.", server.host, server.port)
+        return
+    log.warning(
+        "HPI_SMTP_URL is not set: every email is written to this log instead of being sent, "
+        "ONE-TIME SIGN-IN CODES INCLUDED. Anyone who reads this log can open links that need a "
+        "code. This is for development only: set HPI_SMTP_URL in production."
     )
 
 

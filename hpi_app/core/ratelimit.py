@@ -1,5 +1,9 @@
 """Sliding-window limits on guessable actions (sign-in, password changes).
 
+An attempt is counted before the guess is checked (``take``): the check and the count are one
+atomic step, so parallel guesses cannot all slip in before the first failure is counted; a
+success hands its attempt back (``refund``).
+
 One process counts in memory. With several workers (``REFLEX_REDIS_URL`` set) every worker
 counts in the same Redis sorted set per key, so N workers do not allow N times the guesses.
 If Redis cannot be reached, a worker falls back to counting in memory (still limited) and
@@ -24,6 +28,20 @@ from hpi_app.config import settings
 log = logging.getLogger(__name__)
 
 _clients: dict[tuple[int, str], redis.Redis] = {}
+# Prune, then count one hit unless the window is full; else the score of the hit whose ageing-out
+# frees a place. One script: Redis runs it atomically, so workers cannot both take the last place.
+_TAKE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, tonumber(ARGV[1]) - tonumber(ARGV[2]))
+local n = redis.call('ZCARD', KEYS[1])
+local limit = tonumber(ARGV[3])
+if n >= limit then
+  local freeing = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+  return {0, freeing[2]}
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[4])
+redis.call('EXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2])) + 1)
+return {1, '0'}
+"""
 _clients_lock = threading.Lock()
 
 
@@ -53,7 +71,7 @@ class RateLimiter:
         self.window = window
         self.name = name or f"anon-{uuid.uuid4().hex[:8]}"
         self.redis_url = settings.redis_url if redis_url is None else redis_url
-        self._hits: dict[str, deque[float]] = {}
+        self._hits: dict[str, deque[tuple[float, str]]] = {}
         self._lock = threading.Lock()
         self._warned = False
 
@@ -68,6 +86,29 @@ class RateLimiter:
         """Count one attempt for ``key``."""
         if self._shared(self._shared_hit, key) is None:
             self._local_hit(key)
+
+    def take(self, key: str) -> tuple[str | None, float]:
+        """Count one attempt for ``key`` if the limit allows it, as one atomic step.
+
+        Returns:
+            ``(attempt id, 0.0)`` when counted (hand the id to ``refund`` if the attempt should
+            not count after all), or ``(None, seconds to wait)`` when the limit is reached.
+        """
+        attempt = uuid.uuid4().hex
+        shared = self._shared(lambda client, rkey, now: self._shared_take(client, rkey, now, attempt), key)
+        wait = shared if shared is not None else self._local_take(key, attempt)
+        return (attempt, 0.0) if wait <= 0 else (None, wait)
+
+    def refund(self, key: str, attempt: str | None) -> None:
+        """Hand back one attempt counted by ``take`` (a success, or an attempt never checked)."""
+        if attempt is None:
+            return
+        self._shared(lambda client, rkey, now: bool(client.zrem(rkey, attempt)), key)
+        with self._lock:
+            hits = self._hits.get(key)
+            if hits:
+                kept = [hit for hit in hits if hit[1] != attempt]
+                self._hits[key] = deque(kept)
 
     def reset(self, key: str) -> None:
         """Forget ``key``'s attempts (after a success)."""
@@ -107,6 +148,12 @@ class RateLimiter:
         freeing = hits[len(hits) - self.limit][1]
         return max(freeing + self.window - now, 0.0)
 
+    def _shared_take(self, client: redis.Redis, rkey: str, now: float, attempt: str) -> float:
+        taken, freeing = client.eval(_TAKE, 1, rkey, repr(now), repr(float(self.window)), self.limit, attempt)
+        if int(taken):
+            return 0.0
+        return max(float(freeing) + self.window - now, 0.001)
+
     def _shared_hit(self, client: redis.Redis, rkey: str, now: float) -> bool:
         pipe = client.pipeline()
         pipe.zadd(rkey, {f"{now:.6f}-{uuid.uuid4().hex[:8]}": now})
@@ -121,9 +168,9 @@ class RateLimiter:
 
     # In-memory counts (one process, or Redis down).
 
-    def _prune(self, key: str, now: float) -> deque[float]:
+    def _prune(self, key: str, now: float) -> deque[tuple[float, str]]:
         hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
+        while hits and hits[0][0] <= now - self.window:
             hits.popleft()
         return hits
 
@@ -133,14 +180,23 @@ class RateLimiter:
             hits = self._prune(key, now)
             if len(hits) < self.limit:
                 return 0.0
-            return hits[len(hits) - self.limit] + self.window - now
+            return hits[len(hits) - self.limit][0] + self.window - now
 
-    def _local_hit(self, key: str) -> None:
+    def _local_hit(self, key: str, attempt: str = "") -> None:
         now = time.monotonic()
         with self._lock:
-            self._prune(key, now).append(now)
+            self._prune(key, now).append((now, attempt))
             if len(self._hits) > 100_000:
-                self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
+                self._hits = {k: v for k, v in self._hits.items() if v and v[-1][0] > now - self.window}
+
+    def _local_take(self, key: str, attempt: str) -> float:
+        now = time.monotonic()
+        with self._lock:
+            hits = self._prune(key, now)
+            if len(hits) >= self.limit:
+                return max(hits[len(hits) - self.limit][0] + self.window - now, 0.001)
+            hits.append((now, attempt))
+        return 0.0
 
 
 # Failed sign-ins: per email, and per client address across emails (people behind one

@@ -1,4 +1,10 @@
-"""Browser sessions: a random secret in an HttpOnly cookie, only its hash stored."""
+"""Browser sessions: a random secret in an HttpOnly cookie, only its hash stored.
+
+A session slides (each use extends it by ``SESSION_LIFETIME``) but never outlives
+``HPI_SESSION_MAX_AGE`` from sign-in. When ``HPI_PUBLIC_URL`` is https, HPI's cookies are
+``Secure`` and carry the ``__Host-`` prefix (this host only, path ``/``, never over http), even
+where a TLS load balancer in front makes the app itself see http.
+"""
 
 from __future__ import annotations
 
@@ -8,27 +14,39 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from hpi_app.config import settings
 from hpi_app.db import session_scope
 from hpi_app.models import Organisation, User, UserSession, utcnow
 
-SESSION_COOKIE = "hpi_session"
+SECURE_COOKIES = settings.public_url.lower().startswith("https://")
+# Every cookie HPI sets is named with this prefix (the session's here, link grants' in link_codes).
+COOKIE_PREFIX = "__Host-" if SECURE_COOKIES else ""
+SESSION_COOKIE = f"{COOKIE_PREFIX}hpi_session"
 SESSION_LIFETIME = timedelta(days=14)
+SESSION_MAX_AGE = timedelta(seconds=settings.session_max_age_seconds)
 _TOUCH_EVERY = timedelta(minutes=5)
 
 
-def _hash(raw: str) -> str:
+def secret_hash(raw: str) -> str:
+    """What the store keeps of a session secret (its SHA-256)."""
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+_hash = secret_hash
 
 
 def start_session(user_id: str, user_agent: str = "") -> str:
     """Open a session for a signed-in user; returns the raw secret for the cookie."""
     raw = secrets.token_urlsafe(32)
+    now = utcnow()
     with session_scope(write=True) as session:
         session.add(
             UserSession(
                 user_id=user_id,
                 token_hash=_hash(raw),
-                expires_at=utcnow() + SESSION_LIFETIME,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + min(SESSION_LIFETIME, SESSION_MAX_AGE),
                 user_agent=user_agent[:300],
             )
         )
@@ -39,7 +57,8 @@ def start_session(user_id: str, user_agent: str = "") -> str:
 def resolve_session(raw: str | None) -> tuple[User, Organisation] | None:
     """The active user and organisation behind a session secret, or None.
 
-    A session slides: each use (at most every few minutes) extends it by its lifetime.
+    A session slides: each use (at most every few minutes) extends it by its lifetime, but
+    never past ``SESSION_MAX_AGE`` after it began.
     """
     if not raw or len(raw) > 100:
         return None
@@ -54,13 +73,16 @@ def resolve_session(raw: str | None) -> tuple[User, Organisation] | None:
     if row is None:
         return None
     record, user, org = row
-    if record.revoked_at is not None or record.expires_at <= now or user.disabled_at is not None:
+    ends_at = record.created_at + SESSION_MAX_AGE
+    if record.revoked_at is not None or user.disabled_at is not None:
+        return None
+    if min(record.expires_at, ends_at) <= now:
         return None
     if now - record.last_seen_at > _TOUCH_EVERY:
         with session_scope(write=True) as session:
             fresh = session.get(UserSession, record.id)
             fresh.last_seen_at = now
-            fresh.expires_at = now + SESSION_LIFETIME
+            fresh.expires_at = min(now + SESSION_LIFETIME, ends_at)
             session.commit()
     return user, org
 

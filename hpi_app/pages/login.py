@@ -13,6 +13,7 @@ from hpi_app.state import SessionState, in_thread
 
 _ERRORS = {
     "invalid": "That email and password don't match an account. Check them and try again.",
+    "busy": "The server is busy checking passwords just now. Wait a few seconds and try again.",
 }
 
 

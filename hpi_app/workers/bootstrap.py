@@ -1,4 +1,4 @@
-"""At start: create the first admin from ``HPI_ADMIN_EMAIL`` / ``HPI_ADMIN_PASSWORD``."""
+"""At start: say where mail goes; create the first admin from ``HPI_ADMIN_EMAIL`` / ``HPI_ADMIN_PASSWORD``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ from starlette.concurrency import run_in_threadpool
 
 from hpi_app.config import settings
 from hpi_app.core.accounts import bootstrap_admin
+from hpi_app.core.mail import announce_mode
 
 log = logging.getLogger("hpi.bootstrap")
+
+
+async def announce_mail_mode() -> None:
+    """Log where mail goes (a loud warning when one-time codes land in the log)."""
+    announce_mode(settings.smtp_url)
 
 
 async def create_first_admin() -> None:

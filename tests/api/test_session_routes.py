@@ -74,7 +74,8 @@ async def test_a_made_up_forwarded_for_does_not_escape_the_per_client_limit(clie
             data={"email": "another@example.com", "password": "wrong"},
             headers={"X-Forwarded-For": "198.51.100.7"},
         )
-        assert "error=rate_limited" in blocked.headers["location"]
+        assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+        assert "error=rate_limited" in blocked.text  # the page sends the browser back to say why
     finally:
         signin_failures_by_client.reset("127.0.0.1")
 

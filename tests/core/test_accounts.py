@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hpi_app.core import accounts, sessions, tokens
+from hpi_app.core import accounts, credentials, sessions, tokens
 from hpi_app.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Unauthenticated
 from hpi_app.models import User
 
@@ -103,30 +103,36 @@ def test_nobody_removes_themselves_and_members_remove_no_one(admin, member):
 def test_change_password_needs_the_current_one(admin):
     kept = sessions.start_session(admin.id)
     other = sessions.start_session(admin.id)
+    raw_token, _ = tokens.create_token(admin.id, "old", "tasks:read")
     with pytest.raises(InvalidInput) as wrong:
-        accounts.change_password(admin.id, "not my password", "brand new password")
+        credentials.change_password(admin.id, "not my password", "brand new password")
     assert wrong.value.details[0]["field"] == "current_password"
     with pytest.raises(InvalidInput) as short:
-        accounts.change_password(admin.id, "correct horse battery", "short")
+        credentials.change_password(admin.id, "correct horse battery", "short")
     assert short.value.details[0]["field"] == "new_password"
 
-    accounts.change_password(admin.id, "correct horse battery", "brand new password")
-    assert sessions.end_all_sessions(admin.id, keep_raw=kept) == 1
+    changed = credentials.change_password(
+        admin.id, "correct horse battery", "brand new password", keep_session=kept
+    )
+    assert (changed.sessions_ended, changed.tokens_revoked) == (1, 1)
 
     assert accounts.authenticate_password("admin@acme.test", "brand new password") is not None
     assert accounts.authenticate_password("admin@acme.test", "correct horse battery") is None
     assert sessions.resolve_session(kept) is not None
     assert sessions.resolve_session(other) is None
+    # A token made under the old password no longer opens the API.
+    with pytest.raises(Unauthenticated):
+        tokens.authenticate_token(raw_token)
 
 
 def test_wrong_current_passwords_are_rate_limited(admin):
-    for _ in range(accounts.password_change_failures.limit):
+    for _ in range(credentials.password_change_failures.limit):
         with pytest.raises(InvalidInput):
-            accounts.change_password(admin.id, "guess", "brand new password")
+            credentials.change_password(admin.id, "guess", "brand new password")
     with pytest.raises(PermissionDenied) as limited:
-        accounts.change_password(admin.id, "correct horse battery", "brand new password")
+        credentials.change_password(admin.id, "correct horse battery", "brand new password")
     assert limited.value.code == "rate_limited" and "minute" in limited.value.message
-    accounts.password_change_failures.reset(admin.id)
+    credentials.password_change_failures.reset(admin.id)
 
 
 def test_members_see_their_own_tokens_and_admins_see_all(admin, member):

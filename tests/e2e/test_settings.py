@@ -230,7 +230,10 @@ def test_change_password(app_server, browser, page):
         page.get_by_label("Confirm new password").fill(new)
         page.locator("#change-password").click()
         expect(page.locator("#account-notice")).to_contain_text("1 other session")
+        expect(page.locator("#account-notice")).to_contain_text("1 API token was revoked")
         expect(page.get_by_label("Current password")).to_have_value("")
+        # The token made under the old password no longer opens the API.
+        assert httpx.get(f"{app_server.url}/api/v1/tasks", headers=member.headers).status_code == 401
         screenshot(page, "settings-account-desktop")
 
         # The other browser is signed out; this one stays signed in.

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from hpi_app.api.deps import CanRead, in_thread
+from hpi_app.api.deps import CanStream, in_thread
 from hpi_app.core import tasks, timeline
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.events import bus
@@ -73,7 +73,7 @@ async def stream(org_id: str, after: int, subject: Subject | None) -> AsyncItera
                 change = await changes.get(timeout=RECHECK_SECONDS)
 
 
-async def _streamed_task(task_id: str, principal: CanRead) -> Task:
+async def _streamed_task(task_id: str, principal: CanStream) -> Task:
     # Resolved before the stream starts, so an unknown task is a plain 404.
     return await in_thread(tasks.get_task, principal.org_id, task_id)
 
@@ -89,7 +89,7 @@ async def _streamed_task(task_id: str, principal: CanRead) -> Task:
     ),
 )
 async def org_events(
-    principal: CanRead, after: Annotated[int | None, Depends(resume_point)]
+    principal: CanStream, after: Annotated[int | None, Depends(resume_point)]
 ) -> AsyncIterator[ServerSentEvent]:
     """The organisation's event stream."""
     if after is None:

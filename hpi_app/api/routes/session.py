@@ -1,28 +1,71 @@
 """``/auth/*``: browser sign-in, sign-out, first setup and one-time codes, by HTML form posts.
 
 The session secret (and a link's grant after its one-time code) travels only in an HttpOnly,
-SameSite=Lax cookie; the Reflex pages read it from the websocket's request headers and never
-see it in the browser.
+SameSite=Lax cookie (``Secure`` and ``__Host-`` named when ``HPI_PUBLIC_URL`` is https); the
+Reflex pages read it from the websocket's request headers and never see it in the browser.
+
+Every post here must come from HPI's own pages: one another site makes a browser send is
+refused (``require_same_origin``), login included (login CSRF would sign the victim in as the
+attacker). Refused guesses and a full password-hashing pool answer 429 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
+import html
 import math
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from hpi_app import routes
 from hpi_app.api.deps import in_thread
 from hpi_app.config import settings
-from hpi_app.core import accounts, link_codes, sessions
-from hpi_app.core.errors import Conflict, DomainError, NotFound
-from hpi_app.core.ratelimit import signin_failures_by_client, signin_failures_by_email
+from hpi_app.core import accounts, credentials, link_codes, sessions
+from hpi_app.core.errors import Conflict, DomainError, NotFound, PermissionDenied, TooManyRequests
 
-router = APIRouter(prefix="/auth", include_in_schema=False)
+
+def _public_origin() -> str:
+    parts = urlsplit(settings.public_url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.netloc else ""
+
+
+def same_origin(request: Request) -> bool:
+    """Whether a browser sent this request from HPI's own pages (or no browser sent it).
+
+    A browser says where a request comes from: ``Sec-Fetch-Site`` (every current browser), else
+    ``Origin`` (sent with every cross-site POST). ``same-origin`` (or ``none``: typed by the user)
+    passes; an ``Origin`` passes when it is ``HPI_PUBLIC_URL``'s or names the host the request
+    was sent to. A request with neither header comes from no browser (curl, a script): it cannot
+    carry a victim's cookies, so there is nothing to forge and it passes.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site.lower() in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.strip().lower()
+    if origin == "null" or "://" not in origin:
+        return False
+    if origin == _public_origin():
+        return True
+    host = request.headers.get("host", "").lower()
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+async def require_same_origin(request: Request) -> None:
+    """Refuse (403) a post that another site made the browser send."""
+    if not same_origin(request):
+        raise PermissionDenied(
+            "This form was sent from another site, so HPI refused it. Open HPI's own page and try again.",
+            code="cross_site_request",
+        )
+
+
+router = APIRouter(prefix="/auth", include_in_schema=False, dependencies=[Depends(require_same_origin)])
 
 
 def client_address(request: Request) -> str:
@@ -45,6 +88,22 @@ def _back(path: str, **params: str) -> RedirectResponse:
     return RedirectResponse(f"{path}?{query}" if query else path, status_code=303)
 
 
+def _too_many(exc: TooManyRequests, back_to: str) -> HTMLResponse:
+    """429 with ``Retry-After``; the page it shows sends the browser back to ``back_to`` (which says why)."""
+    wait = int(exc.extra.get("retry_after", 1))
+    target = html.escape(back_to, quote=True)
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="0;url={target}"><title>Too many requests · HPI</title>'
+        f'</head><body><p>{html.escape(exc.message)}</p><p><a href="{target}">Back</a></p></body></html>'
+    )
+    return HTMLResponse(body, status_code=429, headers={"Retry-After": str(max(1, wait))})
+
+
+def _secure(request: Request) -> bool:
+    return sessions.SECURE_COOKIES or request.url.scheme == "https"
+
+
 def _with_cookie(request: Request, target: str, name: str, raw: str, lifetime: timedelta) -> RedirectResponse:
     """Go on to ``target`` with the secret ``raw`` in an HttpOnly, SameSite=Lax cookie for ``lifetime``."""
     response = RedirectResponse(target, status_code=303)
@@ -54,7 +113,7 @@ def _with_cookie(request: Request, target: str, name: str, raw: str, lifetime: t
         max_age=int(lifetime.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
         path="/",
     )
     return response
@@ -65,36 +124,25 @@ def _signed_in(request: Request, user_id: str, target: str) -> RedirectResponse:
     return _with_cookie(request, target, sessions.SESSION_COOKIE, raw, sessions.SESSION_LIFETIME)
 
 
-def _signin_wait(email_key: str, client: str) -> float:
-    # The limits may count in Redis (several workers): off the event loop.
-    return max(signin_failures_by_email.retry_after(email_key), signin_failures_by_client.retry_after(client))
-
-
-def _signin_failed(email_key: str, client: str) -> None:
-    signin_failures_by_email.hit(email_key)
-    signin_failures_by_client.hit(client)
-
-
 @router.post("/login")
 async def login(
     request: Request,
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
-) -> RedirectResponse:
+) -> Response:
     """Check the password and start a session; back to the form with a reason otherwise."""
     target = routes.safe_next(next)
     email_key = email.strip().lower()
-    client = client_address(request)
-    wait = await in_thread(_signin_wait, email_key, client)
-    if wait > 0:
-        minutes = str(max(1, math.ceil(wait / 60)))
-        return _back(routes.LOGIN, error="rate_limited", minutes=minutes, next=target, email=email_key)
-    user = await in_thread(accounts.authenticate_password, email_key, password)
-    if user is None:
-        await in_thread(_signin_failed, email_key, client)
+    try:
+        user = await in_thread(credentials.sign_in, email_key, password, client_address(request))
+    except TooManyRequests as exc:
+        minutes = str(max(1, math.ceil(int(exc.extra.get("retry_after", 60)) / 60)))
+        reason = "rate_limited" if exc.code == "rate_limited" else "busy"
+        back = _back(routes.LOGIN, error=reason, minutes=minutes, next=target, email=email_key)
+        return _too_many(exc, back.headers["location"])
+    except DomainError:
         return _back(routes.LOGIN, error="invalid", next=target, email=email_key)
-    await in_thread(signin_failures_by_email.reset, email_key)
     return await in_thread(_signed_in, request, user.id, target)
 
 
@@ -103,7 +151,7 @@ async def logout(request: Request) -> RedirectResponse:
     """End the session and clear its cookie."""
     await in_thread(sessions.end_session, request.cookies.get(sessions.SESSION_COOKIE))
     response = RedirectResponse(routes.LOGIN, status_code=303)
-    response.delete_cookie(sessions.SESSION_COOKIE, path="/")
+    response.delete_cookie(sessions.SESSION_COOKIE, path="/", secure=_secure(request), httponly=True)
     return response
 
 
@@ -114,10 +162,13 @@ async def setup(
     name: Annotated[str, Form()] = "",
     email: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-) -> RedirectResponse:
+) -> Response:
     """Create the first admin and the organisation, then sign in."""
     try:
         user = await in_thread(accounts.create_first_admin, email, password, org_name, name)
+    except TooManyRequests as exc:
+        back = _back(routes.SETUP, error=exc.message, org_name=org_name, name=name, email=email)
+        return _too_many(exc, back.headers["location"])
     except DomainError as exc:
         if exc.code == "already_set_up":
             return _back(routes.LOGIN)

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse
 
-from hpi_app.api.deps import BaseUrl, CanCreate, CanRead, in_thread
+from hpi_app.api.deps import BaseUrl, CanCreate, CanRead, CanStream, in_thread
 from hpi_app.api.presenters import task_cancelled, task_created, task_notified, task_public, templates_public
 from hpi_app.api.schemas import (
     CancelRequest,
@@ -235,12 +235,13 @@ def _parse_timeout(raw: str | None) -> float:
     responses={
         **_errors,
         408: {"description": "Still pending after `timeout` seconds: `{task_id, status, timed_out: true}`"},
+        429: {"description": "This token already holds `HPI_STREAMS_PER_TOKEN` open waits and streams"},
     },
     summary="Wait for a task to finish (long-poll)",
 )
 async def wait_task(
     task_id: str,
-    principal: CanRead,
+    principal: CanStream,
     base: BaseUrl,
     timeout: Annotated[
         str | None, Query(description="Seconds to hold the request, 0 to 300 (default 300)")

@@ -25,7 +25,7 @@ class OpenedAsMember(rx.State, mixin=True):
         Args:
             member_org: The task's organisation when a member of it opened the form, else "".
             member_only: Only a member may go on (embedded in the detail page, or the code skipped).
-            link_actor: Who answers when no member does (the link's assignee, if any).
+            link_actor: Who answers when no member does (``links.holder_actor``).
         """
         self._member_org, self._member_only, self._link_actor = member_org, member_only, link_actor
 

@@ -42,6 +42,7 @@ _TASK_DEFAULTS = {
 _TASKS = Task.__table__
 _INSERT_TASK = insert(_TASKS)
 _TASK_ID = select(_TASKS.c.id).where(_TASKS.c.id == bindparam("task_id"))
+_TASK_SINKS = select(_TASKS.c.sinks).where(_TASKS.c.id == bindparam("task_id"))
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def create_task(
         if idempotency_request is not None:
             replay = idempotency.find_replay(session, principal.org_id, idempotency_request)
             if replay is not None:
-                return CreatedTask(None, replay=replay)
+                return _replayed(session, replay)
         if body.task_id and _task_exists(session, task.id):
             raise _task_id_taken(task.id)
         if body.assignee_member_id or body.assignee_email:
@@ -145,6 +146,26 @@ def create_task(
     publish_change(task, "created", recorded)
     announce_process_changes(process_news)
     return created
+
+
+def _replayed(session: Session, replay: Replay) -> CreatedTask:
+    """A repeated create's first answer, its generated webhook secrets read back from the task.
+
+    The replay record keeps no secret (``idempotency.record`` strips them); the task's own sinks,
+    which sign every delivery, are the one place a secret is stored.
+    """
+    shown = replay.body.get("webhook_secrets")
+    if not shown:
+        return CreatedTask(None, replay=replay)
+    row = session.connection().execute(_TASK_SINKS, {"task_id": replay.body.get("task_id")}).first()
+    sinks = (row.sinks if row is not None else None) or []
+    filled = [
+        {**item, "secret": sinks[item["sink"]].get("secret")}
+        if isinstance(item.get("sink"), int) and 0 <= item["sink"] < len(sinks)
+        else item
+        for item in shown
+    ]
+    return CreatedTask(None, replay=Replay(replay.status_code, {**replay.body, "webhook_secrets": filled}))
 
 
 def _resolve_assignee(session: Session, principal: Principal, body: TaskCreate) -> dict[str, Any]:
@@ -187,7 +208,7 @@ def _after_create_race(
     if req is not None:
         replay = idempotency.find_replay(session, principal.org_id, req)
         if replay is not None:
-            return CreatedTask(None, replay=replay)
+            return _replayed(session, replay)
     if _task_exists(session, task_id):
         raise _task_id_taken(task_id)
     raise Conflict("The task could not be created because of a concurrent change; retry.")

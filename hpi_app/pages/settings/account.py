@@ -1,6 +1,7 @@
 """``/settings/account``: who you are, and changing your password.
 
-After a password change every other session of the member is signed out; this one stays.
+After a password change every other session of the member is signed out (this one stays) and
+every API token of theirs is revoked.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ import reflex as rx
 
 from hpi_app.components.forms import error_callout, notice_callout, submit_button, text_field
 from hpi_app.components.settings_nav import section_card, settings_page
-from hpi_app.core import accounts, sessions
+from hpi_app.core import accounts, credentials, sessions
 from hpi_app.core.errors import DomainError
 from hpi_app.pages.settings import back_to_sign_in
 from hpi_app.state import SessionState, acting_member, in_thread
@@ -36,7 +37,7 @@ class AccountState(rx.State):
 
     @rx.event
     async def change_password(self, form: dict):
-        """Check the three fields, change the password and sign out the other sessions."""
+        """Check the three fields, change the password, sign out the other sessions, revoke the tokens."""
         if self.saving:
             return
         session = await acting_member(self)
@@ -59,11 +60,14 @@ class AccountState(rx.State):
             return
         self.saving = True
         yield
+        keep = sessions.cookie_value(self.router.headers.cookie or "")
         try:
-            await in_thread(accounts.change_password, session.user_id, current, new)
+            changed = await in_thread(
+                credentials.change_password, session.user_id, current, new, keep_session=keep
+            )
         except DomainError as exc:
             fields = {d.get("field") for d in exc.details}
-            if "current_password" in fields or exc.code == "rate_limited":
+            if "current_password" in fields or exc.code in ("rate_limited", "hashing_busy"):
                 self.current_error = exc.message
             elif "new_password" in fields:
                 self.new_error = exc.message
@@ -71,14 +75,20 @@ class AccountState(rx.State):
                 self.form_error = exc.message
             self.saving = False
             return
-        keep = sessions.cookie_value(self.router.headers.cookie or "")
-        ended = await in_thread(sessions.end_all_sessions, session.user_id, keep_raw=keep)
         self.saving = False
-        others = {0: "", 1: " 1 other session was signed out."}.get(
-            ended, f" {ended} other sessions were signed out."
-        )
-        self.notice = f"Your password was changed.{others}"
+        self.notice = f"Your password was changed.{_ended(changed)}"
         yield rx.call_script(f"document.getElementById('{FORM_ID}').reset()")
+
+
+def _ended(changed: credentials.PasswordChanged) -> str:
+    ended, revoked = changed.sessions_ended, changed.tokens_revoked
+    sessions_note = {0: "", 1: " 1 other session was signed out."}.get(
+        ended, f" {ended} other sessions were signed out."
+    )
+    tokens_note = {0: "", 1: " Your 1 API token was revoked: create a new one."}.get(
+        revoked, f" Your {revoked} API tokens were revoked: create new ones."
+    )
+    return sessions_note + tokens_note
 
 
 def _detail(label: str, value: rx.Component) -> rx.Component:
@@ -144,7 +154,8 @@ def _password_form() -> rx.Component:
                 ),
                 _password_field("Confirm new password", "confirm-password", AccountState.confirm_error),
                 rx.text(
-                    "Changing it signs you out on every other browser and device.",
+                    "Changing it signs you out on every other browser and device, "
+                    "and revokes your API tokens.",
                     size="1",
                     color_scheme="gray",
                 ),

@@ -94,12 +94,9 @@ class TaskPageState(rx.State):
                 return form.view
             form.view = "code"
             return form.view
-        form._opened_as(
-            task.org_id if member else "",
-            member_only=embedded or coded,
-            link_actor=link.assignee_email or None,
-        )
-        actor = me.email if me is not None and member else (link.assignee_email or None)
+        holder = links.holder_actor(link)
+        form._opened_as(task.org_id if member else "", member_only=embedded or coded, link_actor=holder)
+        actor = me.email if me is not None and member else holder
         try:
             form._show_form(
                 task,
