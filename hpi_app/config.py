@@ -90,6 +90,7 @@ class Settings:
     webhook_allow_private: bool
     trusted_proxies: int
     bus_fallback_recheck_seconds: float
+    min_delay_seconds: int = 60
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -142,6 +143,7 @@ def load_settings() -> Settings:
         trusted_proxies=max(0, _int("HPI_TRUSTED_PROXIES", 0)),
         webhook_allow_private=_str("HPI_WEBHOOK_ALLOW_PRIVATE").lower() in ("1", "true", "yes"),
         bus_fallback_recheck_seconds=_float("HPI_BUS_FALLBACK_RECHECK", 2.0),
+        min_delay_seconds=max(1, _int("HPI_MIN_DELAY_SECONDS", 60)),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
     )
 

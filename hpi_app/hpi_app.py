@@ -28,6 +28,7 @@ from hpi_app.workers.bootstrap import create_first_admin
 from hpi_app.workers.bus_bridge import run_bus_bridge
 from hpi_app.workers.delivery import run_delivery_worker
 from hpi_app.workers.expiry import run_expiry_sweeper
+from hpi_app.workers.schedules import run_schedule_worker
 
 app = rx.App(api_transformer=create_api())
 app.add_page(
@@ -87,4 +88,5 @@ app.add_page(
 app.register_lifespan_task(run_bus_bridge)  # first: only when REFLEX_REDIS_URL is set
 app.register_lifespan_task(create_first_admin)
 app.register_lifespan_task(run_expiry_sweeper)
+app.register_lifespan_task(run_schedule_worker)
 app.register_lifespan_task(run_delivery_worker)
