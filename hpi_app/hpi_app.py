@@ -17,6 +17,7 @@ from hpi_app.pages.processes import (
     processes_page,
 )
 from hpi_app.pages.settings.account import AccountState, account_page
+from hpi_app.pages.settings.defaults import DefaultsState, defaults_page
 from hpi_app.pages.settings.members import MembersState, members_page
 from hpi_app.pages.settings.sinks import SinksState, sinks_page
 from hpi_app.pages.settings.tokens import TokensState, tokens_page
@@ -80,6 +81,12 @@ app.add_page(
     route=routes.SETTINGS_ACCOUNT,
     title="Account · Settings · HPI",
     on_load=[SessionState.require_member, AccountState.load],
+)
+app.add_page(
+    defaults_page,
+    route=routes.SETTINGS_DEFAULTS,
+    title="Task defaults · Settings · HPI",
+    on_load=[SessionState.require_member, DefaultsState.load],
 )
 app.add_page(task_page, route=routes.TASK_PAGE, title="Task · HPI", on_load=TaskPageState.load)
 app.add_page(

@@ -129,6 +129,11 @@ async def test_patch_reassigns_to_an_outsider_with_a_link_of_their_own(client, a
         f"{TASKS}/{task_id}", json={"assignee_email": "second@elsewhere.test"}, headers=auth
     )
     assert again.status_code == 200 and timeline_kinds(task_id) == ["created", "assigned"]
+    extended = await client.patch(f"{TASKS}/{task_id}", json={"expires_in": 600}, headers=auth)
+    assert extended.status_code == 200
+    rows = {link.id: link for link in links.list_links(admin.org_id, task_id)}
+    assert rows[old.id].expires_at is None  # a withdrawn link keeps what it had
+    assert rows[task["link_id"]].expires_at is not None
 
 
 async def test_patch_reassigns_to_a_member_and_extends(client, auth, admin):
@@ -178,3 +183,60 @@ async def test_patch_refusals(client, auth, make_token, outsider):
     finished = await client.patch(f"{TASKS}/{task_id}", json={"expires_in": 600}, headers=auth)
     assert finished.status_code == 409 and finished.json()["code"] == "task_cancelled"
     assert timeline_kinds(task_id) == ["created", "cancelled"]
+
+
+async def test_assigned_and_extended_are_streamed_in_events(live_api, auth):
+    import asyncio
+    import json
+
+    import httpx
+
+    async with httpx.AsyncClient(base_url=live_api, timeout=10) as http:
+        created = await http.post(TASKS, json=seed_task(assignee_email="x@elsewhere.test"), headers=auth)
+        task_id = created.json()["task_id"]
+        patch = {"assignee_email": "y@elsewhere.test", "expires_in": 3600}
+        assert (await http.patch(f"{TASKS}/{task_id}", json=patch, headers=auth)).status_code == 200
+        seen: list[dict] = []
+        current: dict = {}
+        async with http.stream("GET", "/api/v1/events", headers={**auth, "Last-Event-ID": "0"}) as stream:
+            async with asyncio.timeout(10):
+                async for line in stream.aiter_lines():
+                    if line == "" and current:
+                        seen.append(current)
+                        current = {}
+                        if len(seen) == 3:
+                            break
+                    elif line and not line.startswith(":"):
+                        key, _, value = line.partition(":")
+                        current[key] = value.strip()
+    assert [e["event"] for e in seen] == ["task.created", "task.extended", "task.assigned"]
+    assert {json.loads(e["data"])["task_id"] for e in seen} == {task_id}
+
+
+async def test_org_defaults_apply_when_a_create_sets_no_policy(client, auth, admin, short_delays):
+    from hpi_app.core.errors import InvalidInput
+    from hpi_app.core.tasks.policy import save_org_defaults
+
+    with pytest.raises(InvalidInput) as caught:
+        save_org_defaults(
+            admin.org_id, {"on_expire": {"action": "complete", "data": {}}, "expires_in": 60}, None
+        )
+    assert [d["field"] for d in caught.value.details] == ["on_expire.action"]
+    with pytest.raises(InvalidInput) as caught:
+        save_org_defaults(admin.org_id, {"reminders": {"after": 0}}, None)
+    assert [d["field"] for d in caught.value.details] == ["reminders.after"]
+    save_org_defaults(
+        admin.org_id,
+        {
+            "reminders": {"after": 600},
+            "expires_in": 86400,
+            "on_expire": {"action": "cancel", "reason": "late"},
+        },
+        admin.id,
+    )
+    plain = (await client.get(f"{TASKS}/{await _create(client, auth)}", headers=auth)).json()
+    assert plain["reminders"] == {"after": 600, "every": None, "max": 1}
+    assert plain["on_expire"] == {"action": "cancel", "reason": "late"} and plain["expires_at"] is not None
+    own = await _create(client, auth, reminders={"after": 60}, expires_in=120)
+    shown = (await client.get(f"{TASKS}/{own}", headers=auth)).json()
+    assert shown["reminders"]["after"] == 60 and shown["on_expire"] is None

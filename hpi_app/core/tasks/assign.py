@@ -139,6 +139,7 @@ def extend(session: Session, task: Task, seconds: int, actor: str | None, now: d
         .where(
             links.c.subject_kind == link_rows.TASK_KIND,
             links.c.subject_id == task.id,
+            links.c.revoked_at.is_(None),
             or_(links.c.primary, same),
         )
         .values(expires_at=task.expires_at)
