@@ -96,6 +96,7 @@ class Settings:
     hash_queue: int = 2
     session_max_age_seconds: int = 30 * 24 * 3600
     streams_per_token: int = 1000
+    min_delay_seconds: int = 60
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     retention_days: int = 0
 
@@ -155,6 +156,7 @@ def load_settings() -> Settings:
         hash_queue=max(0, _int("HPI_HASH_QUEUE", 2)),
         session_max_age_seconds=max(60, _int("HPI_SESSION_MAX_AGE", 30 * 24 * 3600)),
         streams_per_token=max(1, _int("HPI_STREAMS_PER_TOKEN", 1000)),
+        min_delay_seconds=max(1, _int("HPI_MIN_DELAY_SECONDS", 60)),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
         retention_days=max(0, _int("HPI_RETENTION_DAYS", 0)),
     )

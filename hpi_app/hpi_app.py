@@ -17,6 +17,7 @@ from hpi_app.pages.processes import (
     processes_page,
 )
 from hpi_app.pages.settings.account import AccountState, account_page
+from hpi_app.pages.settings.defaults import DefaultsState, defaults_page
 from hpi_app.pages.settings.members import MembersState, members_page
 from hpi_app.pages.settings.sinks import SinksState, sinks_page
 from hpi_app.pages.settings.tokens import TokensState, tokens_page
@@ -29,6 +30,7 @@ from hpi_app.workers.bus_bridge import run_bus_bridge
 from hpi_app.workers.delivery import run_delivery_worker
 from hpi_app.workers.expiry import run_expiry_sweeper
 from hpi_app.workers.retention import run_retention_sweeper
+from hpi_app.workers.schedules import run_schedule_worker
 from hpi_app.workers.upload_collector import run_upload_collector
 
 app = rx.App(api_transformer=create_api())
@@ -82,6 +84,12 @@ app.add_page(
     title="Account · Settings · HPI",
     on_load=[SessionState.require_member, AccountState.load],
 )
+app.add_page(
+    defaults_page,
+    route=routes.SETTINGS_DEFAULTS,
+    title="Task defaults · Settings · HPI",
+    on_load=[SessionState.require_member, DefaultsState.load],
+)
 app.add_page(task_page, route=routes.TASK_PAGE, title="Task · HPI", on_load=TaskPageState.load)
 app.add_page(
     process_link_page, route=routes.PROCESS_PAGE, title="Process · HPI", on_load=ProcessLinkState.load
@@ -90,6 +98,7 @@ app.register_lifespan_task(run_bus_bridge)  # first: only when REFLEX_REDIS_URL 
 app.register_lifespan_task(announce_mail_mode)
 app.register_lifespan_task(create_first_admin)
 app.register_lifespan_task(run_expiry_sweeper)
+app.register_lifespan_task(run_schedule_worker)
 app.register_lifespan_task(run_retention_sweeper)  # only when HPI_RETENTION_DAYS is set
 app.register_lifespan_task(run_delivery_worker)
 app.register_lifespan_task(run_upload_collector)

@@ -9,6 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+# A task policy's tables, re-exported so every table is found here.
+from hpi_app.schedule_models import OrgSettings as OrgSettings
+from hpi_app.schedule_models import ScheduledAction as ScheduledAction
 from hpi_app.vocab import DeliveryStatus, ProcessStatus, StepStatus, TaskStatus
 
 
@@ -140,6 +143,12 @@ class Task(SQLModel, table=True):
     expired_at: datetime | None = None
     process_id: str | None = Field(default=None, max_length=36, index=True)
     process_step: str | None = Field(default=None, max_length=100)
+    reminders: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    escalation: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON))
+    on_expire: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    reminded_count: int = 0
+    escalated_count: int = 0
+    last_notified_at: datetime | None = None
 
 
 class TaskCount(SQLModel, table=True):

@@ -18,6 +18,7 @@ SETTINGS_TOKENS = "/settings/tokens"
 SETTINGS_MEMBERS = "/settings/members"
 SETTINGS_SINKS = "/settings/sinks"
 SETTINGS_ACCOUNT = "/settings/account"
+SETTINGS_DEFAULTS = "/settings/defaults"
 
 AUTH_LOGIN = "/auth/login"
 AUTH_LOGOUT = "/auth/logout"

@@ -26,8 +26,10 @@ FINAL_STATUSES = frozenset(DONE_STATUSES)
 class SinkEvent(StrEnum):
     """The task events a sink can listen for (``events`` of a sink).
 
-    ``reminded`` / ``escalated`` are the ``POST /tasks/{id}/notify`` reminders; like ``created``
-    and ``expired`` a sink gets them only when it lists them.
+    ``reminded`` / ``escalated`` are reminders (``POST /tasks/{id}/notify`` or a task's
+    ``reminders`` / ``escalation`` policy), ``assigned`` / ``extended`` a new assignee or expiry
+    (``PATCH /tasks/{id}``, an escalation's ``reassign_to``); like ``created`` and ``expired`` a
+    sink gets them only when it lists them.
     """
 
     CREATED = "created"
@@ -36,9 +38,30 @@ class SinkEvent(StrEnum):
     EXPIRED = "expired"
     REMINDED = "reminded"
     ESCALATED = "escalated"
+    ASSIGNED = "assigned"
+    EXTENDED = "extended"
 
 
 DEFAULT_SINK_EVENTS: tuple[SinkEvent, ...] = (SinkEvent.COMPLETED, SinkEvent.CANCELLED)
+
+
+class ExpiryAction(StrEnum):
+    """What happens to a pending task when its ``expires_in`` passes (``on_expire.action``)."""
+
+    EXPIRE = "expire"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+
+
+class ActionKind(StrEnum):
+    """A scheduled action of a task's policy."""
+
+    REMIND = "remind"
+    ESCALATE = "escalate"
+
+
+# Who completed a task that its on_expire policy completed.
+POLICY_ACTOR = "policy:on_expire"
 
 
 class Scope(StrEnum):

@@ -7,7 +7,17 @@ from fastapi.responses import JSONResponse
 
 from hpi_app.api import errors
 from hpi_app.api.limits import BodyLimitMiddleware
-from hpi_app.api.routes import deliveries, events, files, links, process_links, processes, session, tasks
+from hpi_app.api.routes import (
+    deliveries,
+    events,
+    files,
+    links,
+    process_links,
+    processes,
+    session,
+    task_changes,
+    tasks,
+)
 from hpi_app.api.security_headers import SecurityHeadersMiddleware
 from hpi_app.core.events import bus
 
@@ -32,6 +42,7 @@ def create_api() -> FastAPI:
     api.add_middleware(SecurityHeadersMiddleware)
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(tasks.router)
+    v1.include_router(task_changes.router)
     v1.include_router(links.router)
     v1.include_router(files.router)
     v1.include_router(events.router)

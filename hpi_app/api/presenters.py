@@ -48,6 +48,11 @@ def task_public(task: Any, base_url: str, *, include_definition: bool = False) -
         "duration_ms": duration_ms,
         "expires_at": iso(task.expires_at),
         "expired_at": iso(task.expired_at),
+        "reminders": task.reminders,
+        "escalation": task.escalation,
+        "on_expire": task.on_expire,
+        "reminded_count": task.reminded_count or 0,
+        "escalated_count": task.escalated_count or 0,
     }
 
 

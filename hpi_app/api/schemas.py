@@ -91,6 +91,15 @@ class TaskPublic(BaseModel):
     duration_ms: int | None
     expires_at: str | None
     expired_at: str | None
+    reminders: dict[str, Any] | None = Field(
+        default=None, description="The reminder policy: after, every, max"
+    )
+    escalation: list[dict[str, Any]] | None = Field(
+        default=None, description="The escalation steps, in order"
+    )
+    on_expire: dict[str, Any] | None = Field(default=None, description="What happens when expires_in passes")
+    reminded_count: int = Field(default=0, description="Reminders that reached someone")
+    escalated_count: int = Field(default=0, description="Escalations that reached someone")
 
 
 class TaskList(BaseModel):

@@ -19,6 +19,7 @@ SETTINGS_SECTIONS = (
     ("tokens", "API Tokens", routes.SETTINGS_TOKENS, "key-round"),
     ("members", "Members", routes.SETTINGS_MEMBERS, "users"),
     ("sinks", "Notification sinks", routes.SETTINGS_SINKS, "bell"),
+    ("defaults", "Task defaults", routes.SETTINGS_DEFAULTS, "alarm-clock"),
     ("account", "Account", routes.SETTINGS_ACCOUNT, "circle-user-round"),
 )
 # Table columns a phone leaves out (the table still scrolls sideways in its box if it must).

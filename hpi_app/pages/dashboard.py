@@ -9,6 +9,7 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.components.badges import status_badge
+from hpi_app.components.due import due_countdown, due_script, reminder_badges
 from hpi_app.components.layout import signed_in_page
 from hpi_app.core import tasks
 from hpi_app.core.events import bus
@@ -30,6 +31,9 @@ class TaskRow:
     assignee: str = ""
     created_at: str = ""
     href: str = ""
+    expires_at: str = ""
+    reminded: int = 0
+    escalated: int = 0
 
 
 def _row(task: Task) -> TaskRow:
@@ -41,6 +45,9 @@ def _row(task: Task) -> TaskRow:
         assignee=assignee,
         created_at=iso(task.created_at) or "",
         href=routes.task_detail(task.id),
+        expires_at=(iso(task.expires_at) or "") if task.status == TaskStatus.PENDING else "",
+        reminded=task.reminded_count or 0,
+        escalated=task.escalated_count or 0,
     )
 
 
@@ -197,7 +204,10 @@ def _row_view(row: TaskRow) -> rx.Component:
             rx.link(row.title, href=row.href, weight="medium", high_contrast=True),
             max_width="420px",
         ),
-        rx.table.cell(status_badge(row.status)),
+        rx.table.cell(
+            rx.hstack(status_badge(row.status), reminder_badges(row.reminded, row.escalated), spacing="1")
+        ),
+        rx.table.cell(due_countdown(row.expires_at)),
         rx.table.cell(
             rx.cond(row.assignee != "", rx.text(row.assignee, size="2"), rx.text("—", color_scheme="gray"))
         ),
@@ -292,6 +302,7 @@ def dashboard_page() -> rx.Component:
                                 rx.table.row(
                                     rx.table.column_header_cell("Title"),
                                     rx.table.column_header_cell("Status"),
+                                    rx.table.column_header_cell("Due"),
                                     rx.table.column_header_cell("Assignee"),
                                     rx.table.column_header_cell("Created"),
                                 )
@@ -320,6 +331,7 @@ def dashboard_page() -> rx.Component:
                     color_scheme="gray",
                 ),
             ),
+            due_script(),
             spacing="4",
             width="100%",
             id="dashboard",

@@ -48,6 +48,11 @@ async def test_get_returns_the_task_object(client, auth, admin):
         "duration_ms",
         "expires_at",
         "expired_at",
+        "reminders",
+        "escalation",
+        "on_expire",
+        "reminded_count",
+        "escalated_count",
     }
     assert set(task) == expected_keys
     assert task["status"] == "pending"

@@ -15,7 +15,7 @@ from hpi_app.core import accounts, tasks, tokens
 from hpi_app.core.errors import Conflict
 from hpi_app.core.events import bus
 from hpi_app.db import session_scope
-from hpi_app.models import TimelineEntry, utcnow
+from hpi_app.models import Task, utcnow
 from tests.utils.bodies import seed_task
 from tests.utils.task_routes import (
     BOTH_SINKS,
@@ -173,9 +173,9 @@ async def test_notify_emails_the_member_assignee_once_a_minute(client, auth, adm
     assert again.status_code == 429 and again.json()["code"] == "rate_limited"
     assert 1 <= int(again.headers["Retry-After"]) <= 60
     assert store_counts() == before
-    # The cooldown is read from the timeline: a minute later it may go again.
+    # The cooldown runs from the task's last reminder: a minute later it may go again.
     with session_scope(write=True) as session:
-        session.exec(update(TimelineEntry).values(created_at=utcnow() - timedelta(seconds=61)))
+        session.exec(update(Task).values(last_notified_at=utcnow() - timedelta(seconds=61)))
         session.commit()
     with smtp_server(monkeypatch) as smtp:
         later = await client.post(f"/api/v1/tasks/{task_id}/notify", headers=auth)

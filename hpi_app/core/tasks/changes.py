@@ -8,6 +8,7 @@ it on the bus after the commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -48,7 +49,17 @@ TASK = register(
     SubjectType(
         name="task",
         # The one-time-code steps stay on the timeline only; reminders are streamed.
-        streamed=frozenset({"created", "opened", SinkEvent.REMINDED, SinkEvent.ESCALATED, *FINAL_STATUSES}),
+        streamed=frozenset(
+            {
+                "created",
+                "opened",
+                SinkEvent.REMINDED,
+                SinkEvent.ESCALATED,
+                SinkEvent.ASSIGNED,
+                SinkEvent.EXTENDED,
+                *FINAL_STATUSES,
+            }
+        ),
         final={status: status for status in FINAL_STATUSES},
         open_status=TaskStatus.PENDING,
         sink_events={event: event for event in SinkEvent},
@@ -75,6 +86,10 @@ def event_body(task: Any, kind: str) -> dict[str, Any]:
         body["data"] = task.data
     elif kind == SinkEvent.CANCELLED:
         body["reason"] = task.cancel_reason
+    elif kind == SinkEvent.ASSIGNED:
+        body["assignee_email"] = task.assignee_email
+    elif kind == SinkEvent.EXTENDED:
+        body["expires_at"] = iso(task.expires_at)
     return body
 
 
@@ -106,9 +121,15 @@ def record_change(
     return Recorded(event_id, len(queued))
 
 
-def publish_change(task: Any, kind: str, recorded: Recorded) -> None:
-    """Announce a committed change on the bus (after its transaction, never inside it)."""
-    expires = task.expires_at.timestamp() if kind == "created" and task.expires_at else None
+def publish_change(task: Any, kind: str, recorded: Recorded, *, wake_at: datetime | None = None) -> None:
+    """Announce a committed change on the bus (after its transaction, never inside it).
+
+    A new or extended task carries its expiry (or ``wake_at``, a scheduled action due sooner),
+    so the sweepers sleeping past it wake up in time.
+    """
+    moments = [task.expires_at] if kind in ("created", SinkEvent.EXTENDED) and task.expires_at else []
+    moments += [wake_at] if wake_at else []
+    expires = min(moments).timestamp() if moments else None
     bus.publish(
         Change(
             TASK.event_name(kind),

@@ -55,6 +55,13 @@ def moved(session: Session, org_id: str, assignee_id: str | None, old: str | Non
     shift(session, org_id, deltas)
 
 
+def reassigned(session: Session, org_id: str, status: str, old: str | None, new: str | None) -> None:
+    """Count one task of ``status`` moving from assignee ``old`` to ``new`` (``*`` stays as it is)."""
+    deltas = tally([(new, status)])
+    deltas.subtract(tally([(old, status)]))
+    shift(session, org_id, deltas)
+
+
 def shift(session: Session, org_id: str, deltas: Mapping[tuple[str, str], int]) -> None:
     """Add ``deltas`` (``(assignee, status)`` → change) to the organisation's counts, in ``session``."""
     slot = random.randrange(SLOTS)

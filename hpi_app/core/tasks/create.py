@@ -23,6 +23,8 @@ from hpi_app.core.processes.changes import announce as announce_process_changes
 from hpi_app.core.sinks.registry import prepare_task_sinks
 from hpi_app.core.tasks.changes import publish_change, record_change
 from hpi_app.core.tasks.input import TaskCreate
+from hpi_app.core.tasks.policy import policy_columns
+from hpi_app.core.tasks.schedules import plan
 from hpi_app.db import session_scope
 from hpi_app.models import Task, User, utcnow
 
@@ -108,7 +110,6 @@ def create_task(
         correlation_key=body.corr_id,
         template_id=body.template_id,
         link_id=secrets.token_urlsafe(24),
-        expires_at=now + timedelta(seconds=body.expires_in) if body.expires_in else None,
         assignee_name=body.assignee_name,
         assignee_phone=body.assignee_phone,
         assignee_email=body.assignee_email,
@@ -132,10 +133,14 @@ def create_task(
             )
         if body.require_otp is not None:
             task.requires_otp = body.require_otp
+        policy = policy_columns(session, principal, body)
+        expires_in = policy.pop("expires_in")
+        vars(task).update(policy, expires_at=now + timedelta(seconds=expires_in) if expires_in else None)
         created = CreatedTask(task, secrets_out)
         try:
             session.connection().execute(_INSERT_TASK, {_TASK_COLUMNS[k]: v for k, v in vars(task).items()})
             link_rows.insert_primary_link(session, task)
+            first_action = plan(session, task, now)
             recorded = record_change(session, task, "created", principal.user_id)
             if idempotency_request is not None:
                 idempotency.record(session, principal.org_id, idempotency_request, created)
@@ -143,7 +148,7 @@ def create_task(
         except IntegrityError:
             session.rollback()
             return _after_create_race(session, principal, task.id, idempotency_request)
-    publish_change(task, "created", recorded)
+    publish_change(task, "created", recorded, wake_at=first_action)
     announce_process_changes(process_news)
     return created
 

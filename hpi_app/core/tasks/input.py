@@ -8,8 +8,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hpi_app.core.sinks.registry import Sink
-from hpi_app.spec import StepList
-from hpi_app.validation import not_blank, optional_uuid
+from hpi_app.core.tasks.policy_input import (
+    EscalationStep,
+    ExpiryPolicy,
+    ReminderPolicy,
+    check_delay,
+    check_escalation,
+)
+from hpi_app.spec import StepList, SubmissionError, validate_submission
+from hpi_app.validation import not_blank, optional_uuid, validation_error
+from hpi_app.vocab import ExpiryAction
 
 MIN_EXPIRES_IN = 60
 MAX_EXPIRES_IN = 2_592_000
@@ -37,7 +45,10 @@ class TaskCreate(BaseModel):
     assignee_email: str | None = Field(default=None, max_length=320)
     assignee_name: str | None = Field(default=None, max_length=200)
     assignee_phone: str | None = Field(default=None, max_length=50)
-    expires_in: int | None = Field(default=None, ge=MIN_EXPIRES_IN, le=MAX_EXPIRES_IN)
+    expires_in: int | None = None
+    reminders: ReminderPolicy | None = None
+    escalation: list[EscalationStep] | None = Field(default=None, max_length=10)
+    on_expire: ExpiryPolicy | None = None
     corr_id: str | None = Field(default=None, max_length=200)
     correlation_key: str | None = Field(default=None, max_length=200)
     template_id: str | None = Field(default=None, min_length=1, max_length=100)
@@ -67,6 +78,32 @@ class TaskCreate(BaseModel):
         return value
 
     _title_not_blank = field_validator("title")(not_blank)
+
+    @field_validator("expires_in")
+    @classmethod
+    def _expires_in(cls, value: int | None) -> int | None:
+        return check_delay(value)
+
+    _escalation_in_order = field_validator("escalation")(check_escalation)
+
+    @model_validator(mode="after")
+    def _expiry_policy(self) -> TaskCreate:
+        """``on_expire`` needs an expiry; its ``complete`` answers must be ones the spec accepts."""
+        policy = self.on_expire
+        if policy is None:
+            return self
+        if self.expires_in is None and policy.action != ExpiryAction.EXPIRE:
+            raise validation_error(
+                (("on_expire",), "needs expires_in: without it the task never expires", None)
+            )
+        if policy.action == ExpiryAction.COMPLETE:
+            try:
+                policy.data = validate_submission(self.steps, policy.data or {})
+            except SubmissionError as exc:
+                raise validation_error(
+                    *((("on_expire", *d["field"].split(".")), d["message"], None) for d in exc.details)
+                ) from None
+        return self
 
     _ids_are_uuids = field_validator("task_id", "process_id")(optional_uuid)
 

@@ -1,12 +1,13 @@
-"""Reminding people of a pending task: ``POST /tasks/{id}/notify`` (and later, scheduled reminders).
+"""Reminding people of a pending task: ``POST /tasks/{id}/notify``, and the mail of scheduled reminders.
 
 ``notify_task`` emails the assignee the task's link (an external assignee's link page then runs
 the one-time-code flow of SPEC §8); with ``escalate`` it also tells the task's creator and the
 organisation's admins, each with a link to the task's page in the dashboard. It records a
 ``reminded`` / ``escalated`` timeline entry (streamed as ``task.reminded`` / ``task.escalated``,
-pushed to the sinks that list those events) and allows one reminder per task per
-``NOTIFY_COOLDOWN``: the cooldown is read from the timeline in the transaction that writes the
-entry, under the task's row lock, so it holds across workers.
+pushed to the sinks that list those events) once the mail reached someone (``reminder_failed``
+on the timeline alone when it reached nobody), and allows one reminder per task per
+``NOTIFY_COOLDOWN``: the task's ``last_notified_at`` is read and set under the task's row lock
+before any mail goes out, so the cooldown holds across workers.
 
 A task with no assignee has nobody to remind: plain ``notify`` is a 409 (``no_assignee``), while
 ``escalate`` still reaches the creator and the admins. Mail goes out after the commit; when not
@@ -26,25 +27,27 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from hpi_app import routes
 from hpi_app.config import settings
+from hpi_app.core import timeline
 from hpi_app.core.errors import Conflict, TooManyRequests, Unavailable
 from hpi_app.core.link_rows import state_of
 from hpi_app.core.mail import send_mail
-from hpi_app.core.tasks.changes import TASK, publish_change, record_change, subject
-from hpi_app.core.tasks.rules import is_overdue, is_task_id, not_pending, task_not_found
+from hpi_app.core.tasks.assign import locked_task
+from hpi_app.core.tasks.changes import TASK, Recorded, publish_change, record_change, subject
+from hpi_app.core.tasks.rules import is_overdue, not_pending
 from hpi_app.core.tasks.transitions import expire_task
 from hpi_app.db import session_scope
-from hpi_app.models import Link, Task, TimelineEntry, User, utcnow
-from hpi_app.vocab import Role, SinkEvent, TaskStatus
+from hpi_app.models import Link, Task, User, utcnow
+from hpi_app.vocab import ExpiryAction, Role, SinkEvent, TaskStatus
 
 log = logging.getLogger("hpi.notify")
 
 NOTIFY_COOLDOWN = timedelta(seconds=60)
 MAIL_TIMEOUT_SECONDS = 10.0
-REMINDER_KINDS = (SinkEvent.REMINDED, SinkEvent.ESCALATED)
+FAILED = "reminder_failed"
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,24 @@ def recipients(session: Session, task: Task, base_url: str, *, escalate: bool) -
     return list(out.values())
 
 
+def what_happens_after(task: Task) -> str | None:
+    """What the task's policy does when nobody answers in time, in one sentence (None: nothing)."""
+    if task.expires_at is None:
+        return None
+    when = f"{task.expires_at:%Y-%m-%d %H:%M} UTC"
+    policy = task.on_expire or {}
+    action = policy.get("action", ExpiryAction.EXPIRE)
+    if action == ExpiryAction.COMPLETE:
+        answers = ", ".join(f"{name} = {value}" for name, value in (policy.get("data") or {}).items())
+        return f"With no answer by {when} it is answered automatically" + (
+            f" ({answers})." if answers else "."
+        )
+    if action == ExpiryAction.CANCEL:
+        reason = policy.get("reason")
+        return f"With no answer by {when} it is cancelled" + (f" ({reason})." if reason else ".")
+    return f"With no answer by {when} it expires and can no longer be answered."
+
+
 def reminder_message(task: Task, to: Recipient, *, assignee: str | None = None) -> EmailMessage:
     """The reminder email for one recipient: what is asked, by when, and the link to open.
 
@@ -151,6 +172,9 @@ def reminder_message(task: Task, to: Recipient, *, assignee: str | None = None) 
         lines += ["What is asked:", *(f"  - {name}" for name in steps), ""]
     if task.expires_at is not None:
         lines += [f"Answer before {task.expires_at:%Y-%m-%d %H:%M} UTC.", ""]
+    after = what_happens_after(task)
+    if after:
+        lines += [after, ""]
     lines.append(f"Open it here: {to.link}")
     if for_assignee and task.requires_otp:
         lines += ["", "The page asks for a one-time code, which it emails to this address."]
@@ -163,29 +187,13 @@ def reminder_message(task: Task, to: Recipient, *, assignee: str | None = None) 
         parts.append(f"<p>What is asked:</p><ul>{items}</ul>")
     if task.expires_at is not None:
         parts.append(f"<p>Answer before {task.expires_at:%Y-%m-%d %H:%M} UTC.</p>")
+    if after:
+        parts.append(f"<p>{esc(after)}</p>")
     parts.append(f'<p><a href="{esc(to.link, quote=True)}">Open the task</a></p>')
     if for_assignee and task.requires_otp:
         parts.append("<p>The page asks for a one-time code, which it emails to this address.</p>")
     message.add_alternative("\n".join(parts), subtype="html")
     return message
-
-
-def _last_reminder(session: Session, task_id: str):
-    about = subject(task_id)
-    return session.exec(
-        select(func.max(TimelineEntry.created_at)).where(
-            TimelineEntry.subject_kind == about.kind,
-            TimelineEntry.subject_id == about.id,
-            TimelineEntry.kind.in_(REMINDER_KINDS),
-        )
-    ).one()
-
-
-def _locked_task(session: Session, org_id: str, task_id: str) -> Task:
-    task = session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
-    if task is None or task.org_id != org_id:
-        raise task_not_found(task_id)
-    return task
 
 
 def notify_task(
@@ -206,11 +214,9 @@ def notify_task(
         TooManyRequests: A reminder went out less than 60 s ago (``retry_after`` in seconds).
         Unavailable: Not one email could be sent (``mail_failed``).
     """
-    if not is_task_id(task_id):
-        raise task_not_found(task_id)
     kind = SinkEvent.ESCALATED if escalate else SinkEvent.REMINDED
     with session_scope(write=True) as session:
-        task = _locked_task(session, org_id, task_id)
+        task = locked_task(session, org_id, task_id)
         overdue = is_overdue(task)
         if task.status != TaskStatus.PENDING and not overdue:
             raise not_pending(task)
@@ -223,22 +229,65 @@ def notify_task(
                     code="no_assignee",
                 )
             now = utcnow()
-            last = _last_reminder(session, task.id)
+            last = task.last_notified_at
             if last is not None and now - last < NOTIFY_COOLDOWN:
                 wait = max(1, math.ceil((last + NOTIFY_COOLDOWN - now).total_seconds()))
                 raise TooManyRequests(
                     f"A reminder for this task was sent less than a minute ago; try again in {wait} s.",
                     extra={"retry_after": wait},
                 )
-            emails = [r.email for r in to]
-            recorded = record_change(session, task, kind, actor, {"notified": emails})
+            task.last_notified_at = now  # the cooldown starts now, whatever the mail comes to
+            session.add(task)
             session.commit()
     if overdue:  # expired first, as a read would; outside the transaction that found it
         expire_task(task.id)
         raise not_pending(_current(task.id))
-    publish_change(task, kind, recorded)
-    _send(task, to)
-    return Notified(task.id, emails, escalate)
+    sent, failed = send_reminders(task, to)
+    with session_scope(write=True) as session:
+        task = locked_task(session, org_id, task_id)
+        recorded = record_outcome(session, task, kind, actor, sent, failed)
+        session.commit()
+    publish_change(task, recorded.kind, recorded.recorded)
+    if not sent:
+        raise Unavailable(
+            "The reminder could not be emailed just now (the mail server refused or could not be "
+            "reached). Try again in a minute.",
+            code="mail_failed",
+        )
+    return Notified(task.id, sent, escalate)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a reminder's mail came to, as recorded: ``reminded``/``escalated`` or ``reminder_failed``."""
+
+    kind: str
+    recorded: Recorded
+
+
+def record_outcome(
+    session: Session, task: Task, kind: str, actor: str | None, sent: list[str], failed: list[str], **extra
+) -> Outcome:
+    """In the caller's transaction (the task's row locked): what the reminder's mail came to.
+
+    Only a reminder that reached someone is ``reminded`` / ``escalated`` (streamed, pushed to the
+    sinks that list it, counted on the task); one that reached nobody is ``reminder_failed`` on
+    the timeline alone, so a failing mail server never claims a reminder went out.
+    """
+    detail = {"notified": sent, **({"failed": failed} if failed else {}), **extra}
+    if not sent:
+        event_id = timeline.record(
+            session, task.org_id, subject(task.id), FAILED, actor, detail | {"kind": kind}
+        )
+        return Outcome(FAILED, Recorded(event_id, 0))
+    if kind == SinkEvent.ESCALATED:
+        task.escalated_count += 1
+    else:
+        task.reminded_count += 1
+    task.last_notified_at = utcnow()
+    session.add(task)
+    session.flush()
+    return Outcome(kind, record_change(session, task, kind, actor, detail))
 
 
 def _current(task_id: str) -> Task:
@@ -246,19 +295,16 @@ def _current(task_id: str) -> Task:
         return session.get(Task, task_id)
 
 
-def _send(task: Task, to: list[Recipient]) -> None:
+def send_reminders(task: Task, to: list[Recipient]) -> tuple[list[str], list[str]]:
+    """Email each recipient their reminder (after the commit); the addresses reached and those not."""
     assignee = next((r.email for r in to if r.role == "assignee"), None)
-    sent = 0
+    sent, failed = [], []
     for recipient in to:
         try:
             message = reminder_message(task, recipient, assignee=assignee)
             send_mail(message, settings.smtp_url, MAIL_TIMEOUT_SECONDS)
-            sent += 1
+            sent.append(recipient.email)
         except Exception:
             log.exception("Could not email a reminder of task %s to %s", task.id, recipient.email)
-    if not sent:
-        raise Unavailable(
-            "The reminder could not be emailed just now (the mail server refused or could not be "
-            "reached). Try again in a minute.",
-            code="mail_failed",
-        )
+            failed.append(recipient.email)
+    return sent, failed

@@ -1,5 +1,10 @@
 """A task's transitions: complete, cancel and expire (each exactly once), and opening its page.
 
+Expiring honours the task's ``on_expire`` policy: ``complete`` finishes it with the policy's
+answers (``completed_by: "policy:on_expire"``), ``cancel`` cancels it with the policy's reason,
+each written, recorded and announced exactly as a person's completion or cancellation. Every
+transition cancels the task's scheduled actions still waiting, in its own transaction.
+
 Finishing a task is one conditional UPDATE: only a pending task that is not overdue matches, so
 of two racing callers exactly one changes the row (SQLite: one writer at a time; PostgreSQL: the
 second waits on the row lock, then finds it no longer pending). RETURNING hands back what the
@@ -24,37 +29,51 @@ from hpi_app.core.processes.changes import announce as announce_process_changes
 from hpi_app.core.tasks.changes import TASK, publish_change, record_change, subject
 from hpi_app.core.tasks.create import NewTask, new_task
 from hpi_app.core.tasks.rules import is_overdue, is_task_id, not_pending, task_not_found
+from hpi_app.core.tasks.schedules import cancel_open
 from hpi_app.db import read_first, session_scope
 from hpi_app.models import Submission, Task, new_id, utcnow
 from hpi_app.spec import SubmissionError, load_steps, validate_submission
-from hpi_app.vocab import TaskStatus
+from hpi_app.vocab import POLICY_ACTOR, ExpiryAction, TaskStatus
 
 _TASKS = Task.__table__
 _NOW = bindparam("now", type_=_TASKS.c.expires_at.type)
 _PENDING = (_TASKS.c.id == bindparam("task_id"), _TASKS.c.status == TaskStatus.PENDING)
 _NOT_OVERDUE = or_(_TASKS.c.expires_at.is_(None), _TASKS.c.expires_at > _NOW)
+_OVERDUE = (*_PENDING, _TASKS.c.expires_at.is_not(None), _TASKS.c.expires_at <= _NOW)
+_CANCELLED = {"status": TaskStatus.CANCELLED, "cancelled_at": _NOW, "cancel_reason": bindparam("reason")}
 _CANCEL = (
     update(_TASKS)
     .where(*_PENDING, _TASKS.c.org_id == bindparam("org"), _NOT_OVERDUE)
-    .values(status=TaskStatus.CANCELLED, cancelled_at=_NOW, cancel_reason=bindparam("reason"))
+    .values(**_CANCELLED)
     .returning(_TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at, _TASKS.c.assignee_id)
 )
+_COMPLETED = {
+    "status": TaskStatus.COMPLETED,
+    "completed_at": _NOW,
+    "completed_by": bindparam("actor"),
+    "data": bindparam("answers", type_=_TASKS.c.data.type),
+}
 # The completed task is the caller's answer: the whole row, as a Task.
 _COMPLETE = select(Task).from_statement(
-    update(_TASKS)
-    .where(*_PENDING, _NOT_OVERDUE)
-    .values(
-        status=TaskStatus.COMPLETED,
-        completed_at=_NOW,
-        completed_by=bindparam("actor"),
-        data=bindparam("answers", type_=_TASKS.c.data.type),
-    )
-    .returning(*_TASKS.c)
+    update(_TASKS).where(*_PENDING, _NOT_OVERDUE).values(**_COMPLETED).returning(*_TASKS.c)
 )
 _EXPIRE = (
     update(_TASKS)
-    .where(*_PENDING, _TASKS.c.expires_at.is_not(None), _TASKS.c.expires_at <= _NOW)
+    .where(*_OVERDUE)
     .values(status=TaskStatus.EXPIRED, expired_at=_NOW)
+    .returning(
+        _TASKS.c.org_id, _TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at, _TASKS.c.assignee_id
+    )
+)
+# on_expire: complete or cancel an overdue task, as a person's completion or cancellation would.
+_EXPIRY_POLICY = select(_TASKS.c.on_expire).where(_TASKS.c.id == bindparam("task_id"))
+_POLICY_COMPLETE = select(Task).from_statement(
+    update(_TASKS).where(*_OVERDUE).values(**_COMPLETED).returning(*_TASKS.c)
+)
+_POLICY_CANCEL = (
+    update(_TASKS)
+    .where(*_OVERDUE)
+    .values(**_CANCELLED)
     .returning(
         _TASKS.c.org_id, _TASKS.c.sinks, _TASKS.c.correlation_key, _TASKS.c.expires_at, _TASKS.c.assignee_id
     )
@@ -140,16 +159,22 @@ def complete_task(
         ).first()
         if task is None:
             raise _refusal(session, current.id)
-        session.connection().execute(
-            _INSERT_SUBMISSION,
-            {"id": new_id(), "task_id": task.id, "data": cleaned, "submitted_by": actor, "submitted_at": now},
-        )
-        recorded = record_change(session, task, TaskStatus.COMPLETED, actor)
-        process_news = process_steps.task_completed(session, task)
+        recorded, process_news = _completed(session, task, cleaned, actor, now)
         session.commit()
     publish_change(task, TaskStatus.COMPLETED, recorded)
     announce_process_changes(process_news)
     return task
+
+
+def _completed(session: Session, task: Task, cleaned: dict, actor: str | None, now: datetime) -> tuple:
+    """In the completion's transaction: its submission, timeline entry, deliveries and process step."""
+    session.connection().execute(
+        _INSERT_SUBMISSION,
+        {"id": new_id(), "task_id": task.id, "data": cleaned, "submitted_by": actor, "submitted_at": now},
+    )
+    cancel_open(session, task.id, now)
+    recorded = record_change(session, task, TaskStatus.COMPLETED, actor)
+    return recorded, process_steps.task_completed(session, task)
 
 
 def cancel_task(
@@ -196,6 +221,7 @@ def cancel_task(
             assignee_id=won.assignee_id,
         )
         detail = {"reason": reason} if reason else None
+        cancel_open(session, task_id, now)
         recorded = record_change(session, task, TaskStatus.CANCELLED, actor, detail)
         cancelled = CancelledTask(task)
         if idempotency_request is not None:
@@ -206,26 +232,49 @@ def cancel_task(
 
 
 def expire_task(task_id: str) -> bool:
-    """Expire one overdue pending task; True if this call did it (so it is announced once)."""
+    """Expire one overdue pending task by its ``on_expire`` policy; True if this call did it (once)."""
     now = utcnow()
+    process_news = []
     with session_scope(write=True) as session:
-        won = session.connection().execute(_EXPIRE, {"task_id": task_id, "now": now}).first()
-        if won is None:
-            session.rollback()
-            return False
-        task = new_task(
-            id=task_id,
-            org_id=won.org_id,
-            status=TaskStatus.EXPIRED,
-            expired_at=now,
-            sinks=won.sinks,
-            correlation_key=won.correlation_key,
-            expires_at=won.expires_at,
-            assignee_id=won.assignee_id,
-        )
-        recorded = record_change(session, task, TaskStatus.EXPIRED, None)
+        connection = session.connection()
+        policy = connection.execute(_EXPIRY_POLICY, {"task_id": task_id}).scalar() or {}
+        action = policy.get("action", ExpiryAction.EXPIRE)
+        params = {"task_id": task_id, "now": now}
+        if action == ExpiryAction.COMPLETE:
+            answers = policy.get("data") or {}
+            task = session.scalars(
+                _POLICY_COMPLETE, params | {"actor": POLICY_ACTOR, "answers": answers}
+            ).first()
+            if task is None:
+                session.rollback()
+                return False
+            recorded, process_news = _completed(session, task, answers, POLICY_ACTOR, now)
+            kind = TaskStatus.COMPLETED
+        else:
+            cancel = action == ExpiryAction.CANCEL
+            reason = policy.get("reason")
+            statement, params = (_POLICY_CANCEL, params | {"reason": reason}) if cancel else (_EXPIRE, params)
+            won = connection.execute(statement, params).first()
+            if won is None:
+                session.rollback()
+                return False
+            kind = TaskStatus.CANCELLED if cancel else TaskStatus.EXPIRED
+            task = new_task(
+                id=task_id,
+                org_id=won.org_id,
+                status=kind,
+                **({"cancelled_at": now, "cancel_reason": reason} if cancel else {"expired_at": now}),
+                sinks=won.sinks,
+                correlation_key=won.correlation_key,
+                expires_at=won.expires_at,
+                assignee_id=won.assignee_id,
+            )
+            cancel_open(session, task_id, now)
+            detail = {"reason": reason} if cancel and reason else None
+            recorded = record_change(session, task, kind, POLICY_ACTOR if cancel else None, detail)
         session.commit()
-    publish_change(task, TaskStatus.EXPIRED, recorded)
+    publish_change(task, kind, recorded)
+    announce_process_changes(process_news)
     return True
 
 

@@ -8,6 +8,7 @@ from hpi_app import routes
 from hpi_app.components.answers import answer_value
 from hpi_app.components.badges import status_badge
 from hpi_app.components.deliveries import delivery_list
+from hpi_app.components.due import due_script
 from hpi_app.components.forms import callout_if, keep_it_or
 from hpi_app.components.layout import loading_spinner, signed_in_page
 from hpi_app.components.signature import signature_script
@@ -16,6 +17,7 @@ from hpi_app.components.task_views import form_body
 from hpi_app.core.answers import Answer
 from hpi_app.pages.processes.task_process import task_process_link
 from hpi_app.pages.task_detail.links_view import links_section
+from hpi_app.pages.task_detail.policy_view import policy_section
 from hpi_app.pages.task_detail.state import TaskDetailState, TimelineEntry
 from hpi_app.vocab import TaskStatus
 
@@ -116,6 +118,7 @@ def _embedded_form() -> rx.Component:
 def _details() -> rx.Component:
     return rx.vstack(
         signature_script(),
+        due_script(),
         rx.link(
             rx.hstack(rx.icon("arrow-left", size=14), rx.text("All tasks"), align="center"),
             href=routes.DASHBOARD,
@@ -199,6 +202,7 @@ def _details() -> rx.Component:
                 ),
             ),
             rx.vstack(
+                policy_section(),
                 links_section(),
                 rx.card(
                     rx.vstack(

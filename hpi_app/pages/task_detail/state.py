@@ -17,6 +17,7 @@ from hpi_app.core import accounts, delivery_log, tasks
 from hpi_app.core.answers import Answer, answers
 from hpi_app.core.errors import DomainError, NotFound
 from hpi_app.core.markdown import render_markdown
+from hpi_app.core.tasks.policy_text import PolicySummary, summarise
 from hpi_app.models import Task, iso
 from hpi_app.models import TimelineEntry as TimelineRow
 from hpi_app.pages.live import follow
@@ -36,6 +37,11 @@ _EVENT_WORDS = {
     "completed": "Completed",
     "cancelled": "Cancelled",
     "expired": "Expired",
+    "reminded": "Reminder emailed",
+    "escalated": "Escalated",
+    "reminder_failed": "Reminder could not be emailed",
+    "assigned": "Reassigned",
+    "extended": "Expiry moved",
 }
 
 
@@ -79,6 +85,7 @@ class _Shown:
     timeline: list[TimelineEntry]
     deliveries: list[DeliveryRow]
     links: list[LinkRow]
+    policy: PolicySummary
 
 
 def _read(org_id: str, task_id: str, base_url: str) -> _Shown:
@@ -92,6 +99,7 @@ def _read(org_id: str, task_id: str, base_url: str) -> _Shown:
         timeline=_timeline(task, events),
         deliveries=delivery_rows(org_id, delivery_log.deliveries_for_task(org_id, task.id)),
         links=link_rows(org_id, task.id, base_url),
+        policy=summarise(task),
     )
 
 
@@ -116,6 +124,12 @@ class TaskDetailState(rx.State):
     timeline: list[TimelineEntry] = []
     deliveries: list[DeliveryRow] = []
     links: list[LinkRow] = []
+    policy_lines: list[str] = []
+    next_action: str = ""
+    next_at: str = ""
+    expires_at: str = ""
+    reminded_count: int = 0
+    escalated_count: int = 0
     cancel_open: bool = False
     cancel_text: str = ""
     cancel_error: str = ""
@@ -147,6 +161,9 @@ class TaskDetailState(rx.State):
         self.timeline = shown.timeline
         self.deliveries = shown.deliveries
         self.links = shown.links
+        self.policy_lines, self.next_action = shown.policy.lines, shown.policy.next_action
+        self.next_at, self.expires_at = iso(shown.policy.next_at) or "", iso(task.expires_at) or ""
+        self.reminded_count, self.escalated_count = task.reminded_count or 0, task.escalated_count or 0
         self.loaded = True
 
     @rx.event
