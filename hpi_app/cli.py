@@ -151,6 +151,12 @@ def _wait_until_up(url: str, proc: subprocess.Popen, limit: float = 600.0) -> bo
     return False
 
 
+def _mcp(args: argparse.Namespace) -> int:
+    from hpi_app.mcp import stdio
+
+    return stdio.main(args.url, args.token)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m hpi_app``."""
     parser = argparse.ArgumentParser(prog="python -m hpi_app", description="Operate an HPI instance.")
@@ -188,6 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
     trevoke = token.add_parser("revoke", help="revoke a token by its prefix (e.g. htk_1a2b3c4d)")
     trevoke.add_argument("prefix")
     trevoke.set_defaults(func=_token_revoke)
+
+    mcp = sub.add_parser("mcp", help="speak MCP on stdin/stdout, bridged to the instance at $HPI_URL/mcp")
+    mcp.add_argument(
+        "--url", default=settings.hpi_url, help="the instance (default: $HPI_URL or localhost:8000)"
+    )
+    mcp.add_argument("--token", default=settings.hpi_token, help="an API token (default: $HPI_TOKEN)")
+    mcp.set_defaults(func=_mcp)
     return parser
 
 

@@ -90,6 +90,11 @@ class Settings:
     webhook_allow_private: bool
     trusted_proxies: int
     bus_fallback_recheck_seconds: float
+    mcp_max_wait_seconds: int = 3600
+    mcp_default_wait_seconds: int = 300
+    mcp_progress_seconds: float = 20.0
+    hpi_url: str = "http://localhost:8000"
+    hpi_token: str = ""
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -142,6 +147,13 @@ def load_settings() -> Settings:
         trusted_proxies=max(0, _int("HPI_TRUSTED_PROXIES", 0)),
         webhook_allow_private=_str("HPI_WEBHOOK_ALLOW_PRIVATE").lower() in ("1", "true", "yes"),
         bus_fallback_recheck_seconds=_float("HPI_BUS_FALLBACK_RECHECK", 2.0),
+        # The MCP door: how long a tool may wait for a person, and how often it says it still waits.
+        mcp_max_wait_seconds=max(1, _int("HPI_MCP_MAX_WAIT_SECONDS", 3600)),
+        mcp_default_wait_seconds=max(0, _int("HPI_MCP_DEFAULT_WAIT_SECONDS", 300)),
+        mcp_progress_seconds=max(0.05, _float("HPI_MCP_PROGRESS_SECONDS", 20.0)),
+        # `python -m hpi_app mcp` (stdio) talks to this instance with this token.
+        hpi_url=(_str("HPI_URL") or "http://localhost:8000").rstrip("/"),
+        hpi_token=_str("HPI_TOKEN"),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
     )
 

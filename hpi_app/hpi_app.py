@@ -6,6 +6,7 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.api.app import create_api
+from hpi_app.mcp.server import run_mcp_sessions
 from hpi_app.pages.dashboard import DashboardState, dashboard_page
 from hpi_app.pages.login import LoginState, login_page
 from hpi_app.pages.process_link import ProcessLinkState, process_link_page
@@ -88,3 +89,4 @@ app.register_lifespan_task(run_bus_bridge)  # first: only when REFLEX_REDIS_URL 
 app.register_lifespan_task(create_first_admin)
 app.register_lifespan_task(run_expiry_sweeper)
 app.register_lifespan_task(run_delivery_worker)
+app.register_lifespan_task(run_mcp_sessions)

@@ -25,6 +25,7 @@ AUTH_SETUP = "/auth/setup"
 AUTH_LINK_CODE = "/auth/link-code"
 
 API = "/api/v1"
+MCP = "/mcp"
 FILES_API = f"{API}/files/"
 
 
@@ -36,6 +37,11 @@ def public_base(origin: str) -> str:
 def configured_base() -> str:
     """The base URL for links made outside a request (emails): ``HPI_PUBLIC_URL`` or localhost."""
     return settings.public_url or f"http://localhost:{settings.port}"
+
+
+def mcp_url(base_url: str) -> str:
+    """The absolute URL of the MCP server (Streamable HTTP) of the instance at ``base_url``."""
+    return f"{base_url.rstrip('/')}{MCP}"
 
 
 def task_detail(task_id: str) -> str:

@@ -9,12 +9,14 @@ from hpi_app.api import errors
 from hpi_app.api.limits import BodyLimitMiddleware
 from hpi_app.api.routes import deliveries, events, files, links, process_links, processes, session, tasks
 from hpi_app.core.events import bus
+from hpi_app.mcp.server import door as mcp_door
+from hpi_app.routes import MCP
 
 API_PREFIX = "/api/v1"
 
 
 def create_api() -> FastAPI:
-    """Build the API application (the Reflex app mounts itself beneath it)."""
+    """Build the API application, with the MCP door at ``/mcp`` (the Reflex app mounts itself beneath it)."""
     api = FastAPI(
         title="HPI API",
         version="1.0.0",
@@ -44,6 +46,9 @@ def create_api() -> FastAPI:
 
     api.include_router(v1)
     api.include_router(session.router)
+    # The MCP door (Streamable HTTP) on the same port; its session manager runs in the app's
+    # lifespan (hpi_app.mcp.server.run_mcp_sessions).
+    api.add_route(MCP, mcp_door, methods=["GET", "POST", "DELETE"], include_in_schema=False)
 
     @api.api_route(
         "/api/{path:path}",

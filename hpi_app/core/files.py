@@ -8,7 +8,7 @@ import mimetypes
 import re
 import uuid
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from hpi_app import routes
 from hpi_app.config import settings
@@ -90,6 +90,17 @@ def save_upload(
         _remove_empty_parent(path)
         raise
     return record
+
+
+def file_public(record: StoredFile, base_url: str) -> dict[str, Any]:
+    """A stored file as every door answers an upload: ``{url, key, name, size, type}``."""
+    return {
+        "url": routes.file_url(base_url, record.key),
+        "key": record.key,
+        "name": record.name,
+        "size": record.size,
+        "type": record.content_type,
+    }
 
 
 def _remove_empty_parent(path: Path) -> None:
