@@ -6,7 +6,7 @@ import base64
 import binascii
 import io
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from hpi_app.core import files as core
 from hpi_app.core.errors import InvalidInput
@@ -25,15 +25,13 @@ class UploadArgs(BaseModel):
     content_type: str | None = Field(default=None, max_length=200, description="e.g. 'application/pdf'.")
     folder: str | None = Field(default=None, max_length=64, description="A folder name to organise uploads.")
 
-    @model_validator(mode="after")
-    def _one_content(self) -> UploadArgs:
-        if (self.content_base64 is None) == (self.text is None):
-            msg = "give exactly one of content_base64 and text"
-            raise ValueError(msg)
-        return self
-
 
 def _content(args: UploadArgs) -> bytes:
+    if (args.content_base64 is None) == (args.text is None):
+        raise InvalidInput(
+            "Give the file's content: content_base64 or text (exactly one).",
+            details=[{"field": "content_base64", "message": "give exactly one of content_base64 and text"}],
+        )
     if args.text is not None:
         return args.text.encode()
     try:

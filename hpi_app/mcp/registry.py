@@ -79,8 +79,12 @@ class ToolDef:
         )
 
     def check_scopes(self, principal: Principal, args: Any) -> None:
-        """Refuse a token without the scopes this call needs (``PermissionDenied`` naming one)."""
-        for scope in (*self.scopes, *self.extra_scopes(args)):
+        """Refuse a token without the scopes this call needs (``PermissionDenied`` naming one).
+
+        Called before the arguments are parsed (``args`` None), then with them for the scopes
+        that depend on them (``create_task`` with ``wait`` also reads).
+        """
+        for scope in (*self.scopes, *(self.extra_scopes(args) if args is not None else ())):
             require_scope(principal, scope)
         if self.any_scope and not any(principal.has(s) for s in self.any_scope):
             require_scope(principal, self.any_scope[0])
@@ -96,12 +100,12 @@ class ToolDef:
 
 def error_text(exc: DomainError) -> str:
     """A refusal as one line an agent (or a person reading its log) can act on."""
-    parts = [exc.message]
+    text = exc.message
     if exc.details:
-        parts.append("; ".join(f"{d.get('field') or 'arguments'}: {d.get('message')}" for d in exc.details))
+        text += " " + "; ".join(f"{d.get('field') or 'arguments'}: {d.get('message')}" for d in exc.details)
     if exc.extra.get("message"):
-        parts.append(str(exc.extra["message"]))
-    return " ".join(parts)
+        text += f": {exc.extra['message']}"
+    return text
 
 
 def error_result(exc: DomainError) -> types.CallToolResult:
