@@ -106,11 +106,12 @@ def _comment(label: str = "Comment") -> dict[str, Any]:
     return _field({"name": "comment", "label": label, "kind": "textarea", "required": False})
 
 
-def _task(title: str, blocks: list[dict[str, Any]], args: _AskBase, template: str) -> TaskCreate:
+def _task(title: str, step: str, blocks: list[dict[str, Any]], args: _AskBase, template: str) -> TaskCreate:
+    # The page shows the task's title as its heading; the one step is named for what is asked.
     return TaskCreate.model_validate(
         {
             "title": title,
-            "steps": [{"id": "answer", "title": title, "blocks": blocks}],
+            "steps": [{"id": "answer", "title": step, "blocks": blocks}],
             "assignee_email": args.assignee_email,
             "template_id": template,
             "metadata": {"source": "mcp"},
@@ -121,26 +122,28 @@ def _task(title: str, blocks: list[dict[str, Any]], args: _AskBase, template: st
 def question_task(args: AskQuestion) -> TaskCreate:
     """The task ``ask_question`` makes: the context, then one required answer box."""
     answer = _field({"name": "answer", "label": "Your answer", "kind": "textarea", "required": True})
-    return _task(args.question, [*_markdown(args.context), answer], args, "mcp.ask_question")
+    return _task(args.question, "Your answer", [*_markdown(args.context), answer], args, "mcp.ask_question")
 
 
 def approval_task(args: AskApproval) -> TaskCreate:
     """The task ``ask_approval`` makes: the details, Approve / Reject, an optional comment."""
     options = [{"value": APPROVE, "label": "Approve"}, {"value": REJECT, "label": "Reject"}]
     decision = _field({"name": "decision", "label": "Decision", "kind": "radio", "options": options})
-    return _task(args.title, [*_markdown(args.details), decision, _comment()], args, "mcp.ask_approval")
+    blocks = [*_markdown(args.details), decision, _comment()]
+    return _task(args.title, "Your decision", blocks, args, "mcp.ask_approval")
 
 
 def choice_task(args: AskChoice) -> TaskCreate:
     """The task ``ask_choice`` makes: the context, then one required choice among ``choices``."""
     choice = _field({"name": "choice", "label": "Your choice", "kind": "radio", "options": args.choices})
-    return _task(args.question, [*_markdown(args.context), choice], args, "mcp.ask_choice")
+    return _task(args.question, "Your choice", [*_markdown(args.context), choice], args, "mcp.ask_choice")
 
 
 def review_task(args: AskForReview) -> TaskCreate:
     """The task ``ask_for_review`` makes: the content, a verdict, an optional comment."""
     verdict = _field({"name": "verdict", "label": "Verdict", "kind": "radio", "options": list(VERDICTS)})
-    return _task(args.title, [*_markdown(args.content), verdict, _comment()], args, "mcp.ask_for_review")
+    blocks = [*_markdown(args.content), verdict, _comment()]
+    return _task(args.title, "Your review", blocks, args, "mcp.ask_for_review")
 
 
 def _branch(data: dict[str, Any] | None) -> dict[str, Any]:

@@ -50,6 +50,7 @@ async def test_the_approval_task_is_well_formed(connect, rest):
             await rest.get(f"/api/v1/tasks/{task['task_id']}", params={"include_definition": True})
         ).json()
         waiting.call.cancel()
+    assert (full["title"], full["steps"][0]["title"]) == ("Ship it", "Your decision")
     blocks = full["steps"][0]["blocks"]
     assert blocks[0] == {"type": "mdsvex", "content": "## Changes\n- one"}
     decision = blocks[1]["field"]
