@@ -8,14 +8,16 @@ one at a time, each on a fresh store, and measured with the same clients:
   (``create_throughput.measure``), cancel → webhook latency (``deliveries.measure_served``),
   REST create → dashboard row with one tab (``dashboard_propagation.measure``);
 - session 2, on a fresh server: N2 long-poll waiters (the memory figure of a server that has not
-  parked waiters before).
+  parked waiters before);
+- then, HPI on ``sqlite1`` only: MCP tool call → complete → result beside ``/wait``, and memory
+  per waiting MCP call beside a parked ``/wait`` (``mcp_wait.measure``, fresh servers of its own).
 
 Every server is stopped (its whole process group) and every temporary database dropped when its
 session ends, Ctrl-C and errors included. Figures are printed, never asserted; the "met?"
 columns compare them with the targets of the scale-out issue.
 
 Run: ``python bench/run_all.py [--quick] [--config sqlite1,pg3] [--json PATH] [--details]
-[--only waiters,create,webhooks,dashboard] [--waiters N1 N2]``.
+[--only waiters,create,webhooks,dashboard,mcp] [--waiters N1 N2]``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import Any
 import create_throughput
 import dashboard_propagation
 import deliveries
+import mcp_wait
 import waiters
 from configs import ServerConfig, parse_configs
 from launch import start_server
@@ -40,9 +43,23 @@ from measure import wait_for_quiet_machine
 from processes import stop_on_sigterm
 from report import machine_info, print_table
 
-BENCHMARKS = ("waiters", "create", "webhooks", "dashboard")
-FULL = {"waiters": (1000, 10000), "requests": 3000, "warmup": 300, "webhooks": 200, "dashboard": 50}
-QUICK = {"waiters": (200, 1000), "requests": 300, "warmup": 50, "webhooks": 30, "dashboard": 10}
+BENCHMARKS = ("waiters", "create", "webhooks", "dashboard", "mcp")
+FULL = {
+    "waiters": (1000, 10000),
+    "requests": 3000,
+    "warmup": 300,
+    "webhooks": 200,
+    "dashboard": 50,
+    "mcp": (mcp_wait.SAMPLES, mcp_wait.WAITING),
+}
+QUICK = {
+    "waiters": (200, 1000),
+    "requests": 300,
+    "warmup": 50,
+    "webhooks": 30,
+    "dashboard": 10,
+    "mcp": (mcp_wait.QUICK_SAMPLES, mcp_wait.QUICK_WAITING),
+}
 
 # The targets of the scale-out issue (figures only: printed beside the results, never asserted).
 CREATE_SHARE = 0.5  # create throughput >= half the baseline's
@@ -106,6 +123,14 @@ def main(argv: list[str] | None = None) -> int:
         per_target = results["configs"][config.name] = {"label": config.label}
         for kind in ("baseline", "HPI"):
             per_target[kind] = _measure_target(kind, config, only, counts, clients, args.pace)
+    if "mcp" in only:
+        # HPI only (the baseline has no MCP door), on sqlite1, its own servers; /wait beside it.
+        print("\nHPI (sqlite1): MCP waiting beside /wait", flush=True)
+        try:
+            results["mcp"] = mcp_wait.measure(*counts["mcp"])
+        except Exception as exc:
+            traceback.print_exc()
+            results["mcp_error"] = f"{type(exc).__name__}: {exc}"
     results["seconds"] = round(time.monotonic() - started, 1)
 
     if args.json:
@@ -114,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.details:
         details(results)
     report(results)
+    if results.get("mcp"):
+        mcp_wait.report(results["mcp"])
     if args.json:
         print(f"Figures written to {args.json}.")
     return 0

@@ -166,6 +166,12 @@ def _wait_until_up(url: str, proc: subprocess.Popen, limit: float = 600.0) -> bo
     return False
 
 
+def _mcp(args: argparse.Namespace) -> int:
+    from hpi_app.mcp import stdio
+
+    return stdio.main(args.url, args.token)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``python -m hpi_app``."""
     parser = argparse.ArgumentParser(prog="python -m hpi_app", description="Operate an HPI instance.")
@@ -210,6 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
     mcp.add_argument("--token", help="the API token to fill in (default: a placeholder)")
     mcp.add_argument("--url", help="the instance's address (default: $HPI_PUBLIC_URL, else localhost)")
     mcp.set_defaults(func=_mcp_config)
+
+    mcp = sub.add_parser("mcp", help="speak MCP on stdin/stdout, bridged to the instance at $HPI_URL/mcp")
+    mcp.add_argument(
+        "--url", default=settings.hpi_url, help="the instance (default: $HPI_URL or localhost:8000)"
+    )
+    mcp.add_argument("--token", default=settings.hpi_token, help="an API token (default: $HPI_TOKEN)")
+    mcp.set_defaults(func=_mcp)
     return parser
 
 

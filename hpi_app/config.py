@@ -97,6 +97,11 @@ class Settings:
     session_max_age_seconds: int = 30 * 24 * 3600
     streams_per_token: int = 1000
     min_delay_seconds: int = 60
+    mcp_max_wait_seconds: int = 3600
+    mcp_default_wait_seconds: int = 300
+    mcp_progress_seconds: float = 20.0
+    hpi_url: str = "http://localhost:8000"
+    hpi_token: str = ""
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     retention_days: int = 0
 
@@ -157,6 +162,13 @@ def load_settings() -> Settings:
         session_max_age_seconds=max(60, _int("HPI_SESSION_MAX_AGE", 30 * 24 * 3600)),
         streams_per_token=max(1, _int("HPI_STREAMS_PER_TOKEN", 1000)),
         min_delay_seconds=max(1, _int("HPI_MIN_DELAY_SECONDS", 60)),
+        # The MCP door: how long a tool may wait for a person, and how often it says it still waits.
+        mcp_max_wait_seconds=max(1, _int("HPI_MCP_MAX_WAIT_SECONDS", 3600)),
+        mcp_default_wait_seconds=max(0, _int("HPI_MCP_DEFAULT_WAIT_SECONDS", 300)),
+        mcp_progress_seconds=max(0.05, _float("HPI_MCP_PROGRESS_SECONDS", 20.0)),
+        # `python -m hpi_app mcp` (stdio) talks to this instance with this token.
+        hpi_url=(_str("HPI_URL") or "http://localhost:8000").rstrip("/"),
+        hpi_token=_str("HPI_TOKEN"),
         cors_origins=cors or (f"http://localhost:{port}", f"http://127.0.0.1:{port}"),
         retention_days=max(0, _int("HPI_RETENTION_DAYS", 0)),
     )

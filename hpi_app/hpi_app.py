@@ -6,6 +6,7 @@ import reflex as rx
 
 from hpi_app import routes
 from hpi_app.api.app import create_api
+from hpi_app.mcp.server import run_mcp_sessions
 from hpi_app.pages.dashboard import DashboardState, dashboard_page
 from hpi_app.pages.login import LoginState, login_page
 from hpi_app.pages.process_link import ProcessLinkState, process_link_page
@@ -102,3 +103,4 @@ app.register_lifespan_task(run_schedule_worker)
 app.register_lifespan_task(run_retention_sweeper)  # only when HPI_RETENTION_DAYS is set
 app.register_lifespan_task(run_delivery_worker)
 app.register_lifespan_task(run_upload_collector)
+app.register_lifespan_task(run_mcp_sessions)

@@ -122,6 +122,8 @@ ENTRY_POINTS = [
     "hpi_app.core.tasks",
     "hpi_app.core.link_codes",
     "hpi_app.api.app",
+    "hpi_app.mcp.server",
+    "hpi_app.mcp.stdio",
     "hpi_app.cli",
 ]
 

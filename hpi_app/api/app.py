@@ -20,12 +20,14 @@ from hpi_app.api.routes import (
 )
 from hpi_app.api.security_headers import SecurityHeadersMiddleware
 from hpi_app.core.events import bus
+from hpi_app.mcp.server import door as mcp_door
+from hpi_app.routes import MCP_PATH
 
 API_PREFIX = "/api/v1"
 
 
 def create_api() -> FastAPI:
-    """Build the API application (the Reflex app mounts itself beneath it)."""
+    """Build the API application, with the MCP door at ``/mcp`` (the Reflex app mounts itself beneath it)."""
     api = FastAPI(
         title="HPI API",
         version="1.0.0",
@@ -57,6 +59,9 @@ def create_api() -> FastAPI:
 
     api.include_router(v1)
     api.include_router(session.router)
+    # The MCP door (Streamable HTTP) on the same port; its session manager runs in the app's
+    # lifespan (hpi_app.mcp.server.run_mcp_sessions).
+    api.add_route(MCP_PATH, mcp_door, methods=["GET", "POST", "DELETE"], include_in_schema=False)
 
     @api.api_route(
         "/api/{path:path}",

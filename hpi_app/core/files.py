@@ -14,7 +14,7 @@ import re
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from sqlmodel import Session, delete, func, or_, select
@@ -187,6 +187,17 @@ def collect_orphaned_uploads(now: datetime | None = None) -> int:
 
 def _kept_by(task: Task, record: StoredFile) -> bool:
     return record.key in json.dumps(task.data or {}, ensure_ascii=False)
+
+
+def file_public(record: StoredFile, base_url: str) -> dict[str, Any]:
+    """A stored file as every door answers an upload: ``{url, key, name, size, type}``."""
+    return {
+        "url": routes.file_url(base_url, record.key),
+        "key": record.key,
+        "name": record.name,
+        "size": record.size,
+        "type": record.content_type,
+    }
 
 
 def _remove_empty_parent(path: Path) -> None:

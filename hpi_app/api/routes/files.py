@@ -18,7 +18,6 @@ from fastapi.responses import FileResponse, Response
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
-from hpi_app import routes
 from hpi_app.api.deps import BaseUrl, CanCreate, bearer_token, in_thread
 from hpi_app.api.schemas import ErrorBody
 from hpi_app.core import files as core
@@ -115,13 +114,7 @@ async def upload_file(
         file.file,
         folder=folder,
     )
-    return {
-        "url": routes.file_url(base, record.key),
-        "key": record.key,
-        "name": record.name,
-        "size": record.size,
-        "type": record.content_type,
-    }
+    return core.file_public(record, base)
 
 
 @_downloads.get(

@@ -9,12 +9,6 @@ from fastapi.responses import JSONResponse
 
 from hpi_app.api.deps import current_principal, in_thread, scoped
 from hpi_app.api.presenters import templates_public
-from hpi_app.api.process_presenters import (
-    process_created,
-    process_list_item,
-    process_public,
-    process_updated,
-)
 from hpi_app.api.process_schemas import (
     ProcessCreated,
     ProcessList,
@@ -25,6 +19,12 @@ from hpi_app.api.process_schemas import (
 from hpi_app.api.schemas import ErrorBody
 from hpi_app.core import processes as core
 from hpi_app.core.principal import Principal
+from hpi_app.core.processes.public import (
+    process_created,
+    process_list_item,
+    process_public,
+    process_updated,
+)
 from hpi_app.core.tokens import require_scope
 from hpi_app.vocab import Scope
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-import random
-import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Header, Query, Request
@@ -28,16 +25,11 @@ from hpi_app.api.schemas import (
 from hpi_app.config import settings
 from hpi_app.core import tasks as core
 from hpi_app.core.errors import InvalidInput
-from hpi_app.core.events import bus
 from hpi_app.core.idempotency import IdempotencyRequest, Replay
 from hpi_app.core.tasks.input import TaskCreate
-from hpi_app.models import Task, utcnow
-from hpi_app.vocab import FINAL_STATUSES
+from hpi_app.core.tasks.waiting import wait_until_final
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
-
-# A waiter re-reads the store this often even without an event (a safety net, not the mechanism).
-WAIT_RECHECK_SECONDS = 30.0
 
 _errors = {
     400: {"model": ErrorBody, "description": "Invalid input; `details` names each bad field"},
@@ -250,41 +242,19 @@ async def wait_task(
 ) -> JSONResponse:
     """Answer as soon as the task is completed, cancelled or expired; 408 after ``timeout``."""
     seconds = _parse_timeout(timeout)
-    deadline = time.monotonic() + seconds
-    with bus.waiter(core.subject(task_id)) as waiter:
-        status, expires_at, done = await _wait_state(principal.org_id, task_id)
-        while done is None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            # Jittered, so thousands of waiters parked together do not re-read the store together.
-            pause = min(remaining, WAIT_RECHECK_SECONDS * random.uniform(0.8, 1.2))
-            if expires_at is not None:
-                until_expiry = (expires_at - utcnow()).total_seconds() + 0.01
-                pause = min(pause, max(until_expiry, 0.0))
-            await waiter.wait(pause)
-            status, expires_at, done = await _wait_state(principal.org_id, task_id)
-    if done is not None:
-        return JSONResponse(task_public(done, base, include_definition=include_definition))
+    outcome = await wait_until_final(principal.org_id, task_id, seconds, run_in_thread=in_thread)
+    if outcome.task is not None:
+        return JSONResponse(task_public(outcome.task, base, include_definition=include_definition))
     return JSONResponse(
         {
             "task_id": task_id,
-            "status": status,
+            "status": outcome.status,
             "timed_out": True,
-            "error": f"The task is still {status} after {seconds:g} seconds.",
+            "error": f"The task is still {outcome.status} after {seconds:g} seconds.",
             "code": "wait_timeout",
         },
         status_code=408,
     )
-
-
-async def _wait_state(org_id: str, task_id: str) -> tuple[str, datetime | None, Task | None]:
-    """Status and expiry of a waited-on task, and the task itself once it is final.
-
-    A parked waiter keeps only these two values, not the task with its spec: thousands park at once.
-    """
-    task = await in_thread(core.get_task, org_id, task_id)
-    return task.status, task.expires_at, task if task.status in FINAL_STATUSES else None
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""The REST door's view of processes: the JSON bodies of HPI's processes API (its field names)."""
+"""Processes as the doors show them: the JSON bodies of HPI's processes API (its field names)."""
 
 from __future__ import annotations
 
