@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 
-from hpi_app.api import errors
+from hpi_app.api import errors, fallback, openapi
 from hpi_app.api.limits import BodyLimitMiddleware
 from hpi_app.api.routes import deliveries, events, files, links, process_links, processes, session, tasks
 from hpi_app.core.events import bus
@@ -45,12 +44,6 @@ def create_api() -> FastAPI:
     api.include_router(v1)
     api.include_router(session.router)
 
-    @api.api_route(
-        "/api/{path:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
-        include_in_schema=False,
-    )
-    async def unknown_api_path(path: str, request: Request) -> JSONResponse:
-        return errors.error_response(404, f"No API route {request.method} /api/{path}.", "not_found")
-
+    openapi.install(api)
+    fallback.install(api)
     return api

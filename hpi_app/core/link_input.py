@@ -14,7 +14,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 class LinkCreate(BaseModel):
     """The body of ``POST /api/v1/tasks/{task_id}/links`` (every field optional: ``{}`` is a link)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     assignee_email: str | None = Field(default=None, max_length=320)
     assignee_name: str | None = Field(default=None, max_length=200)

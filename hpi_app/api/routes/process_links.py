@@ -94,7 +94,7 @@ async def list_process_links(process_id: str, principal: CanRead, base: BaseUrl)
 async def revoke_process_link(
     process_id: str,
     principal: CanWrite,
-    link_id: Annotated[str | None, Query(description="The link to withdraw")] = None,
+    link_id: Annotated[str, Query(min_length=1, description="The link to withdraw")],
 ) -> dict:
     """Withdraw a process link."""
     link = await in_thread(core.revoke_process_link, principal.org_id, process_id, link_id, principal.user_id)

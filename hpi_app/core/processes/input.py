@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from hpi_app.core.errors import InvalidInput
-from hpi_app.validation import error_details, not_blank, optional_uuid, tagged_union, validation_error
+from hpi_app.validation import (
+    NOT_BLANK,
+    UuidText,
+    error_details,
+    optional_uuid,
+    tagged_union,
+    text_rule,
+    validation_error,
+)
 
-NAMESPACE_PATTERN = re.compile(r"^[A-Za-z0-9.-]+$")
+Namespace = text_rule(
+    r"^[A-Za-z0-9.-]+$", "may hold only letters, digits, '.' and '-'", min_length=1, max_length=100
+)
 MAX_STEPS = 100
 
 StepKey = Annotated[str, Field(min_length=1, max_length=100)]
@@ -19,7 +28,7 @@ StepKey = Annotated[str, Field(min_length=1, max_length=100)]
 class StepDef(BaseModel):
     """One step of a new process: ``{key, label, human?}``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     key: StepKey
     label: str = Field(min_length=1, max_length=200)
@@ -29,25 +38,15 @@ class StepDef(BaseModel):
 class ProcessCreate(BaseModel):
     """The body of ``POST /api/v1/processes``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
-    namespace: str = Field(min_length=1, max_length=100, description="Letters, digits, `.` and `-`")
-    name: str = Field(min_length=1, max_length=200)
+    namespace: Namespace = Field(description="Letters, digits, `.` and `-`")
+    name: text_rule(NOT_BLANK, "must not be blank", max_length=200)
     steps: list[StepDef] = Field(min_length=1, max_length=MAX_STEPS)
     description: str | None = Field(default=None, max_length=10_000)
-    process_id: str | None = Field(default=None, description="A UUID chosen by the caller")
+    process_id: UuidText | None = Field(default=None, description="A UUID chosen by the caller")
     template_id: str | None = Field(default=None, min_length=1, max_length=100)
     metadata: dict[str, str] | None = None
-
-    @field_validator("namespace")
-    @classmethod
-    def _namespace(cls, value: str) -> str:
-        if not NAMESPACE_PATTERN.match(value):
-            msg = "may hold only letters, digits, '.' and '-'"
-            raise ValueError(msg)
-        return value
-
-    _name_not_blank = field_validator("name")(not_blank)
 
     _process_id = field_validator("process_id")(optional_uuid)
 
@@ -63,7 +62,7 @@ class ProcessCreate(BaseModel):
 
 
 class _Update(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 class StepStarted(_Update):

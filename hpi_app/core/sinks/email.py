@@ -12,12 +12,11 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Literal
 
-from pydantic import Field, field_validator
-
 from hpi_app.core.mail import parse_smtp_url, send_mail
 from hpi_app.core.outbox import TEST_EVENT
 from hpi_app.core.sinks.base import Job, Sender, SettingField, SinkSettings, SinkType
 from hpi_app.core.subjects import SubjectView, id_key
+from hpi_app.validation import text_rule
 
 # SMTP runs in a thread with its own per-operation timeout; allow the whole exchange a few of them.
 EMAIL_TIMEOUT_FACTOR = 3
@@ -35,15 +34,7 @@ class EmailSink(SinkSettings):
     """Email the event to ``to``."""
 
     type: Literal["email"]
-    to: str = Field(max_length=320)
-
-    @field_validator("to")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
-            msg = "must be an email address"
-            raise ValueError(msg)
-        return value
+    to: text_rule(_EMAIL.pattern, "must be an email address", max_length=320)
 
 
 def _indent(text: str, width: int) -> str:

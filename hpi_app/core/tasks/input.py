@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hpi_app.core.sinks.registry import Sink
 from hpi_app.spec import StepList
-from hpi_app.validation import not_blank, optional_uuid
+from hpi_app.validation import NOT_BLANK, UuidText, optional_uuid, text_rule
 
 MIN_EXPIRES_IN = 60
 MAX_EXPIRES_IN = 2_592_000
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+AssigneeEmail = text_rule(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "must be an email address", max_length=320)
 
 
 class TaskCreate(BaseModel):
@@ -27,14 +26,14 @@ class TaskCreate(BaseModel):
     token's organisation (the core checks it).
     """
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
-    title: str = Field(min_length=1, max_length=200)
+    title: text_rule(NOT_BLANK, "must not be blank", max_length=200)
     steps: StepList
-    task_id: str | None = None
+    task_id: UuidText | None = None
     instructions_mdsvex: str | None = Field(default=None, max_length=100_000)
     assignee_member_id: str | None = Field(default=None, max_length=36)
-    assignee_email: str | None = Field(default=None, max_length=320)
+    assignee_email: AssigneeEmail | None = None
     assignee_name: str | None = Field(default=None, max_length=200)
     assignee_phone: str | None = Field(default=None, max_length=50)
     expires_in: int | None = Field(default=None, ge=MIN_EXPIRES_IN, le=MAX_EXPIRES_IN)
@@ -46,7 +45,7 @@ class TaskCreate(BaseModel):
     payload: dict[str, Any] | None = None
     metadata: dict[str, str] | None = None
     sinks: list[Sink] = Field(default_factory=list, max_length=20)
-    process_id: str | None = Field(default=None, description="The process this task is a step of")
+    process_id: UuidText | None = Field(default=None, description="The process this task is a step of")
     process_step: str | None = Field(default=None, min_length=1, max_length=100)
 
     @field_validator("correlation_key")
@@ -66,16 +65,11 @@ class TaskCreate(BaseModel):
             raise ValueError(msg)
         return value
 
-    _title_not_blank = field_validator("title")(not_blank)
-
     _ids_are_uuids = field_validator("task_id", "process_id")(optional_uuid)
 
     @field_validator("assignee_email")
     @classmethod
     def _assignee_email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            msg = "must be an email address"
-            raise ValueError(msg)
         return value.lower() if value else value
 
     @model_validator(mode="after")
