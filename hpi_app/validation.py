@@ -22,7 +22,17 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Union
 
-from pydantic import AfterValidator, BaseModel, Discriminator, Tag, ValidationError, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -51,7 +61,8 @@ def text_rule(
     search too, so anchor it with ``^...$`` for a whole match), and the OpenAPI document shows it
     with ``minLength`` / ``maxLength``. A value that breaks the pattern is reported with ``message``.
     """
-    regex = re.compile(pattern)
+    # JSON Schema's "$" is the end of the text; Python's also matches before a final newline.
+    regex = re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
 
     def check(value: str) -> str:
         if len(value) < min_length:
@@ -72,7 +83,22 @@ def text_rule(
     return Annotated[str, AfterValidator(check), WithJsonSchema(schema)]
 
 
-NOT_BLANK = r"\S"  # Some character that is not white space (as str.strip() sees it).
+# White space as str.strip() sees it, spelled out: JSON Schema's \s (ECMA) and Python's differ.
+WHITESPACE = r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = f"[^{WHITESPACE}]"  # Some character that is not white space.
+
+
+def _integral(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**63 else value
+
+
+def integer(**bounds: int) -> Any:
+    """A JSON integer (3 or 3.0, never "3" or true: JSON Schema's "integer"), with ``ge=``, ``le=``..."""
+    # The bounds go before the validator, so the JSON schema shows them as minimum / maximum.
+    return Annotated[int, Strict(), Field(**bounds), BeforeValidator(_integral)]
+
+
+Integer = integer()
 
 
 # The largest list ``offset`` (the stores' 64-bit integers overflow past it; no list is that long).
@@ -250,6 +276,24 @@ _MESSAGES = {
     "less_than": "must be less than {lt}",
     "less_than_equal": "must be at most {le}",
 }
+
+
+EMAIL_PATTERN = f"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\\.[^@{WHITESPACE}]+$"
+# An email address as the API takes one (``assignee_email``, an email sink's ``to``).
+EmailAddress = text_rule(EMAIL_PATTERN, "must be an email address", max_length=320)
+
+
+def given(name: str) -> dict[str, Any]:
+    """JSON Schema: the object has ``name`` with a truthy value (true, or a non-empty string)."""
+    return {
+        "required": [name],
+        "properties": {name: {"anyOf": [{"const": True}, {"type": "string", "minLength": 1}]}},
+    }
+
+
+def requires_one_of(flag: str, *names: str) -> dict[str, Any]:
+    """JSON Schema: when ``flag`` is true, at least one of ``names`` is given (see :func:`given`)."""
+    return {"if": given(flag), "then": {"anyOf": [given(name) for name in names]}}
 
 
 # An id the caller chooses (``task_id``, ``process_id``): written 8-4-4-4-12 in hex.

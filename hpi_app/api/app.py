@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from hpi_app.api import errors, fallback, openapi
+from hpi_app.api.bodies import RequestText
 from hpi_app.api.limits import BodyLimitMiddleware
 from hpi_app.api.routes import deliveries, events, files, links, process_links, processes, session, tasks
 from hpi_app.core.events import bus
@@ -19,13 +20,16 @@ def create_api() -> FastAPI:
         version="1.0.0",
         description=(
             "Human-in-the-loop tasks: create a task, let a person complete it, get the answer by "
-            "long-poll, poll or push. Authenticate with `Authorization: Bearer htk_...`."
+            "long-poll, poll or push. Authenticate with `Authorization: Bearer htk_...`. "
+            "Text anywhere in a request (path, query, body) must not contain NUL (`\\u0000`): "
+            "such a request is refused with 400 naming where it is."
         ),
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
     errors.install(api)
+    api.add_middleware(RequestText)  # inside the body limit, which sees the bytes as sent
     api.add_middleware(BodyLimitMiddleware)
     v1 = APIRouter(prefix=API_PREFIX)
     v1.include_router(tasks.router)

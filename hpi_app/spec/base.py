@@ -4,15 +4,19 @@ import math
 from abc import abstractmethod
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, model_validator
+from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema, model_validator
 from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 
 from hpi_app.spec.values import is_empty
-from hpi_app.validation import NOT_BLANK, text_rule, validation_error
+from hpi_app.validation import NOT_BLANK, WHITESPACE, integer, text_rule, validation_error
 
 # Colours the form can draw with: hex, a name, rgb()/hsl(), or a theme variable.
-_COLOR = r"^(?:#[0-9a-fA-F]{3,8}|[a-zA-Z]{1,30}|(?:rgba?|hsla?)\([0-9.,%\s/]+\)|var\(--[A-Za-z0-9_-]+\))$"
+_COLOR = (
+    r"^(?:#[0-9a-fA-F]{3,8}|[a-zA-Z]{1,30}|(?:rgba?|hsla?)\([0-9.,%/"
+    + WHITESPACE
+    + r"]+\)|var\(--[A-Za-z0-9_-]+\))$"
+)
 
 
 def _check_number(value: Any) -> int | float:
@@ -27,9 +31,11 @@ Name = text_rule(
 NonBlank = text_rule(NOT_BLANK, "must not be empty", code="blank")
 Color = text_rule(_COLOR, "must be a CSS colour such as '#1f6feb', 'navy' or 'rgb(0, 0, 0)'", code="color")
 Number = Annotated[int | float, PlainValidator(_check_number, json_schema_input_type=int | float)]
-PositiveInt = Annotated[int, PydanticField(strict=True, gt=0)]
-NonNegativeInt = Annotated[int, PydanticField(strict=True, ge=0)]
-PositiveNumber = Annotated[Number, PydanticField(gt=0)]
+PositiveInt = integer(gt=0)
+NonNegativeInt = integer(ge=0)
+PositiveNumber = Annotated[
+    Number, PydanticField(gt=0), WithJsonSchema({"type": "number", "exclusiveMinimum": 0})
+]
 
 
 class SpecModel(BaseModel):

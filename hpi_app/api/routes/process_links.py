@@ -21,7 +21,6 @@ from hpi_app.api.routes.links import (
 from hpi_app.api.routes.processes import CanRead, CanWrite
 from hpi_app.api.schemas import ErrorBody
 from hpi_app.core import process_links as core
-from hpi_app.core.errors import InvalidInput
 from hpi_app.models import Link
 
 router = APIRouter(prefix="/processes", tags=["processes"])
@@ -57,14 +56,9 @@ async def create_process_link(
     process_id: str,
     principal: CanWrite,
     base: BaseUrl,
-    body: Annotated[core.ProcessLinkCreate | None, Body()] = None,
+    body: Annotated[core.ProcessLinkCreate, Body()],
 ) -> JSONResponse:
     """A new link to a running process."""
-    if body is None:
-        raise InvalidInput(
-            "A process link is for one person: give assignee_email.",
-            details=[{"field": "assignee_email", "message": "is required"}],
-        )
     link = await in_thread(core.create_process_link, principal, process_id, body)
     return JSONResponse({**link_created(link, base), **_url(link, base)}, status_code=201)
 

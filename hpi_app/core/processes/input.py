@@ -22,6 +22,7 @@ Namespace = text_rule(
 )
 MAX_STEPS = 100
 
+Title = text_rule(NOT_BLANK, "must not be blank", max_length=200)
 StepKey = Annotated[str, Field(min_length=1, max_length=100)]
 
 
@@ -41,7 +42,7 @@ class ProcessCreate(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
     namespace: Namespace = Field(description="Letters, digits, `.` and `-`")
-    name: text_rule(NOT_BLANK, "must not be blank", max_length=200)
+    name: Title
     steps: list[StepDef] = Field(min_length=1, max_length=MAX_STEPS)
     description: str | None = Field(default=None, max_length=10_000)
     process_id: UuidText | None = Field(default=None, description="A UUID chosen by the caller")
@@ -68,7 +69,7 @@ class _Update(BaseModel):
 class StepStarted(_Update):
     """``step_started``: the step is running from now, and is the process's current step."""
 
-    type: Literal["step_started"] = "step_started"
+    type: Literal["step_started"]
     step: StepKey
     detail: str | None = Field(default=None, max_length=10_000)
 
@@ -76,7 +77,7 @@ class StepStarted(_Update):
 class StepCompleted(_Update):
     """``step_completed``: the step is done (with its ``data``, if any)."""
 
-    type: Literal["step_completed"] = "step_completed"
+    type: Literal["step_completed"]
     step: StepKey
     detail: str | None = Field(default=None, max_length=10_000)
     data: dict[str, Any] | None = None
@@ -85,7 +86,7 @@ class StepCompleted(_Update):
 class StepFailed(_Update):
     """``step_failed``: the step failed; the process goes on running."""
 
-    type: Literal["step_failed"] = "step_failed"
+    type: Literal["step_failed"]
     step: StepKey
     error: str = Field(min_length=1, max_length=10_000)
 
@@ -93,7 +94,7 @@ class StepFailed(_Update):
 class Progress(_Update):
     """``progress``: how far a step has got, in words and (optionally) in percent."""
 
-    type: Literal["progress"] = "progress"
+    type: Literal["progress"]
     step: StepKey
     message: str = Field(min_length=1, max_length=2000)
     percent: float | None = Field(default=None, ge=0, le=100)
@@ -102,14 +103,14 @@ class Progress(_Update):
 class Completed(_Update):
     """``completed``: the process is done."""
 
-    type: Literal["completed"] = "completed"
+    type: Literal["completed"]
     summary: str | None = Field(default=None, max_length=10_000)
 
 
 class Failed(_Update):
     """``failed``: the process failed."""
 
-    type: Literal["failed"] = "failed"
+    type: Literal["failed"]
     error: str = Field(min_length=1, max_length=10_000)
 
 

@@ -8,12 +8,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from hpi_app.core.sinks.registry import Sink
 from hpi_app.spec import StepList
-from hpi_app.validation import NOT_BLANK, UuidText, optional_uuid, text_rule
+from hpi_app.validation import (
+    NOT_BLANK,
+    EmailAddress,
+    UuidText,
+    given,
+    integer,
+    optional_uuid,
+    requires_one_of,
+    text_rule,
+)
 
 MIN_EXPIRES_IN = 60
 MAX_EXPIRES_IN = 2_592_000
-
-AssigneeEmail = text_rule(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "must be an email address", max_length=320)
+Title = text_rule(NOT_BLANK, "must not be blank", max_length=200)
+ExpiresIn = integer(ge=MIN_EXPIRES_IN, le=MAX_EXPIRES_IN)
 
 
 class TaskCreate(BaseModel):
@@ -26,17 +35,24 @@ class TaskCreate(BaseModel):
     token's organisation (the core checks it).
     """
 
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(
+        extra="ignore",
+        strict=True,
+        json_schema_extra={
+            **requires_one_of("require_otp", "assignee_email", "assignee_member_id"),
+            "not": {"allOf": [given("assignee_email"), given("assignee_member_id")]},
+        },
+    )
 
-    title: text_rule(NOT_BLANK, "must not be blank", max_length=200)
+    title: Title
     steps: StepList
     task_id: UuidText | None = None
     instructions_mdsvex: str | None = Field(default=None, max_length=100_000)
     assignee_member_id: str | None = Field(default=None, max_length=36)
-    assignee_email: AssigneeEmail | None = None
+    assignee_email: EmailAddress | None = None
     assignee_name: str | None = Field(default=None, max_length=200)
     assignee_phone: str | None = Field(default=None, max_length=50)
-    expires_in: int | None = Field(default=None, ge=MIN_EXPIRES_IN, le=MAX_EXPIRES_IN)
+    expires_in: ExpiresIn | None = None
     corr_id: str | None = Field(default=None, max_length=200)
     correlation_key: str | None = Field(default=None, max_length=200)
     template_id: str | None = Field(default=None, min_length=1, max_length=100)
