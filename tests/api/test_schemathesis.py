@@ -124,6 +124,12 @@ def test_every_operation(case, token_headers):
 
 def test_stateful_links(token_headers):
     machine = schema.as_state_machine()
+    # The links from a created task to what takes its id (inferred from the document).
+    links = {name.split("__", 1)[1] for name in dir(machine) if name.startswith("POST_api_v1_tasks___201")}
+    for target in ("GET_api_v1_tasks_task_id_", "GET_api_v1_tasks_task_id_wait"):
+        assert any(link.endswith(target) for link in links), target
+    for target in ("POST_api_v1_tasks_task_id_cancel", "POST_api_v1_tasks_task_id_complete"):
+        assert any(link.endswith(target) for link in links), target
 
     class Machine(machine):
         def get_call_kwargs(self, case):
