@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
-# A task policy's tables, re-exported so every table is found here.
+from hpi_app.model_base import iso as iso
+from hpi_app.model_base import new_id, utcnow
+
+# The tables kept in their own modules, re-exported so every table is found here.
+from hpi_app.process_models import Process as Process
+from hpi_app.process_models import ProcessStep as ProcessStep
 from hpi_app.schedule_models import OrgSettings as OrgSettings
 from hpi_app.schedule_models import ScheduledAction as ScheduledAction
-from hpi_app.vocab import DeliveryStatus, ProcessStatus, StepStatus, TaskStatus
+from hpi_app.vocab import DeliveryStatus, TaskStatus
 
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
-def new_id() -> str:
-    """A new random UUID as a string."""
-    return str(uuid.uuid4())
+__all__ = ["iso", "new_id", "utcnow"]
 
 
 class Organisation(SQLModel, table=True):
@@ -365,59 +361,3 @@ class LinkGrant(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
-
-
-class Process(SQLModel, table=True):
-    """A named, multi-step piece of work (mostly automated) whose human steps are tasks.
-
-    ``namespace`` is stored with the organisation's id in front (``<org_id>.<namespace>``), as the
-    API shows it. It runs until an update says it completed or failed.
-    """
-
-    __tablename__ = "processes"
-    __table_args__ = (Index("ix_processes_org_status_started", "org_id", "status", "started_at"),)
-
-    id: str = Field(primary_key=True, max_length=36)
-    org_id: str = Field(foreign_key="organisations.id", max_length=36)
-    namespace: str = Field(max_length=140, index=True)
-    name: str = Field(max_length=200)
-    description: str | None = None
-    status: str = Field(default=ProcessStatus.RUNNING.value, max_length=20)
-    current_step: str | None = Field(default=None, max_length=100)
-    template_id: str | None = Field(default=None, max_length=100, index=True)
-    meta: dict[str, str] | None = Field(default=None, sa_column=Column("metadata", JSON))
-    created_by: str | None = Field(default=None, max_length=36)
-    started_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
-    completed_at: datetime | None = None
-    error: str | None = None
-    summary: str | None = None
-
-
-class ProcessStep(SQLModel, table=True):
-    """One step of a process, in its place; a human step may be done by a task (``task_id``)."""
-
-    __tablename__ = "process_steps"
-
-    process_id: str = Field(foreign_key="processes.id", primary_key=True, max_length=36)
-    key: str = Field(primary_key=True, max_length=100)
-    label: str = Field(max_length=200)
-    human: bool = False
-    position: int
-    status: str = Field(default=StepStatus.PENDING.value, max_length=20)
-    task_id: str | None = Field(default=None, max_length=36)
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    duration_ms: int | None = None
-    detail: str | None = None
-    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    error: str | None = None
-    progress_message: str | None = None
-    progress_percent: float | None = None
-
-
-def iso(moment: datetime | None) -> str | None:
-    """A time as ISO 8601 in UTC with a ``Z`` (``2026-02-24T12:00:00.123Z``)."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -6,15 +6,13 @@ every table) to keep each module small; times are timezone-aware UTC, as in ``mo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from hpi_app.model_base import utcnow
 
 
 class ScheduledAction(SQLModel, table=True):
@@ -40,7 +38,7 @@ class ScheduledAction(SQLModel, table=True):
     kind: str = Field(max_length=20)
     seq: int = 0
     due_at: datetime
-    created_at: datetime = Field(default_factory=_now)
+    created_at: datetime = Field(default_factory=utcnow)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_until: datetime | None = None
     attempts: int = 0
@@ -56,5 +54,5 @@ class OrgSettings(SQLModel, table=True):
 
     org_id: str = Field(foreign_key="organisations.id", primary_key=True, max_length=36)
     task_defaults: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
-    updated_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=utcnow)
     updated_by: str | None = Field(default=None, max_length=36)

@@ -22,7 +22,17 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, Discriminator, Tag, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic_core import PydanticCustomError
 
 _IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -37,6 +47,67 @@ def not_blank(value: str) -> str:
     return value
 
 
+def text_rule(
+    pattern: str,
+    message: str,
+    *,
+    code: str = "text_format",
+    min_length: int = 0,
+    max_length: int | None = None,
+) -> Any:
+    """A string type checked by ``pattern`` and its length, and declared so in the JSON schema.
+
+    One regular expression serves both: the check searches it (JSON Schema's ``pattern`` is a
+    search too, so anchor it with ``^...$`` for a whole match), and the OpenAPI document shows it
+    with ``minLength`` / ``maxLength``. A value that breaks the pattern is reported with ``message``.
+    """
+    # JSON Schema's "$" is the end of the text; Python's also matches before a final newline.
+    regex = re.compile(pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern)
+
+    def check(value: str) -> str:
+        if len(value) < min_length:
+            msg = "must be at least {min_length} characters"
+            raise PydanticCustomError("string_too_short", msg, {"min_length": min_length})
+        if max_length is not None and len(value) > max_length:
+            msg = "must be at most {max_length} characters"
+            raise PydanticCustomError("string_too_long", msg, {"max_length": max_length})
+        if not regex.search(value):
+            raise PydanticCustomError(code, message)
+        return value
+
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern}
+    if min_length:
+        schema["minLength"] = min_length
+    if max_length is not None:
+        schema["maxLength"] = max_length
+    return Annotated[str, AfterValidator(check), WithJsonSchema(schema)]
+
+
+# White space as str.strip() sees it, spelled out: JSON Schema's \s (ECMA) and Python's differ.
+WHITESPACE = r"\t\n\u000b\u000c\r\u001c-\u001f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_BLANK = f"[^{WHITESPACE}]"  # Some character that is not white space.
+
+
+def _integral(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**63 else value
+
+
+def integer(**bounds: int) -> Any:
+    """A JSON integer (3 or 3.0, never "3" or true: JSON Schema's "integer"), with ``ge=``, ``le=``..."""
+    # The bounds go before the validator, so the JSON schema shows them as minimum / maximum.
+    return Annotated[int, Strict(), Field(**bounds), BeforeValidator(_integral)]
+
+
+Integer = integer()
+
+
+# The largest list ``offset`` (the stores' 64-bit integers overflow past it; no list is that long).
+MAX_OFFSET = 2**53
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_UUID_MESSAGE = "must be a UUID such as 3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90"
+
+
 def optional_uuid(value: str | None) -> str | None:
     """A field validator: an id the caller chose must be a UUID; it is kept in its canonical form."""
     if value is None:
@@ -44,8 +115,7 @@ def optional_uuid(value: str | None) -> str | None:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        msg = "must be a UUID such as 3f2b8c1e-0d4a-4b7e-9a53-2f0c6d1e8b90"
-        raise ValueError(msg) from None
+        raise ValueError(_UUID_MESSAGE) from None
 
 
 def validation_error(*errors: tuple[tuple[str | int, ...], str, Any]) -> ValidationError:
@@ -206,3 +276,25 @@ _MESSAGES = {
     "less_than": "must be less than {lt}",
     "less_than_equal": "must be at most {le}",
 }
+
+
+EMAIL_PATTERN = f"^[^@{WHITESPACE}]+@[^@{WHITESPACE}]+\\.[^@{WHITESPACE}]+$"
+# An email address as the API takes one (``assignee_email``, an email sink's ``to``).
+EmailAddress = text_rule(EMAIL_PATTERN, "must be an email address", max_length=320)
+
+
+def given(name: str) -> dict[str, Any]:
+    """JSON Schema: the object has ``name`` with a truthy value (true, or a non-empty string)."""
+    return {
+        "required": [name],
+        "properties": {name: {"anyOf": [{"const": True}, {"type": "string", "minLength": 1}]}},
+    }
+
+
+def requires_one_of(flag: str, *names: str) -> dict[str, Any]:
+    """JSON Schema: when ``flag`` is true, at least one of ``names`` is given (see :func:`given`)."""
+    return {"if": given(flag), "then": {"anyOf": [given(name) for name in names]}}
+
+
+# An id the caller chooses (``task_id``, ``process_id``): written 8-4-4-4-12 in hex.
+UuidText = text_rule(UUID_PATTERN, _UUID_MESSAGE, code="uuid")

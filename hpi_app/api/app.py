@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 
-from hpi_app.api import errors
+from hpi_app.api import errors, fallback, openapi
+from hpi_app.api.bodies import RequestText
 from hpi_app.api.limits import BodyLimitMiddleware
 from hpi_app.api.routes import (
     deliveries,
@@ -33,13 +33,16 @@ def create_api() -> FastAPI:
         version="1.0.0",
         description=(
             "Human-in-the-loop tasks: create a task, let a person complete it, get the answer by "
-            "long-poll, poll or push. Authenticate with `Authorization: Bearer htk_...`."
+            "long-poll, poll or push. Authenticate with `Authorization: Bearer htk_...`. "
+            "Text anywhere in a request (path, query, body) must not contain NUL (`\\u0000`): "
+            "such a request is refused with 400 naming where it is."
         ),
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
     errors.install(api)
+    api.add_middleware(RequestText)  # inside the body limit, which sees the bytes as sent
     api.add_middleware(BodyLimitMiddleware)
     api.add_middleware(SecurityHeadersMiddleware)
     v1 = APIRouter(prefix=API_PREFIX)
@@ -63,12 +66,6 @@ def create_api() -> FastAPI:
     # lifespan (hpi_app.mcp.server.run_mcp_sessions).
     api.add_route(MCP_PATH, mcp_door, methods=["GET", "POST", "DELETE"], include_in_schema=False)
 
-    @api.api_route(
-        "/api/{path:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
-        include_in_schema=False,
-    )
-    async def unknown_api_path(path: str, request: Request) -> JSONResponse:
-        return errors.error_response(404, f"No API route {request.method} /api/{path}.", "not_found")
-
+    openapi.install(api)
+    fallback.install(api)
     return api

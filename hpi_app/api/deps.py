@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import inspect
 import os
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, ParamSpec, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hpi_app import routes
 from hpi_app.core.principal import Principal
@@ -58,21 +60,42 @@ def bearer_token(request: Request) -> str | None:
     return value.strip() or None
 
 
-async def current_principal(request: Request) -> Principal:
+# Declares ``Authorization: Bearer htk_...`` in the OpenAPI document of every route that needs a
+# token (with the scopes it needs); the token itself is read by ``bearer_token``, so a missing or
+# malformed header is our own 401, not this scheme's.
+BEARER = HTTPBearer(auto_error=False, scheme_name="token", description="`Authorization: Bearer htk_...`")
+Credentials = HTTPAuthorizationCredentials | None
+
+
+async def current_principal(
+    request: Request, _declared: Annotated[Credentials, Security(BEARER)]
+) -> Principal:
     """The identity of the calling token (401 without a valid one)."""
     return await in_thread(authenticate_token, bearer_token(request))
 
 
-def scoped(scope: str) -> Callable[..., Principal]:
-    """A dependency that answers 403 unless the caller's token carries ``scope``."""
+def scoped(*scopes: str) -> Callable[..., Principal]:
+    """A dependency that answers 403 unless the caller's token carries one of ``scopes``."""
 
-    # Calls current_principal itself rather than depending on it: one dependency less to solve.
-    async def dependency(request: Request) -> Principal:
-        principal = await current_principal(request)
-        require_scope(principal, scope)
+    # Authenticates itself rather than depending on current_principal: one dependency less to solve.
+    async def dependency(request: Request, _declared: Credentials = None) -> Principal:
+        principal = await in_thread(authenticate_token, bearer_token(request))
+        for scope in scopes[:-1]:
+            if principal.has(scope):
+                return principal
+        require_scope(principal, scopes[-1])
         return principal
 
-    dependency.__name__ = f"scope_{scope.replace(':', '_')}"
+    # Built here, not annotated in place: the scopes are this call's (annotations are strings here).
+    declared = Annotated[Credentials, Security(BEARER, scopes=list(scopes))]
+    dependency.__signature__ = inspect.Signature(
+        [
+            inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request),
+            inspect.Parameter("_declared", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=declared),
+        ],
+        return_annotation=Principal,
+    )
+    dependency.__name__ = "scope_" + "_or_".join(scope.replace(":", "_") for scope in scopes)
     return dependency
 
 

@@ -27,7 +27,8 @@ from hpi_app.db import session_scope
 from hpi_app.models import StoredFile, Task, utcnow
 from hpi_app.vocab import TaskStatus
 
-_FOLDER = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+# An upload's folder; empty or absent means "uploads" (the API declares this pattern).
+FOLDER_PATTERN = r"^(?:[A-Za-z0-9_-]{1,64})?$"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-]+")
 CHUNK = 1024 * 1024
 
@@ -58,12 +59,12 @@ def save_upload(
     Returns:
         The stored file's record; its ``key`` names it in URLs.
     """
-    folder = (folder or "uploads").strip()
-    if not _FOLDER.match(folder):
+    if folder is not None and not re.search(FOLDER_PATTERN, folder):
         raise InvalidInput(
             "The folder name may use letters, digits, '-' and '_' (up to 64 characters).",
             details=[{"field": "folder", "message": "invalid folder name"}],
         )
+    folder = folder or "uploads"
     name = safe_name(filename)
     key = f"{folder}/{uuid.uuid4().hex}/{name}"
     ctype = (content_type or "").split(";")[0].strip().lower()

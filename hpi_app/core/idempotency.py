@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,6 +22,8 @@ from hpi_app.core.errors import Conflict, InvalidInput
 from hpi_app.models import IdempotencyKey, utcnow
 
 MAX_KEY_LENGTH = 255
+# 1 to 255 visible ASCII characters, spaces allowed inside (the API declares this pattern).
+KEY_PATTERN = r"^[!-~](?:[ -~]{0,253}[!-~])?$"
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,10 @@ class IdempotencyRequest:
         cls, key: str, scope: str, body: Any, *, status_code: int = 200, present: Callable[[Any], dict]
     ) -> IdempotencyRequest:
         """Check the key and digest the (parsed) body canonically."""
-        key = key.strip()
-        if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        if not re.search(KEY_PATTERN, key):
             raise InvalidInput(
-                f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} printable characters.",
+                f"The Idempotency-Key header must be 1 to {MAX_KEY_LENGTH} visible ASCII characters "
+                "(spaces only inside).",
                 details=[{"field": "Idempotency-Key", "message": "invalid key"}],
             )
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)

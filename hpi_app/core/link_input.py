@@ -2,36 +2,32 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from hpi_app.core.tasks.input import MAX_EXPIRES_IN, MIN_EXPIRES_IN
+from hpi_app.core.tasks.input import ExpiresIn
+from hpi_app.validation import EMAIL_PATTERN, EmailAddress, requires_one_of, text_rule
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Empty means no assignee (the form's blank box); anything else must be an address.
+OptionalEmail = text_rule(f"^(?:{EMAIL_PATTERN[1:-1]})?$", "must be an email address", max_length=320)
 
 
 class LinkCreate(BaseModel):
     """The body of ``POST /api/v1/tasks/{task_id}/links`` (every field optional: ``{}`` is a link)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore", strict=True, json_schema_extra=requires_one_of("require_otp", "assignee_email")
+    )
 
-    assignee_email: str | None = Field(default=None, max_length=320)
+    assignee_email: OptionalEmail | None = None
     assignee_name: str | None = Field(default=None, max_length=200)
     assignee_phone: str | None = Field(default=None, max_length=50)
     require_otp: bool | None = None
-    expires_in: int | None = Field(default=None, ge=MIN_EXPIRES_IN, le=MAX_EXPIRES_IN)
+    expires_in: ExpiresIn | None = None
 
     @field_validator("assignee_email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is None or value == "":
-            return None
-        value = value.strip()
-        if not _EMAIL.match(value):
-            msg = "must be an email address"
-            raise ValueError(msg)
-        return value.lower()
+        return value.lower() if value else None
 
     @field_validator("require_otp")
     @classmethod
@@ -45,12 +41,4 @@ class LinkCreate(BaseModel):
 class ProcessLinkCreate(LinkCreate):
     """The body of ``POST /api/v1/processes/{process_id}/links``: like a task link's, for one person."""
 
-    assignee_email: str = Field(max_length=320)
-
-    @field_validator("assignee_email")
-    @classmethod
-    def _required(cls, value: str | None) -> str:
-        if not value:  # the task link's check turned "" into None
-            msg = "is required: a process link is for one person"
-            raise ValueError(msg)
-        return value
+    assignee_email: EmailAddress

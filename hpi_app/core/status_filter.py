@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from enum import StrEnum
 
 from hpi_app.core.errors import InvalidInput
+
+
+def status_pattern(vocabulary: type[StrEnum], group: str) -> str:
+    """The regular expression of a ``status`` filter: names and ``group``, comma-separated, or nothing.
+
+    :func:`parse_statuses` refuses what it does not match; the API declares it in the OpenAPI document.
+    """
+    name = "(?:" + "|".join(re.escape(word) for word in (*vocabulary, group)) + ")"
+    return f"^(?:{name}(?:,{name})*)?$"
 
 
 def parse_statuses(
@@ -28,6 +38,11 @@ def parse_statuses(
     if not raw:
         return ()
     names = tuple(vocabulary)
+    if not re.search(status_pattern(vocabulary, group), raw):
+        raise InvalidInput(
+            f"Unknown status in '{raw}': use names separated by commas, no spaces.",
+            details=[{"field": "status", "message": f"must be one or more of: {', '.join(names)}, {group}"}],
+        )
     out: list[str] = []
     for part in (p.strip() for p in raw.split(",")):
         if part == group:

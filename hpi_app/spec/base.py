@@ -1,41 +1,22 @@
 """The bases of the spec models (:class:`SpecModel`, :class:`FieldBase`) and their attribute types."""
 
 import math
-import re
 from abc import abstractmethod
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator, model_validator
+from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema, model_validator
 from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 
 from hpi_app.spec.values import is_empty
-from hpi_app.validation import validation_error
+from hpi_app.validation import NOT_BLANK, WHITESPACE, integer, text_rule, validation_error
 
-_NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,100}")
-_COLOR_RE = re.compile(
-    r"#[0-9a-fA-F]{3,8}|[a-zA-Z]{1,30}|(?:rgba?|hsla?)\([0-9.,%\s/]+\)|var\(--[A-Za-z0-9_-]+\)"
+# Colours the form can draw with: hex, a name, rgb()/hsl(), or a theme variable.
+_COLOR = (
+    r"^(?:#[0-9a-fA-F]{3,8}|[a-zA-Z]{1,30}|(?:rgba?|hsla?)\([0-9.,%/"
+    + WHITESPACE
+    + r"]+\)|var\(--[A-Za-z0-9_-]+\))$"
 )
-
-
-def _check_name(value: str) -> str:
-    if not _NAME_RE.fullmatch(value):
-        msg = "must be 1-100 characters of letters, digits, '_' or '-'"
-        raise PydanticCustomError("field_name", msg)
-    return value
-
-
-def _check_not_blank(value: str) -> str:
-    if not value.strip():
-        raise PydanticCustomError("blank", "must not be empty")
-    return value
-
-
-def _check_color(value: str) -> str:
-    if not _COLOR_RE.fullmatch(value):
-        msg = "must be a CSS colour such as '#1f6feb', 'navy' or 'rgb(0, 0, 0)'"
-        raise PydanticCustomError("color", msg)
-    return value
 
 
 def _check_number(value: Any) -> int | float:
@@ -44,19 +25,23 @@ def _check_number(value: Any) -> int | float:
     return value
 
 
-Name = Annotated[str, AfterValidator(_check_name)]
-NonBlank = Annotated[str, AfterValidator(_check_not_blank)]
-Color = Annotated[str, AfterValidator(_check_color)]
+Name = text_rule(
+    r"^[A-Za-z0-9_-]{1,100}$", "must be 1-100 characters of letters, digits, '_' or '-'", code="field_name"
+)
+NonBlank = text_rule(NOT_BLANK, "must not be empty", code="blank")
+Color = text_rule(_COLOR, "must be a CSS colour such as '#1f6feb', 'navy' or 'rgb(0, 0, 0)'", code="color")
 Number = Annotated[int | float, PlainValidator(_check_number, json_schema_input_type=int | float)]
-PositiveInt = Annotated[int, PydanticField(strict=True, gt=0)]
-NonNegativeInt = Annotated[int, PydanticField(strict=True, ge=0)]
-PositiveNumber = Annotated[Number, PydanticField(gt=0)]
+PositiveInt = integer(gt=0)
+NonNegativeInt = integer(ge=0)
+PositiveNumber = Annotated[
+    Number, PydanticField(gt=0), WithJsonSchema({"type": "number", "exclusiveMinimum": 0})
+]
 
 
 class SpecModel(BaseModel):
     """Base of every spec model: unknown keys are ignored."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 class FieldBase(SpecModel):

@@ -10,21 +10,14 @@ Decisions worth knowing:
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, PlainValidator, model_validator
+from pydantic import BaseModel, PlainValidator, model_validator
 from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 
 from hpi_app.spec.base import Color, NonBlank, NonNegativeInt, PositiveInt, SpecModel
 from hpi_app.spec.fields import Field
-from hpi_app.spec.values import is_link_url
-from hpi_app.validation import tagged_union, validation_error
-
-
-def _check_link(value: str) -> str:
-    if not is_link_url(value):
-        msg = "must be an http(s) URL or a path starting with '/'"
-        raise PydanticCustomError("link_url", msg)
-    return value
+from hpi_app.spec.values import LINK_URL_PATTERN
+from hpi_app.validation import tagged_union, text_rule, validation_error
 
 
 def _check_cell(value: Any) -> str | int | float | bool | None:
@@ -33,7 +26,7 @@ def _check_cell(value: Any) -> str | int | float | bool | None:
     return value
 
 
-LinkUrl = Annotated[str, AfterValidator(_check_link)]
+LinkUrl = text_rule(LINK_URL_PATTERN, "must be an http(s) URL or a path starting with '/'", code="link_url")
 Cell = Annotated[
     str | int | float | bool | None,
     PlainValidator(_check_cell, json_schema_input_type=str | int | float | bool | None),

@@ -49,10 +49,13 @@ class Option(SpecModel):
 
 _OPTION_SCHEMA = {
     "anyOf": [
-        {"type": "string"},
+        {"type": "string", "minLength": 1},
         {
             "type": "object",
-            "properties": {"value": {"type": "string"}, "label": {"type": "string"}},
+            "properties": {
+                "value": {"type": "string", "minLength": 1},
+                "label": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            },
             "required": ["value"],
         },
     ]

@@ -17,17 +17,16 @@ Decisions worth knowing:
 
 import math
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, field_validator
-from pydantic import Field as PydanticField
 from pydantic_core import PydanticCustomError
 
 from hpi_app.spec.base import Color, FieldBase, NonNegativeInt, Number, PositiveInt, PositiveNumber
 from hpi_app.spec.choices import MultiselectField, RadioField, SelectField
 from hpi_app.spec.patterns import MAX_MATCHED_LENGTH, PatternError, compile_pattern, full_match
 from hpi_app.spec.values import DATE_RE, EMAIL_RE, is_http_url, is_iso_datetime, is_link_url, is_png_data_url
-from hpi_app.validation import tagged_union, validation_error
+from hpi_app.validation import integer, tagged_union, validation_error
 
 TEXT_KINDS = frozenset({"text", "textarea", "email", "url"})
 
@@ -216,7 +215,7 @@ class RatingField(FieldBase):
     """A star rating from 1 to ``max_rating``."""
 
     kind: Literal["rating"]
-    max_rating: Annotated[int, PydanticField(strict=True, ge=1, le=10)] = 5
+    max_rating: integer(ge=1, le=10) = 5
 
     def check(self, value: Any) -> int:
         """Checks that the answer is a whole number from 1 to ``max_rating``."""

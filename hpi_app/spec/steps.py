@@ -13,24 +13,19 @@ from typing import Annotated
 
 from pydantic import AfterValidator, TypeAdapter
 from pydantic import Field as PydanticField
-from pydantic_core import PydanticCustomError
 
 from hpi_app.spec.base import NonBlank, SpecModel
 from hpi_app.spec.blocks import Block, InputBlock
 from hpi_app.spec.fields import Field
-from hpi_app.validation import json_path, validation_error
+from hpi_app.validation import NOT_BLANK, json_path, text_rule, validation_error
 
-
-def _check_step_id(value: str) -> str:
-    if not value.strip() or len(value) > 100:
-        raise PydanticCustomError("step_id", "must be 1-100 characters")
-    return value
+StepId = text_rule(NOT_BLANK, "must be 1-100 characters", code="step_id", max_length=100)
 
 
 class Step(SpecModel):
     """One page of the task form: an id, a title and at least one block."""
 
-    id: Annotated[str, AfterValidator(_check_step_id)]
+    id: StepId
     title: NonBlank
     description_mdsvex: str | None = None
     blocks: Annotated[list[Block], PydanticField(min_length=1)]

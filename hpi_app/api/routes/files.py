@@ -102,7 +102,13 @@ async def upload_file(
     principal: CanCreate,
     base: BaseUrl,
     file: Annotated[UploadFile, File(description="The file")],
-    folder: Annotated[str | None, Form(description="A folder name for organising uploads")] = None,
+    folder: Annotated[
+        str | None,
+        Form(
+            description="A folder name for organising uploads (default `uploads`)",
+            json_schema_extra={"pattern": core.FOLDER_PATTERN},
+        ),
+    ] = None,
 ) -> dict:
     """Store a file for this organisation; answers its URL and key."""
     record = await in_thread(
@@ -126,6 +132,8 @@ async def upload_file(
         "plain text; anything else is an attachment of type `application/octet-stream`. Every "
         "answer carries `X-Content-Type-Options: nosniff` and `Content-Security-Policy: sandbox`."
     ),
+    # A token, a signed-in session's cookie, or ?link= of a task using the file.
+    openapi_extra={"security": [{"token": []}, {}]},
 )
 async def download_file(
     key: str,

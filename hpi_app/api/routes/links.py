@@ -145,7 +145,7 @@ async def list_links(task_id: str, principal: CanRead, base: BaseUrl) -> dict:
 async def revoke_link(
     task_id: str,
     principal: CanCreate,
-    link_id: Annotated[str | None, Query(description="The link to withdraw")] = None,
+    link_id: Annotated[str, Query(min_length=1, description="The link to withdraw")],
 ) -> dict:
     """Withdraw a link: its page then says it was withdrawn, and it can no longer submit."""
     link = await in_thread(core.revoke_link, principal.org_id, task_id, link_id, principal.user_id)

@@ -21,7 +21,6 @@ from hpi_app.api.routes.links import (
 from hpi_app.api.routes.processes import CanRead, CanWrite
 from hpi_app.api.schemas import ErrorBody
 from hpi_app.core import process_links as core
-from hpi_app.core.errors import InvalidInput
 from hpi_app.models import Link
 
 router = APIRouter(prefix="/processes", tags=["processes"])
@@ -57,14 +56,9 @@ async def create_process_link(
     process_id: str,
     principal: CanWrite,
     base: BaseUrl,
-    body: Annotated[core.ProcessLinkCreate | None, Body()] = None,
+    body: Annotated[core.ProcessLinkCreate, Body()],
 ) -> JSONResponse:
     """A new link to a running process."""
-    if body is None:
-        raise InvalidInput(
-            "A process link is for one person: give assignee_email.",
-            details=[{"field": "assignee_email", "message": "is required"}],
-        )
     link = await in_thread(core.create_process_link, principal, process_id, body)
     return JSONResponse({**link_created(link, base), **_url(link, base)}, status_code=201)
 
@@ -94,7 +88,7 @@ async def list_process_links(process_id: str, principal: CanRead, base: BaseUrl)
 async def revoke_process_link(
     process_id: str,
     principal: CanWrite,
-    link_id: Annotated[str | None, Query(description="The link to withdraw")] = None,
+    link_id: Annotated[str, Query(min_length=1, description="The link to withdraw")],
 ) -> dict:
     """Withdraw a process link."""
     link = await in_thread(core.revoke_process_link, principal.org_id, process_id, link_id, principal.user_id)

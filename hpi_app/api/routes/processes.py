@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from hpi_app.api.deps import current_principal, in_thread, scoped
+from hpi_app.api.deps import in_thread, scoped
 from hpi_app.api.presenters import templates_public
 from hpi_app.api.process_schemas import (
     ProcessCreated,
@@ -25,21 +25,14 @@ from hpi_app.core.processes.public import (
     process_public,
     process_updated,
 )
-from hpi_app.core.tokens import require_scope
+from hpi_app.validation import MAX_OFFSET
 from hpi_app.vocab import Scope
 
 router = APIRouter(prefix="/processes", tags=["processes"])
 
 
-async def _can_write(request: Request) -> Principal:
-    # HPI accepts tasks:create for process writes too.
-    principal = await current_principal(request)
-    if not principal.has(Scope.TASKS_CREATE):
-        require_scope(principal, Scope.PROCESSES_WRITE)
-    return principal
-
-
-CanWrite = Annotated[Principal, Depends(_can_write)]
+# HPI accepts tasks:create for process writes too.
+CanWrite = Annotated[Principal, Depends(scoped(Scope.TASKS_CREATE, Scope.PROCESSES_WRITE))]
 CanRead = Annotated[Principal, Depends(scoped(Scope.PROCESSES_READ))]
 
 _errors = {
@@ -78,7 +71,11 @@ async def list_processes(
     request: Request,
     principal: CanRead,
     status: Annotated[
-        str | None, Query(description="running, completed, failed, finished; comma-separated")
+        str | None,
+        Query(
+            description="running, completed, failed, finished; comma-separated",
+            json_schema_extra={"pattern": core.STATUS_PATTERN},
+        ),
     ] = None,
     namespace: Annotated[
         str | None,
@@ -88,7 +85,7 @@ async def list_processes(
     sort: Literal["newest", "oldest"] = "newest",
     template_id: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=core.MAX_LIST_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict:
     """Processes of the token's organisation, filtered and paged."""
     flt = core.ProcessFilter(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -25,9 +24,10 @@ from hpi_app.api.schemas import (
 from hpi_app.config import settings
 from hpi_app.core import tasks as core
 from hpi_app.core.errors import InvalidInput
-from hpi_app.core.idempotency import IdempotencyRequest, Replay
+from hpi_app.core.idempotency import KEY_PATTERN, IdempotencyRequest, Replay
 from hpi_app.core.tasks.input import TaskCreate
 from hpi_app.core.tasks.waiting import wait_until_final
+from hpi_app.validation import MAX_OFFSET
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -38,6 +38,14 @@ _errors = {
     404: {"model": ErrorBody, "description": "No such task in this organisation"},
 }
 _not_pending = {409: {"model": ErrorBody, "description": "The task is not pending"}}
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="Replays the first answer to the same key and body within 24 h",
+        json_schema_extra={"pattern": KEY_PATTERN},
+    ),
+]
 _DEFINITION = Query(description="Include the task's steps and instructions_mdsvex (left out by default)")
 
 
@@ -84,7 +92,7 @@ async def create_task(
     request: Request,
     principal: CanCreate,
     base: BaseUrl,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Create a task; the same ``Idempotency-Key`` and body within 24 h replays the first answer."""
 
@@ -104,24 +112,21 @@ async def create_task(
     response_model_exclude_unset=True,
     responses=_errors,
     summary="List tasks",
-    openapi_extra={
-        "parameters": [
-            {
-                "name": "meta.<key>",
-                "in": "query",
-                "required": False,
-                "schema": {"type": "string"},
-                "description": "Only tasks whose metadata has <key> equal to this value (several are ANDed)",
-            }
-        ]
-    },
+    description=(
+        "Also `meta.<key>=<value>`: only tasks whose metadata has `<key>` equal to the value "
+        "(several are ANDed)."
+    ),
 )
 async def list_tasks(
     request: Request,
     principal: CanRead,
     base: BaseUrl,
     status: Annotated[
-        str | None, Query(description="pending, completed, cancelled, expired, done; comma-separated")
+        str | None,
+        Query(
+            description="pending, completed, cancelled, expired, done; comma-separated",
+            json_schema_extra={"pattern": core.STATUS_PATTERN},
+        ),
     ] = None,
     search: Annotated[str | None, Query(max_length=200, description="Substring of the title")] = None,
     sort: Literal["newest", "oldest"] = "newest",
@@ -133,7 +138,7 @@ async def list_tasks(
     template_id: Annotated[str | None, Query(max_length=100)] = None,
     include_definition: Annotated[bool, _DEFINITION] = False,
     limit: Annotated[int, Query(ge=1, le=core.MAX_LIST_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     cursor: Annotated[
         str | None, Query(max_length=300, description="A next_cursor of an earlier page: the page after it")
     ] = None,
@@ -143,11 +148,6 @@ async def list_tasks(
         raise InvalidInput(
             "A page is asked for by offset or by cursor, not both: leave offset out with a cursor.",
             details=[{"field": "cursor", "message": "given with an offset"}],
-        )
-    if correlation_key is not None and corr_id is not None and correlation_key != corr_id:
-        raise InvalidInput(
-            "correlation_key and corr_id are the same filter: give one.",
-            details=[{"field": "correlation_key", "message": "differs from corr_id"}],
         )
     meta = core.parse_meta_filters(request.query_params.multi_items())
     assignee_id = None
@@ -168,7 +168,11 @@ async def list_tasks(
         offset=offset,
         cursor=cursor,
     )
-    page = await in_thread(core.list_page, principal.org_id, flt)
+    if correlation_key is not None and corr_id is not None and correlation_key != corr_id:
+        # The same filter twice with two values: like any two filters, both must hold (none does).
+        page = core.TaskPage([], 0, None)
+    else:
+        page = await in_thread(core.list_page, principal.org_id, flt)
     return {
         "tasks": [task_public(task, base, include_definition=include_definition) for task in page.tasks],
         "total": page.total,
@@ -205,22 +209,6 @@ async def get_task(
     return task_public(task, base, include_definition=include_definition)
 
 
-def _parse_timeout(raw: str | None) -> float:
-    if raw is None or raw == "":
-        return float(settings.wait_default_timeout)
-    limit = settings.wait_max_timeout
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0 or value > limit:
-        raise InvalidInput(
-            f"timeout must be a number of seconds from 0 to {limit}.",
-            details=[{"field": "timeout", "message": f"must be between 0 and {limit}"}],
-        )
-    return value
-
-
 @router.get(
     "/{task_id}/wait",
     response_model=TaskPublic,
@@ -236,12 +224,19 @@ async def wait_task(
     principal: CanStream,
     base: BaseUrl,
     timeout: Annotated[
-        str | None, Query(description="Seconds to hold the request, 0 to 300 (default 300)")
+        float | None,
+        Query(
+            ge=0,
+            le=settings.wait_max_timeout,
+            allow_inf_nan=False,
+            description=f"Seconds to hold the request, 0 to {settings.wait_max_timeout} "
+            f"(default {settings.wait_default_timeout})",
+        ),
     ] = None,
     include_definition: Annotated[bool, _DEFINITION] = False,
 ) -> JSONResponse:
     """Answer as soon as the task is completed, cancelled or expired; 408 after ``timeout``."""
-    seconds = _parse_timeout(timeout)
+    seconds = float(settings.wait_default_timeout) if timeout is None else timeout
     outcome = await wait_until_final(principal.org_id, task_id, seconds, run_in_thread=in_thread)
     if outcome.task is not None:
         return JSONResponse(task_public(outcome.task, base, include_definition=include_definition))
@@ -267,7 +262,7 @@ async def cancel_task(
     request: Request,
     principal: CanCreate,
     body: Annotated[CancelRequest | None, Body()] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> JSONResponse:
     """Cancel a pending task; 409 when it is already completed, cancelled or expired."""
     scope = f"POST /api/v1/tasks/{task_id}/cancel"

@@ -12,6 +12,7 @@ from hpi_app.core.processes.create import create_process
 from hpi_app.core.processes.fold import Updated, update_process
 from hpi_app.core.processes.input import UPDATES, ProcessCreate, ProcessUpdate, StepDef, parse_update
 from hpi_app.core.processes.queries import (
+    STATUS_PATTERN,
     STATUSES,
     ProcessFilter,
     ProcessSummary,
@@ -31,6 +32,7 @@ __all__ = [
     "MAX_LIST_LIMIT",
     "PROCESS",
     "STATUSES",
+    "STATUS_PATTERN",
     "UPDATES",
     "ProcessCreate",
     "ProcessFilter",

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from hpi_app.core.errors import InvalidInput
-from hpi_app.validation import error_details, not_blank, optional_uuid, tagged_union, validation_error
+from hpi_app.validation import (
+    NOT_BLANK,
+    UuidText,
+    error_details,
+    optional_uuid,
+    tagged_union,
+    text_rule,
+    validation_error,
+)
 
-NAMESPACE_PATTERN = re.compile(r"^[A-Za-z0-9.-]+$")
+Namespace = text_rule(
+    r"^[A-Za-z0-9.-]+$", "may hold only letters, digits, '.' and '-'", min_length=1, max_length=100
+)
 MAX_STEPS = 100
 
+Title = text_rule(NOT_BLANK, "must not be blank", max_length=200)
 StepKey = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class StepDef(BaseModel):
     """One step of a new process: ``{key, label, human?}``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
     key: StepKey
     label: str = Field(min_length=1, max_length=200)
@@ -29,25 +39,15 @@ class StepDef(BaseModel):
 class ProcessCreate(BaseModel):
     """The body of ``POST /api/v1/processes``."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
-    namespace: str = Field(min_length=1, max_length=100, description="Letters, digits, `.` and `-`")
-    name: str = Field(min_length=1, max_length=200)
+    namespace: Namespace = Field(description="Letters, digits, `.` and `-`")
+    name: Title
     steps: list[StepDef] = Field(min_length=1, max_length=MAX_STEPS)
     description: str | None = Field(default=None, max_length=10_000)
-    process_id: str | None = Field(default=None, description="A UUID chosen by the caller")
+    process_id: UuidText | None = Field(default=None, description="A UUID chosen by the caller")
     template_id: str | None = Field(default=None, min_length=1, max_length=100)
     metadata: dict[str, str] | None = None
-
-    @field_validator("namespace")
-    @classmethod
-    def _namespace(cls, value: str) -> str:
-        if not NAMESPACE_PATTERN.match(value):
-            msg = "may hold only letters, digits, '.' and '-'"
-            raise ValueError(msg)
-        return value
-
-    _name_not_blank = field_validator("name")(not_blank)
 
     _process_id = field_validator("process_id")(optional_uuid)
 
@@ -63,13 +63,13 @@ class ProcessCreate(BaseModel):
 
 
 class _Update(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 class StepStarted(_Update):
     """``step_started``: the step is running from now, and is the process's current step."""
 
-    type: Literal["step_started"] = "step_started"
+    type: Literal["step_started"]
     step: StepKey
     detail: str | None = Field(default=None, max_length=10_000)
 
@@ -77,7 +77,7 @@ class StepStarted(_Update):
 class StepCompleted(_Update):
     """``step_completed``: the step is done (with its ``data``, if any)."""
 
-    type: Literal["step_completed"] = "step_completed"
+    type: Literal["step_completed"]
     step: StepKey
     detail: str | None = Field(default=None, max_length=10_000)
     data: dict[str, Any] | None = None
@@ -86,7 +86,7 @@ class StepCompleted(_Update):
 class StepFailed(_Update):
     """``step_failed``: the step failed; the process goes on running."""
 
-    type: Literal["step_failed"] = "step_failed"
+    type: Literal["step_failed"]
     step: StepKey
     error: str = Field(min_length=1, max_length=10_000)
 
@@ -94,7 +94,7 @@ class StepFailed(_Update):
 class Progress(_Update):
     """``progress``: how far a step has got, in words and (optionally) in percent."""
 
-    type: Literal["progress"] = "progress"
+    type: Literal["progress"]
     step: StepKey
     message: str = Field(min_length=1, max_length=2000)
     percent: float | None = Field(default=None, ge=0, le=100)
@@ -103,14 +103,14 @@ class Progress(_Update):
 class Completed(_Update):
     """``completed``: the process is done."""
 
-    type: Literal["completed"] = "completed"
+    type: Literal["completed"]
     summary: str | None = Field(default=None, max_length=10_000)
 
 
 class Failed(_Update):
     """``failed``: the process failed."""
 
-    type: Literal["failed"] = "failed"
+    type: Literal["failed"]
     error: str = Field(min_length=1, max_length=10_000)
 
 

@@ -62,6 +62,9 @@ class ProcessFilter:
     offset: int = 0
 
 
+STATUS_PATTERN = status_filter.status_pattern(ProcessStatus, "finished")
+
+
 def parse_statuses(raw: str | None) -> tuple[str, ...]:
     """Read ``status=running`` or ``status=completed,failed`` (``finished`` = both)."""
     return status_filter.parse_statuses(raw, ProcessStatus, "finished", sorted(FINISHED_PROCESS_STATUSES))

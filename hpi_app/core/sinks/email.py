@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import asyncio
 import html
-import re
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Literal
-
-from pydantic import Field, field_validator
 
 from hpi_app.core.mail import parse_smtp_url, send_mail
 from hpi_app.core.outbox import TEST_EVENT
 from hpi_app.core.sinks.base import Job, Sender, SettingField, SinkSettings, SinkType
 from hpi_app.core.subjects import SubjectView, id_key
+from hpi_app.validation import EmailAddress
 
 # SMTP runs in a thread with its own per-operation timeout; allow the whole exchange a few of them.
 EMAIL_TIMEOUT_FACTOR = 3
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _HEADINGS = {
     "completed": "Completed",
     "cancelled": "Cancelled",
@@ -35,15 +32,7 @@ class EmailSink(SinkSettings):
     """Email the event to ``to``."""
 
     type: Literal["email"]
-    to: str = Field(max_length=320)
-
-    @field_validator("to")
-    @classmethod
-    def _email(cls, value: str) -> str:
-        if not _EMAIL.match(value):
-            msg = "must be an email address"
-            raise ValueError(msg)
-        return value
+    to: EmailAddress
 
 
 def _indent(text: str, width: int) -> str:

@@ -10,34 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from typing import Literal
 
 import nats
 from nats.aio.client import Client
-from pydantic import Field, field_validator
 
 from hpi_app.core.sinks.base import Job, Sender, SettingField, SinkSettings, SinkType
 from hpi_app.core.sinks.webhook import encode_body
+from hpi_app.validation import text_rule
 
 log = logging.getLogger("hpi.nats")
 
-_SUBJECT = re.compile(r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-*>]+)*$")
+Subject = text_rule(
+    r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-*>]+)*$", "must be a NATS subject such as 'hpi.tasks'", max_length=200
+)
 
 
 class NatsSink(SinkSettings):
     """Publish the event to a NATS subject."""
 
     type: Literal["nats"]
-    subject: str = Field(max_length=200)
-
-    @field_validator("subject")
-    @classmethod
-    def _subject(cls, value: str) -> str:
-        if not _SUBJECT.match(value):
-            msg = "must be a NATS subject such as 'hpi.tasks'"
-            raise ValueError(msg)
-        return value
+    subject: Subject
 
 
 class NatsSender(Sender):

@@ -33,6 +33,7 @@ from pydantic import Field, field_validator
 
 from hpi_app.core import destinations
 from hpi_app.core.sinks.base import DeliveryFailed, Job, Sender, SettingField, SinkSettings, SinkType
+from hpi_app.validation import WHITESPACE, text_rule
 
 USER_AGENT = "HPI-Webhooks/1"
 WHSEC_PREFIX = "whsec_"
@@ -48,19 +49,21 @@ def generate_webhook_secret() -> str:
     return WHSEC_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
+WebhookUrl = text_rule(
+    f"^https?://[^{WHITESPACE}/?#]+", "must be an http:// or https:// URL", max_length=2000
+)
+
+
 class WebhookSink(SinkSettings):
     """POST the event as JSON to ``url``, signed with ``secret``."""
 
     type: Literal["webhook"]
-    url: str = Field(max_length=2000)
+    url: WebhookUrl
     secret: str | None = Field(default=None, min_length=8, max_length=200)
 
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/?#]+", value):
-            msg = "must be an http:// or https:// URL"
-            raise ValueError(msg)
         problem = destinations.literal_problem(value)
         if problem is not None:
             raise ValueError(problem)

@@ -10,6 +10,7 @@ from hpi_app.core.tasks.changes import TASK, event_body, subject
 from hpi_app.core.tasks.create import CreatedTask, NewTask, create_task
 from hpi_app.core.tasks.notify import NOTIFY_COOLDOWN, Notified, notify_task, reminder_message
 from hpi_app.core.tasks.queries import (
+    STATUS_PATTERN,
     STATUSES,
     TaskFilter,
     TaskPage,
@@ -43,6 +44,7 @@ __all__ = [
     "MAX_LIST_LIMIT",
     "NOTIFY_COOLDOWN",
     "STATUSES",
+    "STATUS_PATTERN",
     "TASK",
     "CancelledTask",
     "CreatedTask",

@@ -64,6 +64,9 @@ def get_task_by_link(link_id: str) -> Task:
     return task
 
 
+STATUS_PATTERN = status_filter.status_pattern(TaskStatus, "done")
+
+
 def parse_statuses(raw: str | None) -> tuple[str, ...]:
     """Read ``status=pending`` or ``status=completed,cancelled`` (``done`` = every final state)."""
     return status_filter.parse_statuses(raw, TaskStatus, "done", DONE_STATUSES)
