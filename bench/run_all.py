@@ -15,7 +15,10 @@ session ends, Ctrl-C and errors included. Figures are printed, never asserted; t
 columns compare them with the targets of the scale-out issue.
 
 Run: ``python bench/run_all.py [--quick] [--config sqlite1,pg3] [--json PATH] [--details]
-[--only waiters,create,webhooks,dashboard] [--waiters N1 N2]``.
+[--only waiters,create,webhooks,dashboard,scale] [--waiters N1 N2]``.
+
+``scale`` is ``data_scale.py``: one HPI server per configuration filled to each history size
+(``HPI_BENCH_SCALE_SIZES``, default 0,100000,1000000; ``--quick``: 0,20000), its own table.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from typing import Any
 
 import create_throughput
 import dashboard_propagation
+import data_scale
 import deliveries
 import waiters
 from configs import ServerConfig, parse_configs
@@ -40,9 +44,10 @@ from measure import wait_for_quiet_machine
 from processes import stop_on_sigterm
 from report import machine_info, print_table
 
-BENCHMARKS = ("waiters", "create", "webhooks", "dashboard")
+BENCHMARKS = ("waiters", "create", "webhooks", "dashboard", "scale")
 FULL = {"waiters": (1000, 10000), "requests": 3000, "warmup": 300, "webhooks": 200, "dashboard": 50}
 QUICK = {"waiters": (200, 1000), "requests": 300, "warmup": 50, "webhooks": 30, "dashboard": 10}
+FULL["scale"], QUICK["scale"] = data_scale.SIZES, data_scale.QUICK_SIZES  # HPI_BENCH_SCALE_SIZES sets FULL
 
 # The targets of the scale-out issue (figures only: printed beside the results, never asserted).
 CREATE_SHARE = 0.5  # create throughput >= half the baseline's
@@ -106,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
         per_target = results["configs"][config.name] = {"label": config.label}
         for kind in ("baseline", "HPI"):
             per_target[kind] = _measure_target(kind, config, only, counts, clients, args.pace)
+    if "scale" in only:
+        quick = {"samples": 10, "dashboard": 10} if args.quick else {}
+        results["scale"] = [data_scale.run(config, tuple(counts["scale"]), **quick) for config in configs]
     results["seconds"] = round(time.monotonic() - started, 1)
 
     if args.json:
@@ -362,6 +370,8 @@ def report(results: dict[str, Any]) -> None:
             if hook and hook["problem_count"]:
                 problems = f"{hook['problem_count']} problems, e.g. {hook['problems'][:2]}"
                 print(f"  {config.name} {kind} webhooks: {problems}")
+    if results.get("scale"):
+        data_scale.report(results["scale"])
     print(f"\nAll benchmarks took {results['seconds']:.0f} s.")
 
 

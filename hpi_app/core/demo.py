@@ -27,6 +27,7 @@ from hpi_app.models import Organisation, User, utcnow
 from hpi_app.vocab import TaskStatus
 
 BATCH = 10_000
+SQLITE_CACHE_KIB = 256 * 1024
 _SECOND = timedelta(seconds=1)
 HISTORY = timedelta(days=365)
 # Pending tasks are recent: only tasks of the last RECENT may still be open.
@@ -231,6 +232,9 @@ def fill(
         size = min(batch, count - done)
         chunk = [maker.make(done + i) for i in range(size)]
         with session_scope(write=True) as session:
+            if session.connection().dialect.name == "sqlite":
+                # This connection's page cache: the indexes of a long history stay in memory.
+                session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
             insert_tasks(session, chunk)
             session.commit()
         done += size
