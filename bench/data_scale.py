@@ -45,7 +45,9 @@ from servers import Server
 SIZES = tuple(int(n) for n in os.environ.get("HPI_BENCH_SCALE_SIZES", "0,100000,1000000").split(","))
 QUICK_SIZES = (0, 20_000)
 SAMPLES = 30
-WARMUP = 3
+WARMUP = 1
+BUDGET_S = 10.0  # per question and target: fewer samples (at least MIN_SAMPLES) once it is spent
+MIN_SAMPLES = 5
 DASHBOARD_TASKS = 30
 LIST_TARGET_MS = 20.0
 DASHBOARD_SHARE = 1.2
@@ -109,17 +111,23 @@ class Store:
 
 
 def _timed(fn: Any, samples: int) -> dict[str, float]:
-    times = []
-    for n in range(samples + WARMUP):
+    for _ in range(WARMUP):
+        fn()
+    times: list[float] = []
+    deadline = time.monotonic() + BUDGET_S
+    while len(times) < samples and (len(times) < MIN_SAMPLES or time.monotonic() < deadline):
         started = time.perf_counter()
         fn()
-        if n >= WARMUP:
-            times.append((time.perf_counter() - started) * 1000)
+        times.append((time.perf_counter() - started) * 1000)
     return _stats(times)
 
 
 def _stats(times: list[float]) -> dict[str, float]:
-    return {"p50_ms": round(percentile(times, 50), 2), "p95_ms": round(percentile(times, 95), 2)}
+    return {
+        "p50_ms": round(percentile(times, 50), 2),
+        "p95_ms": round(percentile(times, 95), 2),
+        "samples": len(times),
+    }
 
 
 def _fill(server: Server, tasks: int) -> dict[str, Any]:
@@ -189,8 +197,12 @@ def run(
     sizes: tuple[int, ...] = SIZES,
     samples: int = SAMPLES,
     dashboard: int = DASHBOARD_TASKS,
+    after_each: Any = None,
 ) -> dict[str, Any]:
-    """Fill one HPI server step by step to each of ``sizes`` and measure at each."""
+    """Fill one HPI server step by step to each of ``sizes`` and measure at each.
+
+    ``after_each(result)`` is called after each size (to save what is measured so far).
+    """
     result: dict[str, Any] = {"config": config.name, "label": config.label, "sizes": {}, "errors": []}
     print(f"data scale: HPI ({config.label}), sizes {', '.join(f'{s:,}' for s in sizes)}", flush=True)
     with start_server("HPI", config) as server:
@@ -213,6 +225,9 @@ def run(
                 except Exception as exc:
                     result["errors"].append(f"{size:,}: {type(exc).__name__}: {exc}")
                 result["sizes"][str(size)] = at
+                report([result])
+                if after_each is not None:
+                    after_each(result)
         finally:
             store.close()
     return result
@@ -288,9 +303,14 @@ def main() -> int:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     stop_on_sigterm()
-    results = [
-        run(config, tuple(args.sizes), args.samples, args.dashboard) for config in parse_configs(args.config)
-    ]
+    results: list[dict[str, Any]] = []
+
+    def save(result: dict[str, Any]) -> None:
+        if args.json:
+            args.json.write_text(json.dumps([*results, result], indent=2))
+
+    for config in parse_configs(args.config):
+        results.append(run(config, tuple(args.sizes), args.samples, args.dashboard, save))
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
