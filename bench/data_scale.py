@@ -95,7 +95,7 @@ class Store:
         """The rows of one query (``?`` placeholders on both stores)."""
         cur = self.conn.cursor()
         try:
-            cur.execute(sql.replace("?", "%s") if self.pg else sql, params)
+            cur.execute(sql.replace("%", "%%").replace("?", "%s") if self.pg else sql, params)
             return cur.fetchall()
         finally:
             cur.close()
