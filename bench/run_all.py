@@ -17,7 +17,10 @@ session ends, Ctrl-C and errors included. Figures are printed, never asserted; t
 columns compare them with the targets of the scale-out issue.
 
 Run: ``python bench/run_all.py [--quick] [--config sqlite1,pg3] [--json PATH] [--details]
-[--only waiters,create,webhooks,dashboard,mcp] [--waiters N1 N2]``.
+[--only waiters,create,webhooks,dashboard,mcp,scale] [--waiters N1 N2]``.
+
+``scale`` is ``data_scale.py``: one HPI server per configuration filled to each history size
+(``HPI_BENCH_SCALE_SIZES``, default 0,100000,1000000; ``--quick``: 0,20000), its own table.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import Any
 
 import create_throughput
 import dashboard_propagation
+import data_scale
 import deliveries
 import mcp_wait
 import waiters
@@ -43,7 +47,7 @@ from measure import wait_for_quiet_machine
 from processes import stop_on_sigterm
 from report import machine_info, print_table
 
-BENCHMARKS = ("waiters", "create", "webhooks", "dashboard", "mcp")
+BENCHMARKS = ("waiters", "create", "webhooks", "dashboard", "mcp", "scale")
 FULL = {
     "waiters": (1000, 10000),
     "requests": 3000,
@@ -60,6 +64,7 @@ QUICK = {
     "dashboard": 10,
     "mcp": (mcp_wait.QUICK_SAMPLES, mcp_wait.QUICK_WAITING),
 }
+FULL["scale"], QUICK["scale"] = data_scale.SIZES, data_scale.QUICK_SIZES  # HPI_BENCH_SCALE_SIZES sets FULL
 
 # The targets of the scale-out issue (figures only: printed beside the results, never asserted).
 CREATE_SHARE = 0.5  # create throughput >= half the baseline's
@@ -131,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as exc:
             traceback.print_exc()
             results["mcp_error"] = f"{type(exc).__name__}: {exc}"
+    if "scale" in only:
+        quick = {"samples": 10, "dashboard": 10} if args.quick else {}
+        results["scale"] = [data_scale.run(config, tuple(counts["scale"]), **quick) for config in configs]
     results["seconds"] = round(time.monotonic() - started, 1)
 
     if args.json:
@@ -389,6 +397,8 @@ def report(results: dict[str, Any]) -> None:
             if hook and hook["problem_count"]:
                 problems = f"{hook['problem_count']} problems, e.g. {hook['problems'][:2]}"
                 print(f"  {config.name} {kind} webhooks: {problems}")
+    if results.get("scale"):
+        data_scale.report(results["scale"])
     print(f"\nAll benchmarks took {results['seconds']:.0f} s.")
 
 

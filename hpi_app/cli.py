@@ -95,6 +95,54 @@ def _mcp_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from hpi_app.core import demo
+    from hpi_app.core.errors import InvalidInput
+
+    if args.tasks < 1:
+        raise InvalidInput("Say how many tasks to make: --tasks must be at least 1 (e.g. --tasks 100000).")
+    org = demo.find_org(args.org)
+    print(f"Filling {org.name!r} with {args.tasks:,} demo tasks over the past year.", file=sys.stderr)
+    bar = _ProgressBar(args.tasks)
+    made = demo.fill(org, args.tasks, progress=bar.update, seed=args.seed)
+    bar.finish()
+    print(f"Made {made:,} tasks in {bar.elapsed:.1f} s ({made / bar.elapsed:,.0f} tasks/s).", file=sys.stderr)
+    return 0
+
+
+class _ProgressBar:
+    """A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise."""
+
+    def __init__(self, total: int, width: int = 30) -> None:
+        self.total, self.width = total, width
+        self.started = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self.shown_tenth = 0
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds since the bar started (never 0)."""
+        return max(time.monotonic() - self.started, 1e-6)
+
+    def update(self, done: int) -> None:
+        """Show ``done`` of the total."""
+        share = done / self.total
+        line = (
+            f"[{'#' * int(share * self.width):<{self.width}}] {share:4.0%} "
+            f"{done:,}/{self.total:,} tasks, {done / self.elapsed:,.0f}/s"
+        )
+        if self.tty:
+            print(f"\r{line}", end="", file=sys.stderr, flush=True)
+        elif int(share * 10) > self.shown_tenth or done == self.total:
+            self.shown_tenth = int(share * 10)
+            print(line, file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        """End the bar's line."""
+        if self.tty:
+            print(file=sys.stderr)
+
+
 def _serve(args: argparse.Namespace) -> int:
     """Start the app in production mode on one port and say where it is once it answers."""
     port = args.port or settings.port
@@ -197,6 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--org", help="organisation name")
     create.add_argument("--name", help="display name")
     create.set_defaults(func=_user_create)
+
+    demo = sub.add_parser("demo", help="fill the store with realistic demo tasks (a year of history)")
+    demo.add_argument("--tasks", type=int, required=True, metavar="N", help="how many tasks to make")
+    demo.add_argument("--org", help="the organisation's name (default: the first organisation)")
+    demo.add_argument("--seed", type=int, default=None, help="make the same titles, statuses and times again")
+    demo.set_defaults(func=_demo)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(dest="action", required=True)
     tcreate = token.add_parser("create", help="create a token; prints only the raw token on stdout")

@@ -141,3 +141,57 @@ def read_first(statement: Executable, params: dict[str, Any]) -> Row | None:
 
 def _writing_needs_lock() -> bool:
     return get_engine().dialect.name == "sqlite"
+
+
+def insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) into ``table`` with one DB-API ``executemany``.
+
+    For bulk writes (tens of thousands of rows per call): each value goes through its column's
+    own bind processor, exactly as SQLAlchemy stores it, without SQLAlchemy's per-row machinery.
+    A JSON value that is the same object in several rows is serialised once.
+    """
+    if not rows:
+        return
+    conn = session.connection()
+    dialect = conn.dialect
+    keys = list(rows[0])
+    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
+    order = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
+    missing = set(order) - set(keys)
+    if missing:
+        msg = f"insert_many needs every column the insert names; rows lack {sorted(missing)}"
+        raise ValueError(msg)
+    columns = []
+    for key in order:
+        values = [row[key] for row in rows]
+        column_type = table.c[key].type
+        process = column_type._cached_bind_processor(dialect)
+        if process is not None and column_type._type_affinity.__name__ == "JSON":
+            # Not skipping None: a JSON column stores None as its processor says (JSON null).
+            values = list(map(_memoised(process), values))
+        elif process is not None:
+            values = [None if value is None else process(value) for value in values]
+        columns.append(values)
+    params: list[Any] = list(zip(*columns, strict=True))
+    if not compiled.positional:
+        params = [dict(zip(order, values, strict=True)) for values in params]
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(compiled.string, params)
+    finally:
+        cursor.close()
+
+
+def _memoised(process: Any) -> Any:
+    seen: dict[int, tuple[Any, Any]] = {}
+
+    def cached(value: Any) -> Any:
+        if isinstance(value, str):
+            return process(value)
+        hit = seen.get(id(value))
+        if hit is None:
+            # The value is kept with its text, so its id cannot be reused while this lives.
+            hit = seen[id(value)] = (value, process(value))
+        return hit[1]
+
+    return cached

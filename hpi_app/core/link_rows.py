@@ -31,7 +31,6 @@ WITHDRAWN = "withdrawn"
 LINK_EXPIRED = "link_expired"
 MAX_LINK_ID = 64
 
-_INSERT_LINK = insert(Link.__table__)
 _REFUSALS = {
     WITHDRAWN: (
         "This link was withdrawn, so it can no longer be used. Ask whoever sent it for a new one.",
@@ -44,30 +43,37 @@ _REFUSALS = {
 }
 
 
-def insert_primary_link(session: Session, task: Any) -> None:
-    """Write a new task's first link (its ``link_id``) in the task's own transaction.
+INSERT_LINK = insert(Link.__table__)
+
+
+def primary_link_row(task: Any) -> dict[str, Any]:
+    """The row of a new task's first link (its ``link_id``), as ``INSERT_LINK`` takes it.
 
     ``task`` is only read: its id, organisation, link id, assignee, code requirement and expiry.
     """
-    session.connection().execute(
-        _INSERT_LINK,
-        {
-            "id": task.link_id,
-            "org_id": task.org_id,
-            "subject_kind": TASK_KIND,
-            "subject_id": task.id,
-            "primary": True,
-            "assignee_id": task.assignee_id,
-            "assignee_type": task.assignee_type,
-            "assignee_email": task.assignee_email,
-            "assignee_name": task.assignee_name,
-            "assignee_phone": task.assignee_phone,
-            "requires_otp": bool(task.requires_otp),
-            "expires_at": task.expires_at,
-            "created_at": task.created_at,
-            "created_by": task.created_by,
-        },
-    )
+    return {
+        "id": task.link_id,
+        "org_id": task.org_id,
+        "subject_kind": TASK_KIND,
+        "subject_id": task.id,
+        "primary": True,
+        "assignee_id": task.assignee_id,
+        "assignee_type": task.assignee_type,
+        "assignee_email": task.assignee_email,
+        "assignee_name": task.assignee_name,
+        "assignee_phone": task.assignee_phone,
+        "requires_otp": bool(task.requires_otp),
+        "expires_at": task.expires_at,
+        "revoked_at": None,
+        "opened_at": None,
+        "created_at": task.created_at,
+        "created_by": task.created_by,
+    }
+
+
+def insert_primary_link(session: Session, task: Any) -> None:
+    """Write a new task's first link (``primary_link_row``) in the task's own transaction."""
+    session.connection().execute(INSERT_LINK, primary_link_row(task))
 
 
 def state_of(link: Any, now: datetime) -> str | None:

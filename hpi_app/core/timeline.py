@@ -6,6 +6,9 @@ the organisation's event stream, so a client resuming with ``Last-Event-ID`` mis
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import and_, false, insert, or_
 from sqlmodel import Session, func, select
 
@@ -16,7 +19,7 @@ from hpi_app.models import TimelineEntry, utcnow
 # How many entries one read of a stream returns at most; a full page means more may follow.
 PAGE_SIZE = 500
 
-_INSERT = insert(TimelineEntry.__table__)
+INSERT = insert(TimelineEntry.__table__)
 
 
 def record(
@@ -28,16 +31,28 @@ def record(
     detail: dict | None = None,
 ) -> int:
     """Write one entry in the caller's transaction; returns its id."""
-    row = {
+    row = entry_row(org_id, subject, kind, actor, detail)
+    return session.connection().execute(INSERT, row).inserted_primary_key[0]
+
+
+def entry_row(
+    org_id: str,
+    subject: Subject,
+    kind: str,
+    actor: str | None,
+    detail: dict | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """One entry's row as ``INSERT`` takes it (``at``: when it happened, default now)."""
+    return {
         "org_id": org_id,
         "subject_kind": subject.kind,
         "subject_id": subject.id,
         "kind": kind,
         "actor": actor,
         "detail": detail,
-        "created_at": utcnow(),
+        "created_at": at or utcnow(),
     }
-    return session.connection().execute(_INSERT, row).inserted_primary_key[0]
 
 
 def has_entry(session: Session, subject: Subject, kind: str, actor: str | None) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
@@ -13,93 +15,76 @@ from hpi_app.components.due import due_countdown, due_script, reminder_badges
 from hpi_app.components.layout import signed_in_page
 from hpi_app.core import tasks
 from hpi_app.core.events import bus
-from hpi_app.models import Task, iso
+from hpi_app.core.tasks import matching
+from hpi_app.pages.dashboard_list import ListView, TaskRow, apply, changed_ids, row_of
 from hpi_app.pages.live import BURST_LIMIT, follow
 from hpi_app.state import Member, acting_member, back_to_sign_in, in_thread, leave_for
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
-PAGE_SIZE = 100
+PAGE_SIZE = 50
 
 
-@dataclasses.dataclass
-class TaskRow:
-    """One line of the dashboard."""
-
-    task_id: str = ""
-    title: str = ""
-    status: str = ""
-    assignee: str = ""
-    created_at: str = ""
-    href: str = ""
-    expires_at: str = ""
-    reminded: int = 0
-    escalated: int = 0
-
-
-def _row(task: Task) -> TaskRow:
-    assignee = task.assignee_name or task.assignee_email or ""
-    return TaskRow(
-        task_id=task.id,
-        title=task.title,
-        status=task.status,
-        assignee=assignee,
-        created_at=iso(task.created_at) or "",
-        href=routes.task_detail(task.id),
-        expires_at=(iso(task.expires_at) or "") if task.status == TaskStatus.PENDING else "",
-        reminded=task.reminded_count or 0,
-        escalated=task.escalated_count or 0,
-    )
-
-
-def _query(
-    org_id: str, user_id: str, tab: str, search: str, who: str
-) -> tuple[list[TaskRow], int, dict[str, int]]:
-    flt = tasks.TaskFilter(
+def _filter(user_id: str, tab: str, search: str, who: str) -> tasks.TaskFilter:
+    return tasks.TaskFilter(
         statuses=(TaskStatus.PENDING,) if tab == "pending" else DONE_STATUSES,
         search=search.strip() or None,
         assignee_id=user_id if who == "me" else None,
         unassigned=who == "unassigned",
-        limit=PAGE_SIZE,
     )
-    rows, total = tasks.list_tasks(org_id, flt)
-    return [_row(t) for t in rows], total, tasks.count_by_status(org_id)
 
 
-Snapshot = tuple[list[TaskRow], int, dict[str, int]]
+def _page(org_id: str, flt: tasks.TaskFilter, after: int, limit: int) -> tuple[list[TaskRow], int]:
+    """The ``limit`` rows that follow the first ``after`` of the list, and the list's total.
+
+    Offset paging for now. The rows a dashboard shows are always a prefix of the list, so its last
+    row is the key a cursor (keyset) page starts after, once the core lists by cursor.
+    """
+    rows: list[TaskRow] = []
+    while True:
+        size = min(limit - len(rows), tasks.MAX_LIST_LIMIT)
+        found, total = tasks.list_tasks(
+            org_id, dataclasses.replace(flt, offset=after + len(rows), limit=size)
+        )
+        rows += [row_of(task) for task in found]
+        if len(found) < size or len(rows) >= limit:
+            return rows, total
 
 
-class SharedViews:
-    """The dashboard views this process has read, so tabs showing the same view share one query.
+def _read(org_id: str, flt: tasks.TaskFilter, shown: int) -> ListView:
+    rows, total = _page(org_id, flt, 0, shown)
+    return ListView.read(rows, total, tasks.count_by_status(org_id), shown)
 
-    Every open dashboard hears of each change; the first tab to ask for a view as of an event
-    starts the query, and the others showing that view await the same answer. Lives as long as
-    the process; forgets everything past ``max_views`` views (they are read again on demand).
+
+class SharedReads:
+    """Reads this process has started, so tabs that need the same one share a single query.
+
+    Every open dashboard hears of each change and re-reads the changed tasks by id; tabs asking
+    for the same tasks as of the same event await one answer. Forgets everything past ``max_reads``.
     """
 
-    def __init__(self, max_views: int = 2000) -> None:
-        self._max_views = max_views
-        self._views: dict[tuple[str, ...], tuple[int, asyncio.Future[Snapshot]]] = {}
+    def __init__(self, max_reads: int = 2000) -> None:
+        self._max_reads = max_reads
+        self._reads: dict[tuple, asyncio.Future] = {}
 
-    async def snapshot(
-        self, org_id: str, user_id: str, tab: str, search: str, who: str, version: int | None
-    ) -> Snapshot:
-        """The view's rows and counts as of event ``version`` (None: read afresh)."""
-        key = (org_id, user_id if who == "me" else "", tab, search.strip().lower(), who)
-        entry = self._views.get(key)
-        if version is not None and entry is not None and entry[0] >= version:
-            return await asyncio.shield(entry[1])
-        if len(self._views) > self._max_views:
-            self._views.clear()
-        future = asyncio.ensure_future(in_thread(_query, org_id, user_id, tab, search, who))
-        self._views[key] = (version if version is not None else -1, future)
+    async def read(self, key: tuple, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)`` in a thread, or the answer of the same read already under way."""
+        future = self._reads.get(key)
+        if future is None:
+            if len(self._reads) > self._max_reads:
+                self._reads.clear()
+            future = self._reads[key] = asyncio.ensure_future(in_thread(fn, *args))
         return await asyncio.shield(future)
 
 
-shared_views = SharedViews()
+shared_reads = SharedReads()
 
 
 class DashboardState(rx.State):
-    """The rows and filters of one dashboard tab in one browser tab."""
+    """The rows and filters of one dashboard tab in one browser tab.
+
+    It keeps no user or organisation id: every handler acts as the member a fresh session
+    check returns (``acting_member``), the watcher at each change too.
+    """
 
     tab: str = "pending"
     search: str = ""
@@ -111,79 +96,107 @@ class DashboardState(rx.State):
     loaded: bool = False
     base_url: str = ""
     worker: str = ""  # which worker serves this tab, for operators and the scale-out tests
+    _shown: int = PAGE_SIZE
+    _known: dict[str, str] = {}
 
-    async def _reload(self, member: Member, version: int | None = None) -> None:
-        rows, total, counts = await shared_views.snapshot(
-            member.org_id, member.user_id, self.tab, self.search, self.who, version
-        )
-        self.rows, self.total = rows, total
-        self.pending_count = counts[TaskStatus.PENDING]
-        self.done_count = sum(counts[s] for s in DONE_STATUSES)
+    def _flt(self, member: Member) -> tasks.TaskFilter:
+        return _filter(member.user_id, self.tab, self.search, self.who)
+
+    def _show(self, view: ListView) -> None:
+        self.rows, self.total, self._shown, self._known = view.rows, view.total, view.shown, view.known
+        self.pending_count, self.done_count = view.pending, view.done
         self.loaded = True
 
-    async def _reload_as_member(self) -> rx.event.EventSpec | None:
-        """Read the rows again as the member a fresh session check returns (none: to sign-in)."""
+    def _view(self) -> ListView:
+        known = dict(self._known)
+        return ListView(list(self.rows), self.total, self.pending_count, self.done_count, self._shown, known)
+
+    async def _reload(self, member: Member) -> None:
+        """Read the list afresh: the first page, a new filter, or after a quiet spell."""
+        self._show(await in_thread(_read, member.org_id, self._flt(member), self._shown))
+
+    async def _refilter(self) -> rx.event.EventSpec | None:
+        """Read the first page of a new tab or filter, as the tab's member now (none: to sign-in)."""
         member = await acting_member(self)
         if member is None:
             return back_to_sign_in(self)
+        self._shown = PAGE_SIZE
         await self._reload(member)
         return None
 
     @rx.event
     async def load(self):
-        """on_load: read the first page, then keep it live."""
+        """on_load: follow the organisation's changes (the watcher reads the first page)."""
         self.worker = bus.origin
-        member = await acting_member(self)
-        if member is None:
+        if await acting_member(self) is None:
             return None
         self.base_url = routes.public_base(self.router.url.origin)
-        await self._reload(member)
         return DashboardState.watch
 
     @rx.event(background=True)
     async def watch(self):
-        """Follow the organisation's task changes until the page is left (its on_load chain is cancelled)."""
+        """Follow the organisation's task changes until the page is left (its on_load chain is cancelled).
+
+        Reads the list once the subscription stands (and again after a quiet spell); every change
+        after that is applied to the rows and counts, with only the changed tasks re-read by id.
+        Each step reads as the tab's member now: signed out or removed, it reads nothing more.
+        """
         async with self:
             member = await acting_member(self)
         if member is None:
             return
         org_id = member.org_id
-        async for batch in follow(org_id, burst=BURST_LIMIT):
-            created = [c.subject.id for c in batch if c.kind == "task.created"]
-            ids = [c.event_id for c in batch if c.event_id is not None]
-            version = max(ids) if ids else None
+        async for batch in follow(org_id, burst=BURST_LIMIT, read_first=True):
             async with self:
-                # Each refresh reads as the tab's member now: signed out or removed, it reads nothing.
                 member = await acting_member(self)
-                if member is not None and member.org_id == org_id:
-                    await self._reload(member, version)
-                titles = {row.task_id: row.title for row in self.rows}
+                if member is not None and member.org_id == org_id and not batch:
+                    await self._reload(member)
             if member is None or member.org_id != org_id:
                 yield leave_for(self, member)
                 return
+            ids = changed_ids(batch)
+            if not ids:
+                continue
+            version = max(c.event_id or 0 for c in batch)
+            key = ("tasks", org_id, tuple(ids), version)
+            found = await shared_reads.read(key, matching.read_many, org_id, ids)
+            async with self:
+                self._show(apply(self._view(), self._flt(member), batch, found))
+            created = [c.subject.id for c in batch if c.kind == "task.created" and c.subject.id in found]
             for task_id in created[:3]:
-                title = titles.get(task_id)
-                if title is None:
-                    title = (await in_thread(tasks.get_task, org_id, task_id)).title
-                yield rx.toast.info(f"New task: {title}", duration=4000)
+                yield rx.toast.info(f"New task: {found[task_id].title}", duration=4000)
+
+    @rx.event
+    async def load_more(self):
+        """Show the next page of the list below the rows shown."""
+        member = await acting_member(self)
+        if member is None:
+            return back_to_sign_in(self)
+        more, total = await in_thread(_page, member.org_id, self._flt(member), len(self.rows), PAGE_SIZE)
+        shown = {row.task_id for row in self.rows}
+        self.rows = self.rows + [row for row in more if row.task_id not in shown]
+        self.total = total
+        self._shown = max(self._shown, len(self.rows))
+        self._known = {**self._known, **{row.task_id: row.status for row in more}}
+        return None
 
     @rx.event
     async def set_tab(self, tab: str):
         """Switch between Pending and Done."""
         self.tab = "done" if tab == "done" else "pending"
-        return await self._reload_as_member()
+        return await self._refilter()
 
     @rx.event
     async def set_search(self, value: str):
         """Filter by a substring of the title."""
         self.search = value[:200]
-        return await self._reload_as_member()
+        return await self._refilter()
 
     @rx.event
     async def set_who(self, value: str):
         """Filter by assignee: all, me, unassigned."""
         self.who = value if value in ("all", "me", "unassigned") else "all"
-        return await self._reload_as_member()
+        return await self._refilter()
 
     @rx.var
     def curl_example(self) -> str:
@@ -321,14 +334,26 @@ def dashboard_page() -> rx.Component:
             ),
             rx.cond(
                 DashboardState.total > DashboardState.rows.length(),
-                rx.text(
-                    "Showing the newest ",
-                    DashboardState.rows.length(),
-                    " of ",
-                    DashboardState.total,
-                    ". Search to narrow them down.",
-                    size="1",
-                    color_scheme="gray",
+                rx.hstack(
+                    rx.text(
+                        "Showing the newest ",
+                        DashboardState.rows.length(),
+                        " of ",
+                        DashboardState.total,
+                        ".",
+                        size="1",
+                        color_scheme="gray",
+                        id="shown-count",
+                    ),
+                    rx.button(
+                        "Load more",
+                        on_click=DashboardState.load_more,
+                        variant="soft",
+                        size="1",
+                        id="load-more",
+                    ),
+                    align="center",
+                    spacing="3",
                 ),
             ),
             due_script(),

@@ -21,7 +21,7 @@ async def _idle() -> float:
 
 
 async def follow(
-    org_id: str, wait: Callable[[], Awaitable[float]] = _idle, burst: int = 1
+    org_id: str, wait: Callable[[], Awaitable[float]] = _idle, burst: int = 1, read_first: bool = False
 ) -> AsyncIterator[list[Change]]:
     """The organisation's changes as they come, one batch at a time, until the caller stops.
 
@@ -31,8 +31,13 @@ async def follow(
             with no change yields ``[]``.
         burst: More than 1: a change comes with those already queued behind it (at most
             ``burst`` in all, stopping at a nudge), so a burst costs one reload.
+        read_first: Yield ``[]`` once as soon as the subscription stands, so the caller's first
+            read of the store misses no change that commits after it (a page that applies each
+            change to what it read, instead of reading again, needs that).
     """
     async with bus.subscribe(org_id) as changes:
+        if read_first:
+            yield []
         while True:
             change = await changes.get(timeout=await wait())
             if change is None:

@@ -42,7 +42,7 @@ _TASK_DEFAULTS = {
     if not field.is_required() and field.default_factory is None
 }
 _TASKS = Task.__table__
-_INSERT_TASK = insert(_TASKS)
+INSERT_TASK = insert(_TASKS)
 _TASK_ID = select(_TASKS.c.id).where(_TASKS.c.id == bindparam("task_id"))
 _TASK_SINKS = select(_TASKS.c.sinks).where(_TASKS.c.id == bindparam("task_id"))
 
@@ -65,6 +65,11 @@ class CreatedTask:
 def new_task(**values: Any) -> NewTask:
     """A task not yet stored: the model's defaults, then ``values``."""
     return NewTask(**(_TASK_DEFAULTS | values))
+
+
+def task_row(task: NewTask) -> dict[str, Any]:
+    """A new task's row as ``INSERT_TASK`` takes it (column names, not attribute names)."""
+    return {_TASK_COLUMNS[k]: v for k, v in vars(task).items()}
 
 
 def create_task(
@@ -138,7 +143,7 @@ def create_task(
         vars(task).update(policy, expires_at=now + timedelta(seconds=expires_in) if expires_in else None)
         created = CreatedTask(task, secrets_out)
         try:
-            session.connection().execute(_INSERT_TASK, {_TASK_COLUMNS[k]: v for k, v in vars(task).items()})
+            session.connection().execute(INSERT_TASK, task_row(task))
             link_rows.insert_primary_link(session, task)
             first_action = plan(session, task, now)
             recorded = record_change(session, task, "created", principal.user_id)

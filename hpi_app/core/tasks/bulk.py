@@ -1,0 +1,97 @@
+"""Writing many tasks at once, each with its history: the bulk path beside ``create_task``.
+
+A task written here is the row ``create_task`` writes (``task_row``), its first link
+(``link_rows.primary_link_row``), its timeline entries (``timeline.entry_row``) and, once
+completed, its submission, so a task made in bulk is indistinguishable in the store from one made
+through the API and then finished. Rows go in with one multi-row statement per table in the
+caller's transaction. Nothing is queued in the outbox or published on the bus: these are tasks of
+the past (demo data, imports); an open dashboard sees them on its next read.
+
+Anything kept per task in the write path joins here, in ``insert_tasks``: the kept counts
+(``counts.shift``, as ``record_change`` keeps them); the search index follows the rows by itself
+(triggers on SQLite, an expression index on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from hpi_app.core import link_rows, timeline
+from hpi_app.core.tasks import counts
+from hpi_app.core.tasks.changes import subject
+from hpi_app.core.tasks.create import NewTask, task_row
+from hpi_app.db import insert_many
+from hpi_app.models import Link, Submission, Task, TimelineEntry, new_id
+
+_TASKS, _LINKS = Task.__table__, Link.__table__
+_TIMELINE, _SUBMISSIONS = TimelineEntry.__table__, Submission.__table__
+
+
+@dataclass(slots=True)
+class PastEvent:
+    """One timeline entry of a task's history after its ``created`` entry."""
+
+    kind: str
+    at: datetime
+    actor: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+@dataclass
+class PastTask:
+    """A task with what happened to it: its row (``new_task``'s names) and its later entries.
+
+    ``task.status`` and the columns it implies (``completed_at``, ``data``, ``cancelled_at``,
+    ``expired_at``...) are the task's state now; ``events`` are the entries that led there, oldest
+    first. A completed task's ``data`` is also written as its submission.
+    """
+
+    task: NewTask
+    events: list[PastEvent] = field(default_factory=list)
+
+
+def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
+    """Write ``tasks`` with their links, timelines and submissions in the caller's transaction.
+
+    Returns:
+        How many tasks were written.
+    """
+    if not tasks:
+        return 0
+    insert_many(session, _TASKS, [task_row(past.task) for past in tasks])
+    insert_many(session, _LINKS, [link_rows.primary_link_row(past.task) for past in tasks])
+    entries = []
+    submissions = []
+    for past in tasks:
+        task = past.task
+        about = subject(task.id)
+        entries.append(
+            timeline.entry_row(task.org_id, about, "created", task.created_by, None, task.created_at)
+        )
+        entries.extend(
+            timeline.entry_row(task.org_id, about, e.kind, e.actor, e.detail, e.at) for e in past.events
+        )
+        if task.data is not None:
+            submissions.append(
+                {
+                    "id": new_id(),
+                    "task_id": task.id,
+                    "data": task.data,
+                    "submitted_by": task.completed_by,
+                    "submitted_at": task.completed_at,
+                }
+            )
+    insert_many(session, _TIMELINE, entries)
+    insert_many(session, _SUBMISSIONS, submissions)
+    by_org: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
+    for past in tasks:
+        by_org[past.task.org_id].append((past.task.assignee_id, past.task.status))
+    for org_id, counted in by_org.items():  # the kept counts, as record_change keeps them
+        counts.shift(session, org_id, counts.tally(counted))
+    return len(tasks)

@@ -1,0 +1,123 @@
+"""Demo data and the bulk path it writes through: tasks indistinguishable from real ones."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import func, select
+
+from hpi_app.api.presenters import task_public
+from hpi_app.core import accounts, demo, links, tasks
+from hpi_app.core.errors import InvalidInput, NotFound
+from hpi_app.core.principal import Principal
+from hpi_app.core.tasks.bulk import PastTask, insert_tasks
+from hpi_app.core.tasks.create import new_task
+from hpi_app.core.tasks.input import TaskCreate
+from hpi_app.db import session_scope
+from hpi_app.models import Link, Submission, Task, TimelineEntry, utcnow
+from hpi_app.vocab import TaskStatus
+from tests.utils.bodies import seed_task
+from tests.utils.task_counts import counted, kept
+
+_COLUMNS = (
+    "id, org_id, title, steps, status, created_at, data, payload, metadata, sinks, link_id, requires_otp"
+)
+
+
+def _raw(task_id: str) -> dict:
+    with session_scope() as session:
+        row = (
+            session.connection()
+            .execute(text(f"SELECT {_COLUMNS} FROM tasks WHERE id = :id"), {"id": task_id})
+            .one()
+        )
+    return dict(row._mapping)
+
+
+def test_a_bulk_task_is_stored_like_a_created_one(admin):
+    principal = Principal(org_id=admin.org_id, user_id=admin.id, scopes=frozenset({"tasks:create"}))
+    made = tasks.create_task(principal, TaskCreate.model_validate(seed_task())).task
+    twin = new_task(**{**vars(made), "id": "7d1c2b9e-1f6a-4c1e-9a57-3c2f0f7b8a10", "link_id": "bulk-link-1"})
+    with session_scope(write=True) as session:
+        assert insert_tasks(session, [PastTask(twin)]) == 1
+        session.commit()
+    created, bulk = _raw(made.id), _raw(twin.id)
+    assert {k: v for k, v in bulk.items() if k not in ("id", "link_id")} == {
+        k: v for k, v in created.items() if k not in ("id", "link_id")
+    }
+    # Its link opens it and its timeline starts as a created task's does.
+    assert tasks.get_task_by_link("bulk-link-1").id == twin.id
+    assert [e.kind for e in tasks.timeline(admin.org_id, twin.id)] == ["created"]
+    assert [link.primary for link in links.list_links(admin.org_id, twin.id)] == [True]
+
+
+def test_demo_fills_the_first_organisation_with_a_realistic_history(admin):
+    member = accounts.create_user("bea@acme.test", "correct horse battery", org_id=admin.org_id)
+    org = demo.find_org()
+    assert org.id == admin.org_id and {m[0] for m in org.members} == {admin.id, member.id}
+    seen = []
+    assert demo.fill(org, 2_500, batch=1_000, progress=seen.append, seed=7) == 2_500
+    assert seen == [1_000, 2_000, 2_500]
+
+    counts = tasks.count_by_status(org.id)
+    assert sum(counts.values()) == 2_500
+    assert kept(org.id, {admin.id, member.id}) == counted(org.id)  # the kept counts, as COUNT(*) finds
+    assert 0 < counts[TaskStatus.PENDING] < 100  # ~1 %
+    assert counts[TaskStatus.COMPLETED] > counts[TaskStatus.CANCELLED] > 0 and counts[TaskStatus.EXPIRED] > 0
+    with session_scope() as session:
+        rows = session.exec(select(Task)).all()
+        entries = Counter(session.exec(select(TimelineEntry.kind)).all())
+        submissions = session.exec(select(func.count()).select_from(Submission)).one()
+        primary_links = session.exec(select(func.count()).select_from(Link).where(Link.primary)).one()
+    now = utcnow()
+    assert len({t.template_id for t in rows}) >= 5 and any(t.template_id == "deploy-approval" for t in rows)
+    assert {t.assignee_type for t in rows} == {"member", "external", None}
+    assert {t.assignee_id for t in rows if t.assignee_type == "member"} == {admin.id, member.id}
+    assert all(t.requires_otp for t in rows if t.assignee_type == "external")
+    assert sum(t.correlation_key is not None for t in rows) > 1_500 and all(t.meta for t in rows)
+    assert min(t.created_at for t in rows) < now - demo.HISTORY * 0.9
+    assert all(t.created_at < now for t in rows)
+    # Pending tasks are recent and not overdue (the expiry sweeper would finish them at once).
+    pending = [t for t in rows if t.status == TaskStatus.PENDING]
+    assert all(
+        t.created_at >= now - demo.RECENT and (t.expires_at is None or t.expires_at > now) for t in pending
+    )
+    completed = [t for t in rows if t.status == TaskStatus.COMPLETED]
+    assert all(t.data and t.created_at <= t.completed_at <= now for t in completed)
+    assert submissions == len(completed) and primary_links == 2_500
+    assert entries["created"] == 2_500 and entries["completed"] == len(completed)
+    assert (
+        entries["cancelled"] == counts[TaskStatus.CANCELLED]
+        and entries["expired"] == counts[TaskStatus.EXPIRED]
+    )
+    assert entries["opened"] > 0
+    # The REST presenter reads every shape, and lists and search find them as they find real tasks.
+    for task in rows[:300]:
+        task_public(task, "http://hpi.test")
+    page, total = tasks.list_tasks(org.id, tasks.TaskFilter(search="deployment", limit=5))
+    assert total > 0 and all("deployment" in t.title.lower() for t in page)
+    done, done_total = tasks.list_tasks(org.id, tasks.TaskFilter(statuses=tasks.DONE_STATUSES, limit=3))
+    assert done_total == 2_500 - counts[TaskStatus.PENDING] and len(done) == 3
+
+
+def test_a_demo_task_can_still_be_completed(admin):
+    org = demo.find_org()
+    demo.fill(org, 400, seed=3)
+    rows, _ = tasks.list_tasks(org.id, tasks.TaskFilter(statuses=(TaskStatus.PENDING,), limit=200))
+    target = rows[0]
+    answers = next(s.answers[0] for s in demo.shapes() if s.template_id == target.template_id)
+    done = tasks.complete_task(target.id, answers, actor=admin.id)
+    assert done.status == TaskStatus.COMPLETED
+    assert tasks.count_by_status(org.id)[TaskStatus.PENDING] == len(rows) - 1
+
+
+def test_demo_refuses_bad_arguments(store):
+    with pytest.raises(NotFound, match="no organisation yet"):
+        demo.find_org()
+    accounts.create_user("admin@acme.test", "correct horse battery", role="admin", org_name="Acme")
+    with pytest.raises(NotFound, match=r"No organisation named 'Globex'.*Acme"):
+        demo.find_org("Globex")
+    with pytest.raises(InvalidInput, match="at least 1"):
+        demo.fill(demo.find_org("Acme"), 0)
