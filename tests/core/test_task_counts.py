@@ -12,6 +12,7 @@ from sqlalchemy import update
 from hpi_app.core import accounts, tasks
 from hpi_app.core.errors import Conflict
 from hpi_app.core.tasks import counts
+from hpi_app.core.tasks.assign import update_task
 from hpi_app.core.tasks.policy_input import TaskPatch
 from hpi_app.db import session_scope
 from hpi_app.models import Task, utcnow
@@ -111,10 +112,10 @@ def test_counts_stay_exact_under_concurrent_changes(admin, member):
 def test_counts_follow_a_reassignment(admin, member):
     org = admin.org_id
     task_id = make_task(admin, assignee_member_id=admin.id)
-    tasks.update_task(principal_of(admin), task_id, TaskPatch(assignee_member_id=member.id))
+    update_task(principal_of(admin), task_id, TaskPatch(assignee_member_id=member.id))
     assert counts.total(org, ["pending"], admin.id) == 0
     assert counts.total(org, ["pending"], member.id) == 1
-    tasks.update_task(principal_of(admin), task_id, TaskPatch(assignee_email="outside@example.test"))
+    update_task(principal_of(admin), task_id, TaskPatch(assignee_email="outside@example.test"))
     assert counts.total(org, ["pending"], counts.UNASSIGNED) == 1
     assert tasks.count_by_status(org)["pending"] == 1
     assert kept(org, {admin.id, member.id}) == counted(org)

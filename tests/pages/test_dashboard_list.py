@@ -35,6 +35,9 @@ def _task(n: int, status: str = "pending", title: str = "", assignee_id: str | N
         correlation_key=None,
         template_id=None,
         meta=None,
+        expires_at=None,
+        reminded_count=0,
+        escalated_count=0,
     )
 
 
