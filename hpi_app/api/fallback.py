@@ -62,12 +62,42 @@ def _served(api: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
 
 
 def allowed_methods(api: FastAPI, path: str) -> list[str]:
-    """The methods the API serves at ``path`` (every route, documented or not), sorted."""
+    """The methods the API serves at ``path`` (every route, documented or not), sorted.
+
+    A documented literal path (``/tasks/templates``) is served by its own methods only: the
+    parametrised path beside it (``/tasks/{task_id}``) does not take it (see ``_literal_guards``).
+    """
+    literal = api.openapi().get("paths", {}).get(path)
+    if literal is not None:
+        return sorted(m.upper() for m in literal if m.upper() in ANY_METHOD)
     methods: set[str] = set()
     for regex, served in _served(api):
         if regex.fullmatch(path):
             methods |= served
     return sorted(methods)
+
+
+def _literal_guards(api: FastAPI) -> list[Route]:
+    """Routes answering 405 where a parametrised route would take a documented literal path as an id.
+
+    Without them ``PATCH /tasks/templates`` would reach ``PATCH /tasks/{task_id}`` and answer
+    "task not found", though the document says ``/tasks/templates`` is GET only.
+    """
+    paths = api.openapi().get("paths", {})
+    guards = []
+    for path, item in paths.items():
+        if "{" in path:
+            continue
+        served = {m.upper() for m in item}
+        shadowed = {
+            m.upper()
+            for other, methods in paths.items()
+            if "{" in other and _path_regex(other).fullmatch(path)
+            for m in methods
+        } - served
+        if shadowed:
+            guards.append(Route(path, unknown_api_request, methods=sorted(shadowed), include_in_schema=False))
+    return guards
 
 
 def _method_not_allowed(request: Request, allow: list[str]) -> JSONResponse:
@@ -97,6 +127,7 @@ async def _router_405(request: Request, _exc: Exception) -> JSONResponse:
 
 def install(api: FastAPI) -> None:
     """Route every ``/api/...`` request no other route takes to :func:`unknown_api_request` (last)."""
+    api.router.routes[0:0] = _literal_guards(api)
     api.router.routes.append(
         Route("/api/{path:any}", unknown_api_request, methods=ANY_METHOD, include_in_schema=False)
     )

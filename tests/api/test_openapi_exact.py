@@ -17,7 +17,7 @@ def document() -> dict:
     ("method", "path", "allow"),
     [
         ("PUT", "/api/v1/tasks", "GET, POST"),
-        ("TRACE", "/api/v1/tasks/abc", "GET"),
+        ("TRACE", "/api/v1/tasks/abc", "GET, PATCH"),
         ("PATCH", "/api/v1/tasks/abc/links", "DELETE, GET, POST"),
         ("OPTIONS", "/api/v1/tasks/abc/links", "DELETE, GET, POST"),
         ("FOO", "/api/v1/tasks/abc/cancel", "POST"),
@@ -40,6 +40,12 @@ async def test_allow_lists_exactly_the_documented_methods(client, auth, document
         answer = await client.request("TRACE", concrete, headers=auth)
         assert answer.status_code == 405, path
         assert answer.headers["allow"] == ", ".join(sorted(m.upper() for m in item)), path
+
+
+async def test_a_literal_path_is_not_taken_as_an_id(client, auth):
+    # PATCH /tasks/{task_id} must not take "templates" for a task id: the path is GET only.
+    answer = await client.patch("/api/v1/tasks/templates", json={"title": "x"}, headers=auth)
+    assert answer.status_code == 405 and answer.headers["allow"] == "GET"
 
 
 @pytest.mark.parametrize(
@@ -109,4 +115,4 @@ async def test_corr_id_and_correlation_key_filters_both_hold(client, auth):
     assert [t["task_id"] for t in same.json()["tasks"]] == [task_id]
     differing = await client.get("/api/v1/tasks?corr_id=a&correlation_key=b", headers=auth)
     assert differing.status_code == 200
-    assert differing.json() == {"tasks": [], "total": 0, "limit": 50, "offset": 0}
+    assert differing.json() == {"tasks": [], "total": 0, "limit": 50, "offset": 0, "next_cursor": None}

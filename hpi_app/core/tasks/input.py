@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from hpi_app.core.sinks.registry import Sink
 from hpi_app.core.tasks.policy_input import (
     EscalationStep,
+    ExpiresIn,
     ExpiryPolicy,
     ReminderPolicy,
-    check_delay,
     check_escalation,
-    min_delay,
 )
 from hpi_app.spec import StepList, SubmissionError, validate_submission
 from hpi_app.validation import (
@@ -21,7 +27,6 @@ from hpi_app.validation import (
     EmailAddress,
     UuidText,
     given,
-    integer,
     optional_uuid,
     requires_one_of,
     text_rule,
@@ -31,14 +36,6 @@ from hpi_app.vocab import ExpiryAction
 
 MAX_EXPIRES_IN = 2_592_000
 Title = text_rule(NOT_BLANK, "must not be blank", max_length=200)
-
-
-def _declare_min_delay(schema: dict[str, Any]) -> None:
-    # The floor is configuration (HPI_MIN_DELAY_SECONDS): declared as the app started with it.
-    schema["minimum"] = min_delay()
-
-
-ExpiresIn = Annotated[integer(le=MAX_EXPIRES_IN), Field(json_schema_extra=_declare_min_delay)]
 
 
 class TaskCreate(BaseModel):
@@ -99,11 +96,6 @@ class TaskCreate(BaseModel):
             msg = "a one-time code is emailed to the assignee: give assignee_email or assignee_member_id"
             raise ValueError(msg)
         return value
-
-    @field_validator("expires_in")
-    @classmethod
-    def _expires_in(cls, value: int | None) -> int | None:
-        return check_delay(value)
 
     _escalation_in_order = field_validator("escalation")(check_escalation)
 

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hpi_app import config
-from hpi_app.validation import not_blank, validation_error
+from hpi_app.validation import (
+    NOT_BLANK,
+    UUID_PATTERN,
+    EmailAddress,
+    given,
+    integer,
+    text_rule,
+    validation_error,
+)
 from hpi_app.vocab import ExpiryAction
 
 MAX_REMINDERS = 20
@@ -161,41 +169,50 @@ def check_escalation(steps: list[EscalationStep] | None) -> list[EscalationStep]
     return steps
 
 
+# A task's expiry, seconds from now: at least the minimum delay (checked, and declared as the
+# app started with it), at most 30 days.
+def _declare_min_delay(schema: dict[str, Any]) -> None:
+    schema["minimum"] = min_delay()
+
+
+ExpiresIn = Annotated[
+    integer(le=MAX_DELAY), Field(json_schema_extra=_declare_min_delay), AfterValidator(check_delay)
+]
+_Title = text_rule(NOT_BLANK, "must not be blank", max_length=200)
+_MEMBER_OR_ME = text_rule(f"^(me|{UUID_PATTERN[1:-1]})$", 'must be a member id or "me"', max_length=36)
+
+
 class TaskPatch(BaseModel):
     """The body of ``PATCH /api/v1/tasks/{id}``: reassign, move the expiry (from now) or retitle."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "not": {"allOf": [given("assignee_email"), given("assignee_member_id")]},
+            "anyOf": [
+                given("title"),
+                given("assignee_email"),
+                given("assignee_member_id"),
+                {"required": ["expires_in"], "properties": {"expires_in": {"type": "integer"}}},
+            ],
+        },
+    )
 
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    assignee_email: str | None = Field(default=None, max_length=320)
-    assignee_member_id: str | None = Field(default=None, max_length=36)
-    expires_in: int | None = None
-
-    _title_not_blank = field_validator("title")(lambda value: value if value is None else not_blank(value))
+    title: _Title | None = None
+    assignee_email: EmailAddress | None = None
+    assignee_member_id: _MEMBER_OR_ME | None = None
+    expires_in: ExpiresIn | None = None
 
     @field_validator("assignee_email")
     @classmethod
     def _email(cls, value: str | None) -> str | None:
-        if value is not None and not _EMAIL.match(value):
-            msg = "must be an email address"
-            raise ValueError(msg)
         return value.lower() if value else value
 
     @field_validator("assignee_member_id")
     @classmethod
     def _member(cls, value: str | None) -> str | None:
-        if value is None or value == "me":
-            return value
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            msg = 'must be a member id or "me"'
-            raise ValueError(msg) from None
-
-    @field_validator("expires_in")
-    @classmethod
-    def _expires_in(cls, value: int | None) -> int | None:
-        return check_delay(value)
+        return value if value is None or value == "me" else str(uuid.UUID(value))
 
     @model_validator(mode="after")
     def _something(self) -> TaskPatch:
