@@ -51,7 +51,7 @@ def _search(term: str) -> list[str]:
 def test_scale_migration_counts_and_indexes_the_stored_tasks(empty_store):
     cfg = filled_at("0007", _fill_0007)
 
-    command.upgrade(cfg, "0008_scale")
+    command.upgrade(cfg, "head")  # the core below reads today's tables
     assert tasks.count_by_status("org-1") == {"pending": 1, "completed": 2, "cancelled": 1, "expired": 1}
     assert tasks.count_by_status("org-1", "member-1") == {
         "pending": 1,

@@ -94,7 +94,7 @@ class TaskFormState(OpenedAsMember, rx.State):
         return self.steps[self.step_index].title if 0 <= self.step_index < len(self.steps) else ""
 
     def _steps(self) -> list[Step]:
-        return load_steps(_plain(self._spec))
+        return load_steps(form_values.plain_data(self._spec))
 
     def _values(self) -> form_values.FormValues:
         return form_values.FormValues(
@@ -367,7 +367,7 @@ class TaskFormState(OpenedAsMember, rx.State):
             self.busy = False
             self.notice = TRY_AGAIN
             return
-        self.answers = answers(_plain(self._spec), task.data, link=self._link_for)
+        self.answers = answers(form_values.plain_data(self._spec), task.data, link=self._link_for)
         self.finished_at = when_text(task.completed_at)
         self.view = "done"
         self.busy = False
@@ -390,14 +390,3 @@ class TaskFormState(OpenedAsMember, rx.State):
 
 
 _LINK_WITHDRAWN = tasks.TASK.event_name("link_revoked")
-
-
-def _plain(value: Any) -> Any:
-    """State values as plain lists and dicts (Reflex hands backend vars back wrapped in proxies,
-    which the spec's strict models refuse)."""
-    value = getattr(value, "__wrapped__", value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value

@@ -143,3 +143,13 @@ def upload_problem(field: Any, uploads: list[Any], already: int) -> str:
         if field.max_file_size and size > field.max_file_size:
             return f"“{name}” is too large: the limit is {size_text(field.max_file_size)}."
     return ""
+
+
+def plain_data(value: Any) -> Any:
+    """State values as plain lists and dicts (the strict spec models refuse Reflex's proxies)."""
+    value = getattr(value, "__wrapped__", value)
+    if isinstance(value, dict):
+        return {key: plain_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_data(item) for item in value]
+    return value
