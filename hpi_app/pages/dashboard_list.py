@@ -20,6 +20,8 @@ from hpi_app.vocab import DONE_STATUSES, FINAL_STATUSES, TaskStatus
 
 # The changes that move a task between lists; others (opened, reminders, links) leave rows as they are.
 MOVES = frozenset(TASK.event_name(kind) for kind in ("created", *FINAL_STATUSES))
+# Changes that keep a task where it is but change what its row shows (badges, due time, assignee).
+SHOWN = frozenset(TASK.event_name(kind) for kind in ("reminded", "escalated", "assigned", "extended"))
 # How many task statuses a view remembers beyond its rows' (to count a late echo of a change once).
 KNOWN_LIMIT = 2000
 
@@ -90,8 +92,9 @@ class ListView:
 
 
 def changed_ids(changes: Iterable[Change]) -> list[str]:
-    """The tasks whose changes move them between lists (to re-read by id), in order, once each."""
-    return list(dict.fromkeys(c.subject.id for c in changes if c.kind in MOVES))
+    """The tasks that changed (to re-read by id), in order, once each: those that move between
+    lists, and those whose row shows something new (reminded, escalated, reassigned, extended)."""
+    return list(dict.fromkeys(c.subject.id for c in changes if c.kind in MOVES | SHOWN))
 
 
 def apply(view: ListView, flt: TaskFilter, changes: Iterable[Change], found: dict[str, Task]) -> ListView:
@@ -103,7 +106,10 @@ def apply(view: ListView, flt: TaskFilter, changes: Iterable[Change], found: dic
     touched: dict[str, Task] = {}
     for change in changes:
         task = found.get(change.subject.id)
-        if change.kind not in MOVES or task is None:
+        if task is None or change.kind not in MOVES | SHOWN:
+            continue
+        if change.kind in SHOWN:  # the task stays where it is: its row shows what changed
+            view.rows = [row_of(task) if row.task_id == task.id else row for row in view.rows]
             continue
         before = view.known.get(task.id)
         after = str(change.status)
