@@ -56,6 +56,7 @@ def _unique(items: list, key: str) -> None:
 
 def _fit_field(field: dict) -> None:
     field.pop("default", None)  # a default must be a valid answer to its field: a rule of its own
+    field.pop("pattern", None)  # RE2's syntax, which no JSON schema states (tests/api/test_patterns.py)
     for low, high in (("min", "max"), ("min_length", "max_length")):
         a, b = field.get(low), field.get(high)
         if isinstance(a, (int, float)) and isinstance(b, (int, float)) and a > b:
@@ -88,6 +89,10 @@ def _fit(body: dict) -> None:
     # References to what the store holds: a member, a process and its step.
     if body.get("assignee_member_id"):
         body["assignee_member_id"] = "me"
+    # Not yet declared in the document (a known gap, tests/api/test_task_policy.py covers each
+    # refusal): the delays' configured floors and the escalation targets' forms.
+    for policy in ("reminders", "escalation", "on_expire"):
+        body.pop(policy, None)
     if "title" in body:
         body.pop("process_id", None)
         body.pop("process_step", None)
