@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
@@ -51,10 +52,14 @@ async def run_expiry_sweeper() -> None:
             except Exception:
                 log.exception("Expiry sweep failed; retrying shortly")
                 pause = 5.0
-            deadline = time.monotonic() + pause
-            wake_at = time.time() + pause
-            while (left := deadline - time.monotonic()) > 0:
-                event = await events.get(timeout=left)
-                if event is not None and event.expires_at is not None and event.expires_at < wake_at:
-                    # A new task expires before the current deadline: sweep again from there.
-                    break
+            await sleep_until_due(events, pause)
+
+
+async def sleep_until_due(events: Any, pause: float) -> None:
+    """Sleep ``pause`` seconds, or less when a change on ``events`` says something is due sooner."""
+    deadline = time.monotonic() + pause
+    wake_at = time.time() + pause
+    while (left := deadline - time.monotonic()) > 0:
+        event = await events.get(timeout=left)
+        if event is not None and event.expires_at is not None and event.expires_at < wake_at:
+            return  # due before the current deadline: run again from there

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import os
 import socket
-import time
 import uuid
 
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from hpi_app.core.events import bus
 from hpi_app.core.tasks import reminders, schedules
 from hpi_app.models import utcnow
+from hpi_app.workers.expiry import sleep_until_due
 
 log = logging.getLogger("hpi.schedules")
 
@@ -52,9 +52,4 @@ async def run_schedule_worker(worker: str | None = None) -> None:
             except Exception:
                 log.exception("Running scheduled actions failed; retrying shortly")
                 pause = 5.0
-            deadline = time.monotonic() + pause
-            wake_at = time.time() + pause
-            while (left := deadline - time.monotonic()) > 0:
-                event = await events.get(timeout=left)
-                if event is not None and event.expires_at is not None and event.expires_at < wake_at:
-                    break
+            await sleep_until_due(events, pause)
