@@ -15,6 +15,7 @@ from pydantic import (
 
 from hpi_app.core.sinks.registry import Sink
 from hpi_app.core.tasks.policy_input import (
+    EXPIRY_FOR_POLICY,
     EscalationStep,
     ExpiresIn,
     ExpiryPolicy,
@@ -34,7 +35,6 @@ from hpi_app.validation import (
 )
 from hpi_app.vocab import ExpiryAction
 
-MAX_EXPIRES_IN = 2_592_000
 Title = text_rule(NOT_BLANK, "must not be blank", max_length=200)
 
 
@@ -52,7 +52,10 @@ class TaskCreate(BaseModel):
         extra="ignore",
         strict=True,
         json_schema_extra={
-            **requires_one_of("require_otp", "assignee_email", "assignee_member_id"),
+            "allOf": [
+                requires_one_of("require_otp", "assignee_email", "assignee_member_id"),
+                EXPIRY_FOR_POLICY,
+            ],
             "not": {"allOf": [given("assignee_email"), given("assignee_member_id")]},
         },
     )

@@ -7,7 +7,6 @@ against the organisation by the core (it needs the store); everything else is ch
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Annotated, Any
 
@@ -15,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from hpi_app import config
 from hpi_app.validation import (
+    EMAIL_PATTERN,
     NOT_BLANK,
     UUID_PATTERN,
     EmailAddress,
@@ -31,7 +31,6 @@ MAX_ESCALATION_STEPS = 10
 MAX_NOTIFY = 20
 MAX_DELAY = 2_592_000
 EVERY_FACTOR = 5
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def min_delay() -> int:
@@ -53,45 +52,75 @@ def check_delay(value: int | None, floor: int | None = None) -> int | None:
     return value
 
 
-def person(value: str, *, me: bool = False) -> str:
-    """An escalation target: an email address (kept in lower case), a member id, or ``me``."""
-    text = value.strip()
-    if me and text == "me":
-        return text
-    if _EMAIL.match(text):
-        return text.lower()
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        msg = "must be an email address or a member id" + (' or "me"' if me else "")
-        raise ValueError(msg) from None
+def _canonical(value: str) -> str:
+    """A person as stored: an email address in lower case, a member id in UUID's canonical form."""
+    if value == "me" or "@" in value:
+        return value.lower()
+    return str(uuid.UUID(value))
+
+
+# An escalation target, one regular expression for the check and the document: an email
+# address or a member id (``reassign_to`` may also be ``me``).
+_PERSON = f"{EMAIL_PATTERN[1:-1]}|{UUID_PATTERN[1:-1]}"
+Person = Annotated[
+    text_rule(f"^(?:{_PERSON})$", "must be an email address or a member id", max_length=320),
+    AfterValidator(_canonical),
+]
+PersonOrMe = Annotated[
+    text_rule(f"^(?:me|{_PERSON})$", 'must be an email address or a member id or "me"', max_length=320),
+    AfterValidator(_canonical),
+]
+
+
+def _declare_floor(factor: int) -> Any:
+    """The JSON schema's ``minimum`` of a delay: ``factor`` × the minimum delay the app started with."""
+
+    def declare(schema: dict[str, Any]) -> None:
+        schema["minimum"] = factor * min_delay()
+
+    return declare
+
+
+# A delay in seconds: at least the minimum delay (checked when a body is validated, declared as
+# the app started with it), at most 30 days. ``every``'s floor is EVERY_FACTOR times it.
+Delay = Annotated[
+    integer(le=MAX_DELAY), Field(json_schema_extra=_declare_floor(1)), AfterValidator(check_delay)
+]
+Every = Annotated[
+    integer(le=MAX_DELAY),
+    Field(json_schema_extra=_declare_floor(EVERY_FACTOR)),
+    AfterValidator(lambda value: check_delay(value, EVERY_FACTOR * min_delay())),
+]
+ExpiresIn = Delay
+
+
+def _is(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema: ``name`` is present and matches ``schema``."""
+    return {"required": [name], "properties": {name: schema}}
 
 
 class ReminderPolicy(BaseModel):
     """``reminders``: the first after ``after`` seconds, then every ``every`` seconds, ``max`` in all."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            # More than one reminder needs ``every``.
+            "anyOf": [
+                _is("every", {"type": "integer"}),
+                {"properties": {"max": {"anyOf": [{"const": 1}, {"type": "null"}]}}},
+            ]
+        },
+    )
 
-    after: int
-    every: int | None = None
-    max: int | None = None
-
-    @field_validator("after")
-    @classmethod
-    def _after(cls, value: int) -> int:
-        return check_delay(value)
-
-    @field_validator("every")
-    @classmethod
-    def _every(cls, value: int | None) -> int | None:
-        return check_delay(value, EVERY_FACTOR * min_delay())
+    after: Delay
+    every: Every | None = None
+    max: integer(ge=1, le=MAX_REMINDERS) | None = None
 
     @model_validator(mode="after")
     def _count(self) -> ReminderPolicy:
         if self.max is not None and self.every is None and self.max != 1:
             raise validation_error((("max",), "more than one reminder needs every", self.max))
-        if self.max is not None and not 1 <= self.max <= MAX_REMINDERS:
-            raise validation_error((("max",), f"must be between 1 and {MAX_REMINDERS}", self.max))
         if self.max is None:
             self.max = DEFAULT_MAX_REMINDERS if self.every is not None else 1
         return self
@@ -100,35 +129,14 @@ class ReminderPolicy(BaseModel):
 class EscalationStep(BaseModel):
     """One step of ``escalation``: after ``after`` seconds tell ``notify``, reassign to ``reassign_to``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [_is("notify", {"minItems": 1}), _is("reassign_to", {"type": "string"})]},
+    )
 
-    after: int
-    notify: list[str] = Field(default_factory=list, max_length=MAX_NOTIFY)
-    reassign_to: str | None = Field(default=None, max_length=320)
-
-    @field_validator("after")
-    @classmethod
-    def _after(cls, value: int) -> int:
-        return check_delay(value)
-
-    @field_validator("notify")
-    @classmethod
-    def _notify(cls, value: list[str]) -> list[str]:
-        errors = []
-        cleaned = []
-        for index, item in enumerate(value):
-            try:
-                cleaned.append(person(item))
-            except ValueError as exc:
-                errors.append(((index,), str(exc), item))
-        if errors:
-            raise validation_error(*errors)
-        return cleaned
-
-    @field_validator("reassign_to")
-    @classmethod
-    def _reassign_to(cls, value: str | None) -> str | None:
-        return None if value is None else person(value, me=True)
+    after: Delay
+    notify: list[Person] = Field(default_factory=list, max_length=MAX_NOTIFY)
+    reassign_to: PersonOrMe | None = None
 
     @model_validator(mode="after")
     def _does_something(self) -> EscalationStep:
@@ -140,7 +148,18 @@ class EscalationStep(BaseModel):
 class ExpiryPolicy(BaseModel):
     """``on_expire``: expire (the default), complete with ``data``, or cancel with ``reason``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {"anyOf": [_is("action", {"const": only}), {"properties": {name: {"type": "null"}}}]}
+                for name, only in (
+                    ("data", ExpiryAction.COMPLETE.value),
+                    ("reason", ExpiryAction.CANCEL.value),
+                )
+            ]
+        },
+    )
 
     action: ExpiryAction
     data: dict[str, Any] | None = None
@@ -153,6 +172,13 @@ class ExpiryPolicy(BaseModel):
         if self.reason is not None and self.action != ExpiryAction.CANCEL:
             raise validation_error((("reason",), 'is only for action "cancel"', self.reason))
         return self
+
+
+# JSON Schema of a create body: an ``on_expire`` that does more than expire needs ``expires_in``.
+EXPIRY_FOR_POLICY: dict[str, Any] = {
+    "if": _is("on_expire", {"type": "object", "properties": {"action": {"not": {"const": "expire"}}}}),
+    "then": _is("expires_in", {"type": "integer"}),
+}
 
 
 def check_escalation(steps: list[EscalationStep] | None) -> list[EscalationStep] | None:
@@ -169,15 +195,6 @@ def check_escalation(steps: list[EscalationStep] | None) -> list[EscalationStep]
     return steps
 
 
-# A task's expiry, seconds from now: at least the minimum delay (checked, and declared as the
-# app started with it), at most 30 days.
-def _declare_min_delay(schema: dict[str, Any]) -> None:
-    schema["minimum"] = min_delay()
-
-
-ExpiresIn = Annotated[
-    integer(le=MAX_DELAY), Field(json_schema_extra=_declare_min_delay), AfterValidator(check_delay)
-]
 _Title = text_rule(NOT_BLANK, "must not be blank", max_length=200)
 _MEMBER_OR_ME = text_rule(f"^(me|{UUID_PATTERN[1:-1]})$", 'must be a member id or "me"', max_length=36)
 
