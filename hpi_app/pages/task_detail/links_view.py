@@ -18,7 +18,7 @@ def _moment(label: str, at: rx.Var[str]) -> rx.Component:
 
 def _badges(row: rx.Var[LinkRow]) -> rx.Component:
     return rx.hstack(
-        rx.cond(row.primary, rx.badge("Original", variant="soft", color_scheme="indigo")),
+        rx.cond(row.primary, rx.badge("Task link", variant="soft", color_scheme="indigo")),
         rx.cond(
             row.code, rx.badge(rx.icon("mail-check", size=12), "Code", variant="soft", color_scheme="gray")
         ),
