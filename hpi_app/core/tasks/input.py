@@ -34,7 +34,6 @@ from hpi_app.validation import (
 )
 from hpi_app.vocab import ExpiryAction
 
-MAX_EXPIRES_IN = 2_592_000
 Title = text_rule(NOT_BLANK, "must not be blank", max_length=200)
 
 
