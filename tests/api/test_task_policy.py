@@ -158,6 +158,10 @@ async def test_patch_reassigns_to_a_member_and_extends(client, auth, admin):
 async def test_patch_emails_the_new_assignee_their_own_link(client, auth, admin, monkeypatch):
     member = accounts.create_user("bob@acme.test", "correct horse battery", org_id=admin.org_id)
     task_id = await _create(client, auth, assignee_email="first@elsewhere.test")
+    extra = await client.post(
+        f"{TASKS}/{task_id}/links", json={"assignee_email": "First@Elsewhere.test"}, headers=auth
+    )
+    assert extra.status_code == 201, extra.text
     with smtp_server(monkeypatch) as smtp:
         outside = await client.patch(
             f"{TASKS}/{task_id}", json={"assignee_email": "second@elsewhere.test"}, headers=auth
@@ -184,8 +188,40 @@ async def test_patch_emails_the_new_assignee_their_own_link(client, auth, admin,
         assert retitled.status_code == 200
         assert len(smtp.mailbox.messages) == 2  # no new assignee, no mail
     every = links.list_links(admin.org_id, task_id)
-    assert len(every) == 3 and [link.id for link in every if link.revoked_at is None] == [member_link]
-    assert timeline_kinds(task_id) == ["created", "assigned", "assigned", "updated"]
+    assert len(every) == 4 and [link.id for link in every if link.revoked_at is None] == [member_link]
+    assert timeline_kinds(task_id) == ["created", "link_created", "assigned", "assigned", "updated"]
+
+
+async def test_a_reassignment_stands_when_its_mail_reaches_nobody(client, auth, admin, monkeypatch):
+    import dataclasses
+
+    from hpi_app.core.tasks import notify
+    from tests.utils.ports import free_port
+
+    task_id = await _create(client, auth, assignee_email="first@elsewhere.test")
+    dead = dataclasses.replace(notify.settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(notify, "settings", dead)
+    answer = await client.patch(
+        f"{TASKS}/{task_id}", json={"assignee_email": "x@elsewhere.test"}, headers=auth
+    )
+    assert answer.status_code == 200, answer.text
+    primary = links.list_links(admin.org_id, task_id)[0]
+    assert primary.id == answer.json()["link_id"] and primary.assignee_email == "x@elsewhere.test"
+    assert timeline_kinds(task_id) == ["created", "assigned", "reminder_failed"]
+
+
+async def test_a_new_title_reaches_only_the_sinks_that_list_updated(client, auth):
+    from tests.utils.task_routes import deliveries
+
+    hook = "https://receiver.example.com/hook"
+    sinks = [{"type": "webhook", "url": hook, "events": ["updated"]}, {"type": "webhook", "url": hook + "2"}]
+    task_id = await _create(client, auth, sinks=sinks)
+    answer = await client.patch(f"{TASKS}/{task_id}", json={"title": "A better title"}, headers=auth)
+    assert answer.status_code == 200 and answer.json()["title"] == "A better title"
+    queued = deliveries(task_id)
+    assert [(d.event, d.body["title"]) for d in queued] == [("task.updated", "A better title")]
+    same = await client.patch(f"{TASKS}/{task_id}", json={"title": "A better title"}, headers=auth)
+    assert same.status_code == 200 and len(deliveries(task_id)) == 1  # no change, no event
 
 
 async def test_patch_refusals(client, auth, make_token, outsider):
