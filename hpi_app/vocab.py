@@ -28,8 +28,8 @@ class SinkEvent(StrEnum):
 
     ``reminded`` / ``escalated`` are reminders (``POST /tasks/{id}/notify`` or a task's
     ``reminders`` / ``escalation`` policy), ``assigned`` / ``extended`` a new assignee or expiry
-    (``PATCH /tasks/{id}``, an escalation's ``reassign_to``); like ``created`` and ``expired`` a
-    sink gets them only when it lists them.
+    (``PATCH /tasks/{id}``, an escalation's ``reassign_to``), ``updated`` a new title
+    (``PATCH /tasks/{id}``); like ``created`` and ``expired`` a sink gets them only when it lists them.
     """
 
     CREATED = "created"
@@ -40,6 +40,7 @@ class SinkEvent(StrEnum):
     ESCALATED = "escalated"
     ASSIGNED = "assigned"
     EXTENDED = "extended"
+    UPDATED = "updated"
 
 
 DEFAULT_SINK_EVENTS: tuple[SinkEvent, ...] = (SinkEvent.COMPLETED, SinkEvent.CANCELLED)

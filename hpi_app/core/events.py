@@ -120,9 +120,15 @@ class Subscription:
             self.overflowed = True
 
     async def get(self, timeout: float | None = None) -> Change | None:
-        """The next event, or None after ``timeout`` seconds or when the store must be re-read."""
+        """The next event, or None after ``timeout`` seconds or when the store must be re-read.
+
+        Not ``asyncio.wait_for``: on Python 3.11 it swallows a cancel that comes in the same loop
+        turn as the event (CPython gh-86296), and a worker stopped then slept on. A cancelled
+        ``get`` leaves its event queued.
+        """
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 

@@ -21,7 +21,9 @@ from hpi_app.vocab import DONE_STATUSES, FINAL_STATUSES, TaskStatus
 # The changes that move a task between lists; others (opened, reminders, links) leave rows as they are.
 MOVES = frozenset(TASK.event_name(kind) for kind in ("created", *FINAL_STATUSES))
 # Changes that keep a task where it is but change what its row shows (badges, due time, assignee).
-SHOWN = frozenset(TASK.event_name(kind) for kind in ("reminded", "escalated", "assigned", "extended"))
+SHOWN = frozenset(
+    TASK.event_name(kind) for kind in ("reminded", "escalated", "assigned", "extended", "updated")
+)
 # How many task statuses a view remembers beyond its rows' (to count a late echo of a change once).
 KNOWN_LIMIT = 2000
 
@@ -93,7 +95,7 @@ class ListView:
 
 def changed_ids(changes: Iterable[Change]) -> list[str]:
     """The tasks that changed (to re-read by id), in order, once each: those that move between
-    lists, and those whose row shows something new (reminded, escalated, reassigned, extended)."""
+    lists, and those whose row shows something new (reminded, escalated, reassigned, extended, retitled)."""
     return list(dict.fromkeys(c.subject.id for c in changes if c.kind in MOVES | SHOWN))
 
 

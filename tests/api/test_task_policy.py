@@ -11,7 +11,7 @@ from hpi_app.models import ScheduledAction, utcnow
 from tests.utils.bodies import seed_task
 from tests.utils.policy import actions, short_delays_fixture  # noqa: F401
 from tests.utils.store import row_counts
-from tests.utils.task_routes import store_counts, timeline_kinds
+from tests.utils.task_routes import smtp_server, store_counts, timeline_kinds
 
 TASKS = "/api/v1/tasks"
 
@@ -150,9 +150,78 @@ async def test_patch_reassigns_to_a_member_and_extends(client, auth, admin):
     assert task["title"] == "Approve it, please"
     moved = datetime.fromisoformat(task["expires_at"].replace("Z", "+00:00"))
     assert 7100 < (moved - before).total_seconds() <= 7201
-    assert timeline_kinds(task_id) == ["created", "extended", "assigned"]
+    assert timeline_kinds(task_id) == ["created", "updated", "extended", "assigned"]
     primary = links.list_links(admin.org_id, task_id)[0]
     assert primary.id == task["link_id"] and abs((primary.expires_at - moved).total_seconds()) < 0.001
+
+
+async def test_patch_emails_the_new_assignee_their_own_link(client, auth, admin, monkeypatch):
+    member = accounts.create_user("bob@acme.test", "correct horse battery", org_id=admin.org_id)
+    task_id = await _create(client, auth, assignee_email="first@elsewhere.test")
+    extra = await client.post(
+        f"{TASKS}/{task_id}/links", json={"assignee_email": "First@Elsewhere.test"}, headers=auth
+    )
+    assert extra.status_code == 201, extra.text
+    with smtp_server(monkeypatch) as smtp:
+        outside = await client.patch(
+            f"{TASKS}/{task_id}", json={"assignee_email": "second@elsewhere.test"}, headers=auth
+        )
+        assert outside.status_code == 200, outside.text
+        (mail,) = smtp.wait_for(1)
+        link_id = outside.json()["link_id"]
+        text = mail.get_body(("plain",)).get_content()
+        assert mail["To"] == "second@elsewhere.test"
+        assert mail["Subject"] == "Assigned to you: Approve deployment to production"
+        assert mail["X-HPI-Event"] == "task.assigned"
+        assert f"/t/{link_id}" in text and "one-time code" in text
+        assert f"/t/{link_id}" in mail.get_body(("html",)).get_content()
+        inside = await client.patch(
+            f"{TASKS}/{task_id}", json={"assignee_member_id": member.id}, headers=auth
+        )
+        assert inside.status_code == 200, inside.text
+        mails = smtp.wait_for(2)
+        member_link = inside.json()["link_id"]
+        assert mails[1]["To"] == "bob@acme.test"
+        assert f"/t/{member_link}" in mails[1].get_body(("plain",)).get_content()
+        assert "one-time code" not in mails[1].get_body(("plain",)).get_content()
+        retitled = await client.patch(f"{TASKS}/{task_id}", json={"title": "Renamed"}, headers=auth)
+        assert retitled.status_code == 200
+        assert len(smtp.mailbox.messages) == 2  # no new assignee, no mail
+    every = links.list_links(admin.org_id, task_id)
+    assert len(every) == 4 and [link.id for link in every if link.revoked_at is None] == [member_link]
+    assert timeline_kinds(task_id) == ["created", "link_created", "assigned", "assigned", "updated"]
+
+
+async def test_a_reassignment_stands_when_its_mail_reaches_nobody(client, auth, admin, monkeypatch):
+    import dataclasses
+
+    from hpi_app.core.tasks import notify
+    from tests.utils.ports import free_port
+
+    task_id = await _create(client, auth, assignee_email="first@elsewhere.test")
+    dead = dataclasses.replace(notify.settings, smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    monkeypatch.setattr(notify, "settings", dead)
+    answer = await client.patch(
+        f"{TASKS}/{task_id}", json={"assignee_email": "x@elsewhere.test"}, headers=auth
+    )
+    assert answer.status_code == 200, answer.text
+    primary = links.list_links(admin.org_id, task_id)[0]
+    assert primary.id == answer.json()["link_id"] and primary.assignee_email == "x@elsewhere.test"
+    assert timeline_kinds(task_id) == ["created", "assigned", "reminder_failed"]
+
+
+async def test_a_new_title_reaches_only_the_sinks_that_list_updated(client, auth):
+    from tests.utils.task_routes import deliveries
+
+    hook = "https://receiver.example.com/hook"
+    sinks = [{"type": "webhook", "url": hook, "events": ["updated"]}, {"type": "webhook", "url": hook + "2"}]
+    task_id = await _create(client, auth, sinks=sinks)
+    answer = await client.patch(f"{TASKS}/{task_id}", json={"title": "A better title"}, headers=auth)
+    assert answer.status_code == 200 and answer.json()["title"] == "A better title"
+    queued = deliveries(task_id)
+    assert [(d.event, d.body["title"]) for d in queued] == [("task.updated", "A better title")]
+    same = await client.patch(f"{TASKS}/{task_id}", json={"title": "A better title"}, headers=auth)
+    assert same.status_code == 200 and len(deliveries(task_id)) == 1  # no change, no event
 
 
 async def test_patch_refusals(client, auth, make_token, outsider):
@@ -196,6 +265,8 @@ async def test_assigned_and_extended_are_streamed_in_events(live_api, auth):
         task_id = created.json()["task_id"]
         patch = {"assignee_email": "y@elsewhere.test", "expires_in": 3600}
         assert (await http.patch(f"{TASKS}/{task_id}", json=patch, headers=auth)).status_code == 200
+        retitle = {"title": "Approve it today"}
+        assert (await http.patch(f"{TASKS}/{task_id}", json=retitle, headers=auth)).status_code == 200
         seen: list[dict] = []
         current: dict = {}
         async with http.stream("GET", "/api/v1/events", headers={**auth, "Last-Event-ID": "0"}) as stream:
@@ -204,12 +275,12 @@ async def test_assigned_and_extended_are_streamed_in_events(live_api, auth):
                     if line == "" and current:
                         seen.append(current)
                         current = {}
-                        if len(seen) == 3:
+                        if len(seen) == 4:
                             break
                     elif line and not line.startswith(":"):
                         key, _, value = line.partition(":")
                         current[key] = value.strip()
-    assert [e["event"] for e in seen] == ["task.created", "task.extended", "task.assigned"]
+    assert [e["event"] for e in seen] == ["task.created", "task.extended", "task.assigned", "task.updated"]
     assert {json.loads(e["data"])["task_id"] for e in seen} == {task_id}
 
 

@@ -160,3 +160,12 @@ def test_a_sender_without_send_cannot_be_made():
 
     with pytest.raises(TypeError, match="abstract"):
         Silent()
+
+
+def test_an_email_sink_names_each_task_event_in_words():
+    from hpi_app.core.sinks.email import heading_for
+    from hpi_app.vocab import SinkEvent
+
+    headings = {event.value: heading_for(f"task.{event.value}", "task") for event in SinkEvent}
+    assert headings["updated"] == "Retitled" and headings["assigned"] == "Reassigned"
+    assert not [event for event, heading in headings.items() if heading.startswith("task.")]

@@ -80,6 +80,10 @@ async def test_escalation_notifies_and_reassigns_once_in_order(admin, monkeypatc
         assert sorted(m["To"] for m in second) == ["admin@acme.test", "boss@acme.test"]
         ops = next(m for m in first if m["To"] == "ops@elsewhere.test")
         assert ops["Subject"].startswith("Still waiting") and "/t/" in ops.get_body(("plain",)).get_content()
+        boss_mail = next(m for m in second if m["To"] == "boss@acme.test")
+        assert boss_mail["Subject"] == "Assigned to you: Approve deployment to production"
+        boss_link = tasks.get_task(admin.org_id, task_id).link_id
+        assert f"/t/{boss_link}" in boss_mail.get_body(("plain",)).get_content()
         assert _events(hook) == ["task.escalated", "task.assigned", "task.escalated"]
     assert timeline_kinds(task_id) == ["created", "escalated", "assigned", "escalated"]
     task = tasks.get_task(admin.org_id, task_id)

@@ -69,6 +69,14 @@ def test_the_dashboard_counts_down_and_badges_reminders(policy_app, member, mail
     expect(row.locator(".badge-reminded")).to_have_text("reminded ×1")
     expect(row.locator(".badge-escalated")).to_be_visible()
     screenshot(page, "dashboard-reminders")
+    retitled = httpx.patch(
+        f"{policy_app.url}/api/v1/tasks/{task['task_id']}",
+        json={"title": "Sign off the revised numbers"},
+        headers=member.headers,
+        timeout=15,
+    )
+    assert retitled.status_code == 200, retitled.text
+    expect(row).to_contain_text("Sign off the revised numbers")  # live, from task.updated
 
 
 def test_a_task_past_its_due_time_shows_overdue_in_red(policy_app, member, page: Page):
@@ -85,7 +93,7 @@ def test_a_task_past_its_due_time_shows_overdue_in_red(policy_app, member, page:
     assert color != page.locator("#task-title").evaluate("el => getComputedStyle(el).color")
 
 
-def test_the_task_page_shows_the_policy_and_reassigns(policy_app, member, page: Page):
+def test_the_task_page_shows_the_policy_and_reassigns(policy_app, member, mailbox, page: Page):
     task = _task(
         policy_app,
         member,
@@ -116,12 +124,20 @@ def test_the_task_page_shows_the_policy_and_reassigns(policy_app, member, page: 
     states = {link["link_id"]: link for link in links}
     assert states[task["link_id"]]["revoked_at"] is not None
     assert states[shown["link_id"]]["revoked_at"] is None
+    (told,) = mailbox.wait_for("counsel@elsewhere.test", count=1)
+    assert told["Subject"] == "Assigned to you: Approve the vendor contract"
+    assert f"/t/{shown['link_id']}" in told.get_body(("plain",)).get_content()
 
     page.get_by_role("button", name="Extend").click()
     page.get_by_label("How long").fill("3")
     page.locator("#confirm-extend").click()
     expect(page.locator("#timeline")).to_contain_text("Expiry moved")
     screenshot(page, "task-policy")
+    retitle = {"title": "Approve the revised vendor contract"}
+    url = f"{policy_app.url}/api/v1/tasks/{task['task_id']}"
+    assert httpx.patch(url, json=retitle, headers=member.headers, timeout=15).status_code == 200
+    expect(page.locator("#task-title")).to_have_text("Approve the revised vendor contract")
+    expect(page.locator("#timeline")).to_contain_text("Retitled")
 
 
 def test_an_admin_sets_the_organisations_defaults(policy_app, member, page: Page):

@@ -28,9 +28,10 @@ router = APIRouter(prefix="/tasks", tags=["tasks"])
 )
 async def patch_task(task_id: str, body: TaskPatch, principal: CanCreate, base: BaseUrl) -> dict:
     """Change a pending task: ``assignee_email`` / ``assignee_member_id`` reassign it (the new
-    assignee gets a link of their own, the old one's links are withdrawn; ``task.assigned``),
+    assignee gets a link of their own, emailed to them, and the old one's links are withdrawn;
+    ``task.assigned``),
     ``expires_in`` moves its expiry to that many seconds from now (``task.extended``), ``title``
-    retitles it.
+    retitles it (``task.updated``).
     """
-    task = await in_thread(update_task, principal, task_id, body)
+    task = await in_thread(update_task, principal, task_id, body, base)
     return task_public(task, base)

@@ -25,6 +25,9 @@ _HEADINGS = {
     "expired": "Expired",
     "reminded": "Reminder sent",
     "escalated": "Escalated",
+    "assigned": "Reassigned",
+    "extended": "Expiry moved",
+    "updated": "Retitled",
 }
 
 

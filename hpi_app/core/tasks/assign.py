@@ -5,7 +5,8 @@
 external one asks for a one-time code, SPEC §8) and every open link of the old assignee is
 withdrawn, in the caller's transaction, recorded as ``assigned`` (``task.assigned``). Moving the
 expiry is recorded as ``extended`` (``task.extended``), and carries the new expiry on the bus
-so the expiry sweeper wakes in time.
+so the expiry sweeper wakes in time; a new title as ``updated`` (``task.updated``), so open
+dashboards and task pages show it. After the commit the new assignee is emailed their link.
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlmodel import Session, select
+from sqlmodel import Session
 
+from hpi_app import routes
 from hpi_app.core import link_rows
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.principal import Principal
 from hpi_app.core.tasks.changes import Recorded, publish_change, record_change
 from hpi_app.core.tasks.counts import reassigned as count_reassigned
+from hpi_app.core.tasks.notify import tell_new_assignee
 from hpi_app.core.tasks.policy_input import TaskPatch
-from hpi_app.core.tasks.rules import is_overdue, is_task_id, not_pending, task_not_found
+from hpi_app.core.tasks.rules import is_overdue, is_task_id, locked_task, not_pending
 from hpi_app.core.tasks.transitions import expire_task
 from hpi_app.db import session_scope
 from hpi_app.models import Link, Task, User, iso, utcnow
@@ -37,18 +40,6 @@ class Change:
 
     kind: str
     recorded: Recorded
-
-
-def locked_task(session: Session, org_id: str | None, task_id: str) -> Task:
-    """The task's row, locked for the caller's transaction (404 when not in ``org_id``)."""
-    task = (
-        session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
-        if is_task_id(task_id)
-        else None
-    )
-    if task is None or (org_id is not None and task.org_id != org_id):
-        raise task_not_found(task_id)
-    return task
 
 
 def _assignee(session: Session, org_id: str, target: str, me: str | None, field: str) -> dict[str, Any]:
@@ -152,8 +143,28 @@ def extend(session: Session, task: Task, seconds: int, actor: str | None, now: d
     return Change(SinkEvent.EXTENDED, record_change(session, task, SinkEvent.EXTENDED, actor, detail))
 
 
-def update_task(principal: Principal, task_id: str, patch: TaskPatch) -> Task:
+def retitle(session: Session, task: Task, title: str, actor: str | None) -> Change | None:
+    """In the caller's transaction: give the task a new title (None: it already has it)."""
+    old = task.title
+    if title == old:
+        return None
+    task.title = title
+    session.add(task)
+    session.flush()
+    detail = {"title": title, "previous": old}
+    return Change(SinkEvent.UPDATED, record_change(session, task, SinkEvent.UPDATED, actor, detail))
+
+
+def update_task(principal: Principal, task_id: str, patch: TaskPatch, base_url: str | None = None) -> Task:
     """Reassign, move the expiry of, or retitle a pending task of the principal's organisation.
+
+    A new assignee is emailed their link once the change committed (``notify.tell_new_assignee``).
+
+    Args:
+        principal: Who changes it (their organisation's task only).
+        task_id: The task.
+        patch: What to change.
+        base_url: The public base URL of the new assignee's emailed link (default ``HPI_PUBLIC_URL``).
 
     Raises:
         NotFound: No such task in the organisation.
@@ -168,9 +179,9 @@ def update_task(principal: Principal, task_id: str, patch: TaskPatch) -> Task:
         if task.status != TaskStatus.PENDING and not overdue:
             raise not_pending(task)
         if not overdue:
-            if patch.title is not None and patch.title != task.title:
-                task.title = patch.title
-                session.add(task)
+            if patch.title is not None:
+                change = retitle(session, task, patch.title, principal.user_id)
+                changes += [change] if change else []
             if patch.expires_in is not None:
                 changes.append(extend(session, task, patch.expires_in, principal.user_id, now))
             if patch.assignee is not None:
@@ -185,4 +196,6 @@ def update_task(principal: Principal, task_id: str, patch: TaskPatch) -> Task:
             raise not_pending(session.get(Task, task.id))
     for change in changes:
         publish_change(task, change.kind, change.recorded)
+    if any(change.kind == SinkEvent.ASSIGNED for change in changes):
+        tell_new_assignee(task.id, base_url or routes.configured_base(), principal.user_id)
     return task

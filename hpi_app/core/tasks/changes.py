@@ -57,6 +57,7 @@ TASK = register(
                 SinkEvent.ESCALATED,
                 SinkEvent.ASSIGNED,
                 SinkEvent.EXTENDED,
+                SinkEvent.UPDATED,
                 *FINAL_STATUSES,
             }
         ),
@@ -90,6 +91,8 @@ def event_body(task: Any, kind: str) -> dict[str, Any]:
         body["assignee_email"] = task.assignee_email
     elif kind == SinkEvent.EXTENDED:
         body["expires_at"] = iso(task.expires_at)
+    elif kind == SinkEvent.UPDATED:
+        body["title"] = task.title
     return body
 
 

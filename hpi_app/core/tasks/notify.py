@@ -22,7 +22,7 @@ from __future__ import annotations
 import html
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -35,9 +35,8 @@ from hpi_app.core import timeline
 from hpi_app.core.errors import Conflict, TooManyRequests, Unavailable
 from hpi_app.core.link_rows import state_of
 from hpi_app.core.mail import send_mail
-from hpi_app.core.tasks.assign import locked_task
 from hpi_app.core.tasks.changes import TASK, Recorded, publish_change, record_change, subject
-from hpi_app.core.tasks.rules import is_overdue, not_pending
+from hpi_app.core.tasks.rules import is_overdue, locked_task, not_pending
 from hpi_app.core.tasks.transitions import expire_task
 from hpi_app.db import session_scope
 from hpi_app.models import Link, Task, User, utcnow
@@ -48,6 +47,9 @@ log = logging.getLogger("hpi.notify")
 NOTIFY_COOLDOWN = timedelta(seconds=60)
 MAIL_TIMEOUT_SECONDS = 10.0
 FAILED = "reminder_failed"
+# A recipient's role: the assignee reminded, or the new assignee told it is theirs now.
+ASSIGNEE = "assignee"
+ASSIGNED = "assigned"
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class Recipient:
 
     Attributes:
         email: The address.
-        role: ``assignee``, ``creator`` or ``admin``.
+        role: ``assignee``, ``assigned`` (the new assignee, told the task is theirs now),
+            ``creator``, ``admin`` or ``escalation``.
         link: The assignee's task link, or the dashboard page of the task for the others.
     """
 
@@ -108,9 +111,7 @@ def recipients(session: Session, task: Task, base_url: str, *, escalate: bool) -
     assignee_email = assignee.email if assignee is not None else task.assignee_email
     if assignee_email:
         link_id = _open_link_for(session, task, assignee_email)
-        out[_lower(assignee_email)] = Recipient(
-            assignee_email, "assignee", routes.task_link(base_url, link_id)
-        )
+        out[_lower(assignee_email)] = Recipient(assignee_email, ASSIGNEE, routes.task_link(base_url, link_id))
     if escalate:
         page = f"{base_url.rstrip('/')}{routes.task_detail(task.id)}"
         creator = session.get(User, task.created_by) if task.created_by else None
@@ -149,24 +150,31 @@ def reminder_message(task: Task, to: Recipient, *, assignee: str | None = None) 
 
     Args:
         task: The pending task.
-        to: The recipient (the assignee gets the task's link; creator and admins its dashboard page).
+        to: The recipient (the assignee gets the task's link; creator and admins its dashboard page;
+            a new assignee, role ``assigned``, is told the task is theirs now).
         assignee: Whom the task waits for, named in an escalation.
     """
     title = " ".join(task.title.split())
     steps = [step.get("title") or step.get("id", "") for step in task.steps or []]
-    for_assignee = to.role == "assignee"
+    for_assignee = to.role in (ASSIGNEE, ASSIGNED)
     message = EmailMessage()
     message["From"] = settings.smtp_from
     message["To"] = to.email
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="hpi")
-    message["X-HPI-Event"] = f"task.{SinkEvent.REMINDED if for_assignee else SinkEvent.ESCALATED}"
-    if for_assignee:
+    event = SinkEvent.ESCALATED
+    if to.role == ASSIGNED:
+        event = SinkEvent.ASSIGNED
+        message["Subject"] = f"Assigned to you: {title}"
+        opening = f"A task has been assigned to you: {title}"
+    elif for_assignee:
+        event = SinkEvent.REMINDED
         message["Subject"] = f"Reminder: {title}"
         opening = f"A task is waiting for you: {title}"
     else:
         message["Subject"] = f"Still waiting: {title}"
         opening = f"This task is still waiting for {assignee or 'someone to pick it up'}: {title}"
+    message["X-HPI-Event"] = f"task.{event}"
     lines = [opening, ""]
     if steps:
         lines += ["What is asked:", *(f"  - {name}" for name in steps), ""]
@@ -297,7 +305,7 @@ def _current(task_id: str) -> Task:
 
 def send_reminders(task: Task, to: list[Recipient]) -> tuple[list[str], list[str]]:
     """Email each recipient their reminder (after the commit); the addresses reached and those not."""
-    assignee = next((r.email for r in to if r.role == "assignee"), None)
+    assignee = next((r.email for r in to if r.role in (ASSIGNEE, ASSIGNED)), None)
     sent, failed = [], []
     for recipient in to:
         try:
@@ -308,3 +316,31 @@ def send_reminders(task: Task, to: list[Recipient]) -> tuple[list[str], list[str
             log.exception("Could not email a reminder of task %s to %s", task.id, recipient.email)
             failed.append(recipient.email)
     return sent, failed
+
+
+def tell_new_assignee(task_id: str, base_url: str, actor: str | None) -> list[str]:
+    """Email a just-reassigned task's assignee their link, after the reassignment committed.
+
+    The same message as a reminder, saying the task is theirs now (an external assignee's link
+    asks for a one-time code). A mail that reached nobody is a ``reminder_failed`` entry on the
+    timeline (kind ``assigned``); the reassignment stands either way.
+
+    Returns:
+        The addresses reached (none when the task has no open link for its assignee).
+    """
+    with session_scope() as session:
+        task = session.get(Task, task_id)
+        if task is None or task.status != TaskStatus.PENDING:
+            return []
+        try:
+            to = [replace(r, role=ASSIGNED) for r in recipients(session, task, base_url, escalate=False)]
+        except Conflict:
+            return []
+    sent, failed = send_reminders(task, to)
+    if failed:
+        with session_scope(write=True) as session:
+            detail = {"notified": sent, "failed": failed, "kind": SinkEvent.ASSIGNED}
+            event_id = timeline.record(session, task.org_id, subject(task.id), FAILED, actor, detail)
+            session.commit()
+        publish_change(task, FAILED, Recorded(event_id, 0))
+    return sent

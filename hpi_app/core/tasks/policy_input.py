@@ -29,7 +29,7 @@ MAX_REMINDERS = 20
 DEFAULT_MAX_REMINDERS = 3
 MAX_ESCALATION_STEPS = 10
 MAX_NOTIFY = 20
-MAX_DELAY = 2_592_000
+MAX_DELAY = 2_592_000  # 30 days: the longest delay, and the longest expires_in (SPEC §4)
 EVERY_FACTOR = 5
 
 

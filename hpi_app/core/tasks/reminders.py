@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from dataclasses import dataclass
 
@@ -23,9 +24,9 @@ from sqlmodel import Session, select
 from hpi_app import routes
 from hpi_app.core.errors import Conflict
 from hpi_app.core.tasks import notify, schedules
-from hpi_app.core.tasks.assign import Change, locked_task, reassign
+from hpi_app.core.tasks.assign import Change, reassign
 from hpi_app.core.tasks.changes import publish_change
-from hpi_app.core.tasks.rules import is_overdue
+from hpi_app.core.tasks.rules import is_overdue, locked_task
 from hpi_app.core.tasks.transitions import expire_task
 from hpi_app.db import session_scope
 from hpi_app.models import Link, Task, User, utcnow
@@ -107,7 +108,10 @@ def _prepare(action: schedules.Leased, base_url: str) -> Prepared | None:
                 if step.get("reassign_to"):
                     assigned = reassign(session, task, step["reassign_to"], ESCALATION_ACTOR, now)
                 people = [p for ref in step.get("notify", []) if (p := _person(session, task, ref, base_url))]
-            to = {r.email.lower(): r for r in [*_assignee(session, task, base_url), *people]}
+            assignees = _assignee(session, task, base_url)
+            if assigned is not None:  # the new assignee is told the task is theirs now
+                assignees = [dataclasses.replace(r, role=notify.ASSIGNED) for r in assignees]
+            to = {r.email.lower(): r for r in [*assignees, *people]}
             session.commit()
     if overdue:
         expire_task(action.task_id)

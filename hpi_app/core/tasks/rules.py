@@ -6,8 +6,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import Session, select
+
 from hpi_app.core.errors import Conflict, NotFound
-from hpi_app.models import utcnow
+from hpi_app.models import Task, utcnow
 from hpi_app.vocab import TaskStatus
 
 MAX_LIST_LIMIT = 200
@@ -40,6 +42,18 @@ def is_overdue(task: Any, now: datetime | None = None) -> bool:
 def task_not_found(task_id: str) -> NotFound:
     """The refusal for a task that does not exist or belongs to another organisation."""
     return NotFound(f"No task with id {task_id}.", code="task_not_found")
+
+
+def locked_task(session: Session, org_id: str | None, task_id: str) -> Task:
+    """The task's row, locked for the caller's transaction (404 when not in ``org_id``)."""
+    task = (
+        session.exec(select(Task).where(Task.id == task_id).with_for_update()).first()
+        if is_task_id(task_id)
+        else None
+    )
+    if task is None or (org_id is not None and task.org_id != org_id):
+        raise task_not_found(task_id)
+    return task
 
 
 def not_pending(task: Any) -> Conflict:

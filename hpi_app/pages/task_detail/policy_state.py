@@ -80,7 +80,8 @@ class TaskPolicyState(rx.State):
             return "; ".join(f"{d['field']}: {d['message']}" for d in error_details(exc))
         self.busy = True
         try:
-            await in_thread(update_task, principal, self._task_id(), body)
+            base = routes.public_base(self.router.url.origin)
+            await in_thread(update_task, principal, self._task_id(), body, base)
         except DomainError as exc:
             return "; ".join([exc.message, *(d["message"] for d in exc.details or [])])
         finally:

@@ -42,6 +42,7 @@ _EVENT_WORDS = {
     "reminder_failed": "Reminder could not be emailed",
     "assigned": "Reassigned",
     "extended": "Expiry moved",
+    "updated": "Retitled",
 }
 
 
