@@ -311,3 +311,17 @@ async def test_org_defaults_apply_when_a_create_sets_no_policy(client, auth, adm
     own = await _create(client, auth, reminders={"after": 60}, expires_in=120)
     shown = (await client.get(f"{TASKS}/{own}", headers=auth)).json()
     assert shown["reminders"]["after"] == 60 and shown["on_expire"] is None
+
+
+def test_only_an_admin_of_the_organisation_changes_its_defaults(admin):
+    from hpi_app.core.errors import PermissionDenied
+    from hpi_app.core.tasks.policy import org_defaults, save_org_defaults
+
+    member = accounts.create_user("bob@acme.test", "correct horse battery", org_id=admin.org_id)
+    stranger = accounts.create_user("eve@other.test", "correct horse battery", role="admin", org_name="Other")
+    for actor in (member.id, stranger.id, "no-such-user"):
+        with pytest.raises(PermissionDenied):
+            save_org_defaults(admin.org_id, {"reminders": {"after": 600}}, actor)
+    assert org_defaults(admin.org_id).reminders is None
+    save_org_defaults(admin.org_id, {"reminders": {"after": 600}}, admin.id)
+    assert org_defaults(admin.org_id).reminders.after == 600

@@ -13,13 +13,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from sqlmodel import Session, select
 
-from hpi_app.core.errors import InvalidInput
+from hpi_app.core.errors import InvalidInput, PermissionDenied
 from hpi_app.core.principal import Principal
 from hpi_app.core.tasks.policy_input import ExpiryPolicy, ReminderPolicy, check_delay
 from hpi_app.db import session_scope
 from hpi_app.models import OrgSettings, User, utcnow
 from hpi_app.validation import error_details, validation_error
-from hpi_app.vocab import ExpiryAction
+from hpi_app.vocab import ExpiryAction, Role
 
 
 class TaskDefaults(BaseModel):
@@ -112,8 +112,12 @@ def org_defaults(org_id: str) -> TaskDefaults:
 def save_org_defaults(org_id: str, raw: dict[str, Any], actor: str | None) -> TaskDefaults:
     """Validate and store the organisation's default task policy (an admin's, from Settings).
 
+    ``actor`` is the member making the change, who must be an active admin of the organisation;
+    ``None`` is the app itself (a migration, the CLI).
+
     Raises:
         InvalidInput: A field is out of range; ``details`` names it.
+        PermissionDenied: ``actor`` is not an active admin of the organisation.
     """
     try:
         defaults = TaskDefaults.model_validate(raw)
@@ -121,6 +125,16 @@ def save_org_defaults(org_id: str, raw: dict[str, Any], actor: str | None) -> Ta
         raise InvalidInput("Some defaults need attention.", details=error_details(exc)) from None
     stored = defaults.model_dump(exclude_none=True) or None
     with session_scope(write=True) as session:
+        admin = session.get(User, actor) if actor is not None else None
+        if actor is not None and (
+            admin is None
+            or admin.org_id != org_id
+            or admin.disabled_at is not None
+            or admin.role != Role.ADMIN
+        ):
+            raise PermissionDenied(
+                "Only an admin of the organisation can change its task defaults.", code="admin_required"
+            )
         row = session.exec(select(OrgSettings).where(OrgSettings.org_id == org_id).with_for_update()).first()
         if row is None:
             row = OrgSettings(org_id=org_id)
