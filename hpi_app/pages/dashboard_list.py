@@ -110,8 +110,8 @@ def apply(view: ListView, flt: TaskFilter, changes: Iterable[Change], found: dic
         task = found.get(change.subject.id)
         if task is None or change.kind not in MOVES | SHOWN:
             continue
-        if change.kind in SHOWN:  # the task stays where it is: its row shows what changed
-            view.rows = [row_of(task) if row.task_id == task.id else row for row in view.rows]
+        if change.kind in SHOWN:  # same status: its row shows what changed, or leaves or joins the list
+            complete = _reshow(view, flt, task, complete)
             continue
         before = view.known.get(task.id)
         after = str(change.status)
@@ -136,6 +136,36 @@ def apply(view: ListView, flt: TaskFilter, changes: Iterable[Change], found: dic
         recent = list(view.known.items())[-KNOWN_LIMIT // 2 :]
         view.known = {k: v for k, v in view.known.items() if k in keep} | dict(recent)
     return view
+
+
+def _reshow(view: ListView, flt: TaskFilter, task: Task, complete: bool) -> bool:
+    """A task whose status stays changed what its row shows: a new title or assignee may also take
+    it out of a filtered list (a search, "mine") or into one. Returns whether the rows are the whole list.
+    """
+    status = view.known.get(task.id, str(task.status))
+    now = matches(flt, task, status)
+    shown = any(row.task_id == task.id for row in view.rows)
+    if shown and now:
+        view.rows = [
+            dataclasses.replace(row_of(task), status=status) if row.task_id == task.id else row
+            for row in view.rows
+        ]
+        return complete
+    if shown:
+        view.rows = [row for row in view.rows if row.task_id != task.id]
+        view.total -= 1
+        return complete
+    if not now:
+        return complete
+    # Not among the rows: it did not match before if it falls among them (they are a prefix of the
+    # list) or they are the whole list; past the last row read, it may be counted already.
+    key = (order_key(task.created_at), task.id)
+    last = view.rows[-1] if view.rows else None
+    if complete or (last is not None and comes_before(key, (last.order, last.task_id), flt.sort == "newest")):
+        view.total += 1
+        view.known[task.id] = status
+        return _place(view, flt, task, status, complete)
+    return complete
 
 
 def _place(view: ListView, flt: TaskFilter, task: Task, status: str, complete: bool) -> bool:

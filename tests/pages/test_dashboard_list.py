@@ -105,6 +105,36 @@ def test_filters_decide_the_total_and_the_rows_but_not_the_tab_counts():
     assert _ids(view) == [mine.id] and view.total == 1 and view.pending == 6
 
 
+def test_a_new_title_or_assignee_takes_a_row_out_of_a_filtered_list_or_into_it():
+    flt = dataclasses.replace(PENDING, search="zebra")
+    listed = [_task(8, title="Zebra crossing"), _task(5, title="Zebra review")]
+    view = _view(flt, listed, pending=9, shown=50)
+    renamed = SimpleNamespace(**{**vars(listed[0]), "title": "Lion crossing"})
+    apply(view, flt, [_change(renamed, "updated")], {renamed.id: renamed})
+    assert _ids(view) == [listed[1].id] and (view.total, view.pending) == (1, 9)
+    joined = _task(6, title="Zebra at last")
+    apply(view, flt, [_change(joined, "updated")], {joined.id: joined})
+    assert _ids(view) == [joined.id, listed[1].id] and view.total == 2
+    # "Mine": a reassignment away leaves the list, one to me joins it.
+    mine = dataclasses.replace(PENDING, assignee_id="me-id")
+    view = _view(mine, [_task(7, assignee_id="me-id")], pending=4, shown=50)
+    away = SimpleNamespace(**{**vars(_task(7)), "assignee_id": "other-id"})
+    to_me = _task(3, assignee_id="me-id")
+    apply(
+        view, mine, [_change(away, "assigned"), _change(to_me, "assigned")], {away.id: away, to_me.id: to_me}
+    )
+    assert _ids(view) == [to_me.id] and (view.total, view.pending) == (1, 4)
+
+
+def test_a_changed_row_past_the_last_page_read_is_left_to_that_page():
+    flt = dataclasses.replace(PENDING, search="zebra")
+    listed = [_task(8, title="Zebra one"), _task(7, title="Zebra two")]
+    view = _view(flt, listed, total=30, pending=40, shown=2)
+    older = _task(2, title="Zebra old")  # may be one of the 30 already counted
+    apply(view, flt, [_change(older, "updated")], {older.id: older})
+    assert _ids(view) == [t.id for t in listed] and view.total == 30
+
+
 def test_other_changes_and_unknown_tasks_change_nothing():
     listed = [_task(3)]
     view = _view(PENDING, listed, pending=1)
