@@ -56,13 +56,27 @@ _DONE_SQL = "status IN ('completed', 'cancelled', 'expired')"
 _PAGE = "SELECT * FROM tasks WHERE {where} ORDER BY created_at DESC, id LIMIT 50 OFFSET {offset}"
 _COUNT = "SELECT count(*) FROM tasks WHERE {where}"
 # What is asked: (name, HPI's query string, the bare SQL condition); the deep page's offset is 80 %.
+# A condition may differ by store: a (SQLite, PostgreSQL) pair. "deep" questions start at 80 % of
+# the history: by offset, or by the cursor HPI hands out there (its baseline: the same keyset SQL).
 QUESTIONS = (
     ("list pending", "status=pending", "org_id = ? AND status = 'pending'"),
     ("list done", "status=done", f"org_id = ? AND {_DONE_SQL}"),
     ("list all", "", "org_id = ?"),
     ("list all, deep page", "", "org_id = ?"),
+    ("list done, deep by cursor", "status=done", f"org_id = ? AND {_DONE_SQL}"),
     ("search 'deploy'", "search=deploy", "org_id = ? AND lower(title) LIKE '%deploy%'"),
+    ("search 'pl' (2 characters)", "search=pl", "org_id = ? AND lower(title) LIKE '%pl%'"),
+    ("search 'zq' (no match)", "search=zq", "org_id = ? AND lower(title) LIKE '%zq%'"),
+    (
+        "filter meta.team=security",
+        "meta.team=security",
+        (
+            "org_id = ? AND json_extract(meta, '$.team') = 'security'",
+            "org_id = ? AND meta->>'team' = 'security'",
+        ),
+    ),
 )
+_KEYSET = " AND (created_at, id) < (?, ?)"
 _COUNT_CODE = """
 import json, sys, time
 from sqlmodel import select
@@ -151,14 +165,34 @@ def _fill(server: Server, tasks: int) -> dict[str, Any]:
     }
 
 
+def _cursor_at(
+    conn: http.client.HTTPConnection, server: Server, store: Store, query: str, where: str, offset: int
+) -> tuple[str, tuple]:
+    """The list path that goes on after row ``offset`` by HPI's cursor, and that row's (created_at, id)."""
+    conn.request("GET", f"/api/v1/tasks?limit=1&offset={max(offset - 1, 0)}&{query}", headers=server.headers)
+    answer = json.loads(conn.getresponse().read())
+    cursor = answer.get("next_cursor")
+    if not cursor:
+        raise RuntimeError(f"no next_cursor at offset {offset}: {str(answer)[:200]}")
+    row = store.rows(
+        _PAGE.format(where=where, offset=max(offset - 1, 0)).replace("*", "created_at, id"), store.org_id
+    )
+    return f"/api/v1/tasks?limit=50&cursor={cursor}&{query}", tuple(row[0])
+
+
 def _measure_lists(server: Server, store: Store, total: int, samples: int) -> dict[str, Any]:
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
     deep = max(0, int(total * 0.8))
     out: dict[str, Any] = {}
     try:
         for name, query, where in QUESTIONS:
+            where = where[store.pg] if isinstance(where, tuple) else where
             offset = deep if "deep" in name else 0
             path = f"/api/v1/tasks?limit=50&offset={offset}" + (f"&{query}" if query else "")
+            keyset: tuple = ()
+            if "cursor" in name:  # the cursor HPI hands out at that depth, and the row it names
+                path, keyset = _cursor_at(conn, server, store, query, where, offset)
+                offset = 0
 
             def hpi(path: str = path) -> None:
                 conn.request("GET", path, headers=server.headers)
@@ -167,8 +201,9 @@ def _measure_lists(server: Server, store: Store, total: int, samples: int) -> di
                 if answer.status != 200:
                     raise RuntimeError(f"GET {path} answered {answer.status}: {body[:200]!r}")
 
-            def bare(where: str = where, offset: int = offset) -> None:
-                store.rows(_PAGE.format(where=where, offset=offset), store.org_id)
+            def bare(where: str = where, offset: int = offset, keyset: tuple = keyset) -> None:
+                page = where + (_KEYSET if keyset else "")
+                store.rows(_PAGE.format(where=page, offset=offset), store.org_id, *keyset)
                 store.rows(_COUNT.format(where=where), store.org_id)
 
             out[name] = {"HPI": _timed(hpi, samples), "baseline": _timed(bare, samples)}
