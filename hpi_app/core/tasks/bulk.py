@@ -8,29 +8,39 @@ caller's transaction. Nothing is queued in the outbox or published on the bus: t
 the past (demo data, imports); an open dashboard sees them on its next read.
 
 Anything kept per task in the write path joins here, in ``insert_tasks``: the kept counts
-(``counts.shift``, as ``record_change`` keeps them); the search index follows the rows by itself
-(triggers on SQLite, an expression index on PostgreSQL).
+(``counts.shift``, as ``record_change`` keeps them) and the search index. On PostgreSQL that is an
+expression index that follows the rows by itself. On SQLite it is ``tasks_fts``, which a trigger
+fills row by row on every insert; that costs most of a bulk write, so ``insert_tasks`` drops the
+trigger, writes, adds the new titles to ``tasks_fts`` in one statement and creates the trigger
+again (from its own stored SQL) — all in the caller's transaction. SQLite's DDL is transactional:
+if the write fails or is interrupted, the rollback brings the trigger back with everything else.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from hpi_app.core import link_rows, timeline
 from hpi_app.core.tasks import counts
 from hpi_app.core.tasks.changes import subject
-from hpi_app.core.tasks.create import NewTask, task_row
-from hpi_app.db import insert_many
+from hpi_app.core.tasks.create import TASK_ATTRS, NewTask
+from hpi_app.db_bulk import insert_many
 from hpi_app.models import Link, Submission, Task, TimelineEntry, new_id
 
 _TASKS, _LINKS = Task.__table__, Link.__table__
 _TIMELINE, _SUBMISSIONS = TimelineEntry.__table__, Submission.__table__
+_FTS_TRIGGER = "tasks_fts_insert"
+_FTS_TRIGGER_SQL = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name")
+_TOP_ROWID = text("SELECT COALESCE(MAX(rowid), 0) FROM tasks")
+_FTS_ADD = text("INSERT INTO tasks_fts (rowid, title) SELECT rowid, title FROM tasks WHERE rowid > :top")
 
 
 @dataclass(slots=True)
@@ -64,7 +74,8 @@ def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
     """
     if not tasks:
         return 0
-    insert_many(session, _TASKS, [task_row(past.task) for past in tasks])
+    with _search_index_after(session):
+        insert_many(session, _TASKS, [vars(past.task) for past in tasks], TASK_ATTRS)
     insert_many(session, _LINKS, [link_rows.primary_link_row(past.task) for past in tasks])
     entries = []
     submissions = []
@@ -95,3 +106,19 @@ def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
     for org_id, counted in by_org.items():  # the kept counts, as record_change keeps them
         counts.shift(session, org_id, counts.tally(counted))
     return len(tasks)
+
+
+@contextmanager
+def _search_index_after(session: Session) -> Iterator[None]:
+    """Around inserts into ``tasks``: add their titles to SQLite's ``tasks_fts`` at once, at the end."""
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    trigger = sqlite and conn.execute(_FTS_TRIGGER_SQL, {"name": _FTS_TRIGGER}).scalar()
+    if not trigger:  # PostgreSQL, or a store without the trigger: nothing to do
+        yield
+        return
+    top = conn.execute(_TOP_ROWID).scalar()
+    conn.exec_driver_sql(f"DROP TRIGGER {_FTS_TRIGGER}")
+    yield  # on an error the caller's rollback restores the trigger (SQLite's DDL is transactional)
+    conn.execute(_FTS_ADD, {"top": top})
+    conn.exec_driver_sql(trigger)
