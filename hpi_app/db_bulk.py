@@ -63,7 +63,9 @@ def insert_many(
     for key in keys:
         values = list(map(itemgetter(names.get(key, key)), rows))
         process = _processor(table.c[key].type, dialect)
-        if process is not None:
+        if process is not None and values.count(None) == len(values):
+            values = [process(None)] * len(values)  # a column left empty: its stored empty value
+        elif process is not None:
             values = list(map(process, values))
         columns.append(values)
     params: list[Any] = list(zip(*columns, strict=True))
@@ -96,8 +98,11 @@ def _processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
 
 def _memoised(process: Any) -> Any:
     seen: dict[int, tuple[Any, Any]] = {}
+    empty = process(None)
 
     def cached(value: Any) -> Any:
+        if value is None:
+            return empty
         if isinstance(value, str):
             return process(value)
         hit = seen.get(id(value))

@@ -64,6 +64,7 @@ class PastTask:
 
     task: NewTask
     events: list[PastEvent] = field(default_factory=list)
+    submission_id: str | None = None  # the submission's id when completed (default: a new one)
 
 
 def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
@@ -91,7 +92,7 @@ def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
         if task.data is not None:
             submissions.append(
                 {
-                    "id": new_id(),
+                    "id": past.submission_id or new_id(),
                     "task_id": task.id,
                     "data": task.data,
                     "submitted_by": task.completed_by,
