@@ -9,6 +9,7 @@ formatter that ``tests/test_db_bulk.py`` holds to SQLAlchemy's.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any
@@ -32,6 +33,15 @@ def sqlite_datetime(value: datetime | None) -> str | None:
     return text if value.microsecond else text + ".000000"
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Rows of one table made ready for the store: the statement and each row's stored values."""
+
+    table: Any
+    statement: str
+    params: list[Any]
+
+
 def insert_many(
     session: Session,
     table: Any,
@@ -46,19 +56,25 @@ def insert_many(
         rows: One mapping per row; the keys of the first row are the columns written.
         names: Column key → the row's key for it, where they differ (e.g. a task's ``vars``).
     """
+    write(session, prepare(session.get_bind().dialect, table, rows, names))
+
+
+def prepare(
+    dialect: Any, table: Any, rows: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None = None
+) -> Prepared:
+    """The work of ``insert_many`` that needs no store (another thread may do it meanwhile)."""
     if not rows:
-        return
-    conn = session.connection()
-    dialect = conn.dialect
+        return Prepared(table, "", [])
     names = names or {}
     keys = [next((c for c, n in names.items() if n == key), key) for key in rows[0]]
     if dialect.name == "postgresql":
         quoted = ", ".join(dialect.identifier_preparer.quote(key) for key in keys)
         statement = f"COPY {table.name} ({quoted}) FROM STDIN"
+        positional = True
     else:
         compiled = table.insert().compile(dialect=dialect, column_keys=keys)
         keys = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
-        statement = compiled.string
+        statement, positional = compiled.string, compiled.positional
     columns = []
     for key in keys:
         values = list(map(itemgetter(names.get(key, key)), rows))
@@ -69,16 +85,24 @@ def insert_many(
             values = list(map(process, values))
         columns.append(values)
     params: list[Any] = list(zip(*columns, strict=True))
+    if not positional:
+        params = [dict(zip(keys, row, strict=True)) for row in params]
+    return Prepared(table, statement, params)
+
+
+def write(session: Session, prepared: Prepared) -> None:
+    """Write ``prepared`` rows in the session's transaction (one ``executemany`` or ``COPY``)."""
+    if not prepared.params:
+        return
+    conn = session.connection()
     cursor = conn.connection.driver_connection.cursor()
     try:
-        if dialect.name == "postgresql":
-            with cursor.copy(statement) as copy:
-                for row in params:
+        if conn.dialect.name == "postgresql":
+            with cursor.copy(prepared.statement) as copy:
+                for row in prepared.params:
                     copy.write_row(row)
         else:
-            if not compiled.positional:
-                params = [dict(zip(keys, row, strict=True)) for row in params]
-            cursor.executemany(statement, params)
+            cursor.executemany(prepared.statement, prepared.params)
     finally:
         cursor.close()
 

@@ -3,10 +3,10 @@
 Tasks are spread over the past year, oldest first, in the shapes of ``demo_shapes``; about 1 % are
 still pending (recent ones), the rest completed, cancelled or expired, each with the timeline that
 led there. Assignees are the organisation's members, outside emails, or nobody. Every task is
-written through ``core.tasks.bulk.insert_tasks``, the same rows ``create_task`` and the
+written through ``core.tasks.bulk`` (``insert_tasks``'s two halves), the same rows ``create_task`` and the
 transitions write, in large transactions. While one batch is written, the next is made in a
-second thread (SQLite and psycopg let go of the GIL while the store works), so making and
-writing overlap on two cores.
+second thread, rows readied in the form they are stored in (SQLite and psycopg let go of the
+GIL while the store works), so making and writing overlap on two cores.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from sqlmodel import select
 
 from hpi_app.core.demo_shapes import CANCEL_REASONS, COMPANIES, PEOPLE, SERVICES, Shape, shapes
 from hpi_app.core.errors import InvalidInput, NotFound
-from hpi_app.core.tasks.bulk import PastEvent, PastTask, insert_tasks
+from hpi_app.core.tasks.bulk import PastEvent, PastTask, PreparedTasks, prepare_tasks, write_tasks
 from hpi_app.core.tasks.create import new_task
-from hpi_app.db import bulk_writes, session_scope
+from hpi_app.db import bulk_writes, get_engine, session_scope
 from hpi_app.models import Organisation, User, utcnow
 from hpi_app.vocab import TaskStatus
 
@@ -256,15 +256,20 @@ def fill(
     if count < 1:
         raise InvalidInput("Say how many tasks to make: --tasks must be at least 1.")
     maker = _Maker(org, count, utcnow(), seed)
+    dialect = get_engine().dialect
+
+    def make(start: int) -> PreparedTasks:
+        return prepare_tasks(dialect, maker.make_many(start, min(batch, count - start)))
+
     done = 0
     with bulk_writes(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpi-demo") as making:
-        # The next batch is made while this one is written.
-        coming = making.submit(maker.make_many, 0, min(batch, count))
+        # The next batch is made (and its rows readied) while this one is written.
+        coming = making.submit(make, 0)
         while done < count:
             chunk = coming.result()
-            after = done + len(chunk)
+            after = done + chunk.size
             if after < count:
-                coming = making.submit(maker.make_many, after, min(batch, count - after))
+                coming = making.submit(make, after)
             _write(chunk)
             done = after
             if progress is not None:
@@ -272,7 +277,7 @@ def fill(
     return done
 
 
-def _write(chunk: list[PastTask]) -> None:
+def _write(chunk: PreparedTasks) -> None:
     with session_scope(write=True) as session:
         conn = session.connection()
         if conn.dialect.name == "sqlite":
@@ -280,5 +285,5 @@ def _write(chunk: list[PastTask]) -> None:
             conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         else:  # as SQLite's synchronous=OFF in bulk_writes: a crash may lose the last batches only
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        insert_tasks(session, chunk)
+        write_tasks(session, chunk)
         session.commit()

@@ -18,7 +18,7 @@ if the write fails or is interrupted, the rollback brings the trigger back with 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,7 +32,7 @@ from hpi_app.core import link_rows, timeline
 from hpi_app.core.tasks import counts
 from hpi_app.core.tasks.changes import subject
 from hpi_app.core.tasks.create import TASK_ATTRS, NewTask
-from hpi_app.db_bulk import insert_many
+from hpi_app.db_bulk import Prepared, prepare, write
 from hpi_app.models import Link, Submission, Task, TimelineEntry, new_id
 
 _TASKS, _LINKS = Task.__table__, Link.__table__
@@ -67,17 +67,27 @@ class PastTask:
     submission_id: str | None = None  # the submission's id when completed (default: a new one)
 
 
+@dataclass(frozen=True)
+class PreparedTasks:
+    """Tasks made ready for the store (``prepare_tasks``): their rows per table, and the counts."""
+
+    tasks: Prepared
+    rows: list[Prepared]
+    deltas: dict[str, Counter[tuple[str, str]]]
+    size: int
+
+
 def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
     """Write ``tasks`` with their links, timelines and submissions in the caller's transaction.
 
     Returns:
         How many tasks were written.
     """
-    if not tasks:
-        return 0
-    with _search_index_after(session):
-        insert_many(session, _TASKS, [vars(past.task) for past in tasks], TASK_ATTRS)
-    insert_many(session, _LINKS, [link_rows.primary_link_row(past.task) for past in tasks])
+    return write_tasks(session, prepare_tasks(session.get_bind().dialect, tasks))
+
+
+def prepare_tasks(dialect: Any, tasks: Sequence[PastTask]) -> PreparedTasks:
+    """The part of ``insert_tasks`` that needs no store: every row in the form it is stored in."""
     entries = []
     submissions = []
     for past in tasks:
@@ -99,14 +109,32 @@ def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
                     "submitted_at": task.completed_at,
                 }
             )
-    insert_many(session, _TIMELINE, entries)
-    insert_many(session, _SUBMISSIONS, submissions)
     by_org: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
     for past in tasks:
         by_org[past.task.org_id].append((past.task.assignee_id, past.task.status))
-    for org_id, counted in by_org.items():  # the kept counts, as record_change keeps them
-        counts.shift(session, org_id, counts.tally(counted))
-    return len(tasks)
+    return PreparedTasks(
+        tasks=prepare(dialect, _TASKS, [vars(past.task) for past in tasks], TASK_ATTRS),
+        rows=[
+            prepare(dialect, _LINKS, [link_rows.primary_link_row(past.task) for past in tasks]),
+            prepare(dialect, _TIMELINE, entries),
+            prepare(dialect, _SUBMISSIONS, submissions),
+        ],
+        deltas={org_id: counts.tally(counted) for org_id, counted in by_org.items()},
+        size=len(tasks),
+    )
+
+
+def write_tasks(session: Session, prepared: PreparedTasks) -> int:
+    """Write tasks made ready by ``prepare_tasks`` in the caller's transaction; how many."""
+    if not prepared.size:
+        return 0
+    with _search_index_after(session):
+        write(session, prepared.tasks)
+    for rows in prepared.rows:
+        write(session, rows)
+    for org_id, deltas in prepared.deltas.items():  # the kept counts, as record_change keeps them
+        counts.shift(session, org_id, deltas)
+    return prepared.size
 
 
 @contextmanager
