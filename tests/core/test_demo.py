@@ -21,9 +21,9 @@ from hpi_app.vocab import TaskStatus
 from tests.utils.bodies import seed_task
 from tests.utils.task_counts import counted, kept
 
-_COLUMNS = (
-    "id, org_id, title, steps, status, created_at, data, payload, metadata, sinks, link_id, requires_otp"
-)
+# Every column, as stored: the bulk path (executemany on SQLite, COPY on PostgreSQL) must write
+# each one as a real create does.
+_COLUMNS = "*"
 
 
 def _raw(task_id: str) -> dict:

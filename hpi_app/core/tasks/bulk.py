@@ -1,11 +1,13 @@
 """Writing many tasks at once, each with its history: the bulk path beside ``create_task``.
 
-A task written here is the row ``create_task`` writes (``task_row``), its first link
-(``link_rows.primary_link_row``), its timeline entries (``timeline.entry_row``) and, once
-completed, its submission, so a task made in bulk is indistinguishable in the store from one made
-through the API and then finished. Rows go in with one multi-row statement per table in the
-caller's transaction. Nothing is queued in the outbox or published on the bus: these are tasks of
-the past (demo data, imports); an open dashboard sees them on its next read.
+A task written here is the row ``create_task`` writes (its attributes under ``Task``'s column
+names, as ``task_row`` maps them), its first link (``link_rows.primary_link_row``), its timeline
+entries (``timeline.entry_row``) and, once completed, its submission
+(``transitions.submission_row``), so a task made in bulk is indistinguishable in the store from
+one made through the API and then finished. Rows go in with one multi-row statement per table
+(``db_bulk``: ``executemany`` on SQLite, ``COPY`` on PostgreSQL) in the caller's transaction.
+Nothing is queued in the outbox or published on the bus: these are tasks of the past (demo
+data, imports); an open dashboard sees them on its next read.
 
 Anything kept per task in the write path joins here, in ``insert_tasks``: the kept counts
 (``counts.shift``, as ``record_change`` keeps them) and the search index. On PostgreSQL that is an
@@ -32,8 +34,9 @@ from hpi_app.core import link_rows, timeline
 from hpi_app.core.tasks import counts
 from hpi_app.core.tasks.changes import subject
 from hpi_app.core.tasks.create import TASK_ATTRS, NewTask
+from hpi_app.core.tasks.transitions import submission_row
 from hpi_app.db_bulk import Prepared, prepare, write
-from hpi_app.models import Link, Submission, Task, TimelineEntry, new_id
+from hpi_app.models import Link, Submission, Task, TimelineEntry
 
 _TASKS, _LINKS = Task.__table__, Link.__table__
 _TIMELINE, _SUBMISSIONS = TimelineEntry.__table__, Submission.__table__
@@ -101,13 +104,7 @@ def prepare_tasks(dialect: Any, tasks: Sequence[PastTask]) -> PreparedTasks:
         )
         if task.data is not None:
             submissions.append(
-                {
-                    "id": past.submission_id or new_id(),
-                    "task_id": task.id,
-                    "data": task.data,
-                    "submitted_by": task.completed_by,
-                    "submitted_at": task.completed_at,
-                }
+                submission_row(task.id, task.data, task.completed_by, task.completed_at, past.submission_id)
             )
     by_org: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
     for past in tasks:
