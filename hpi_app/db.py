@@ -20,6 +20,7 @@ _engine: Engine | None = None
 _url: str = settings.db_url
 _writing: ContextVar[bool] = ContextVar("hpi_db_writing", default=False)
 _one_statement: ContextVar[bool] = ContextVar("hpi_db_one_statement", default=False)
+_bulk: ContextVar[bool] = ContextVar("hpi_db_bulk", default=False)
 # SQLite has one writer at a time. Its busy handler waits by sleeping and retrying, which lets
 # a writer lose the lock again and again under load (long tails); queueing writers of this
 # process on a lock first keeps them in order. (With SQLite, HPI runs one worker process.)
@@ -50,6 +51,11 @@ def _sqlite_begin(conn) -> None:
     # A lone read statement needs no BEGIN: SQLite reads it from one snapshot.
     if _one_statement.get():
         return
+    synchronous = "OFF" if _bulk.get() else "NORMAL"
+    info = conn.connection.info
+    if info.get("synchronous", "NORMAL") != synchronous:  # see bulk_writes
+        conn.exec_driver_sql(f"PRAGMA synchronous={synchronous}")
+        info["synchronous"] = synchronous
     conn.exec_driver_sql("BEGIN IMMEDIATE" if _writing.get() else "BEGIN")
 
 
@@ -143,55 +149,22 @@ def _writing_needs_lock() -> bool:
     return get_engine().dialect.name == "sqlite"
 
 
-def insert_many(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (all with the same keys) into ``table`` with one DB-API ``executemany``.
+@contextmanager
+def bulk_writes() -> Iterator[None]:
+    """Around a long bulk fill: on SQLite its transactions commit without waiting for the disk.
 
-    For bulk writes (tens of thousands of rows per call): each value goes through its column's
-    own bind processor, exactly as SQLAlchemy stores it, without SQLAlchemy's per-row machinery.
-    A JSON value that is the same object in several rows is serialised once.
+    Inside, SQLite runs with ``synchronous=OFF`` (transactions begun in this context): a crash or
+    Ctrl-C of the process still leaves the store intact and every committed batch in it; only a
+    crash of the whole machine during the fill may lose its last batches. Afterwards the store
+    is back at ``synchronous=NORMAL`` and a checkpoint writes the fill into the database file.
     """
-    if not rows:
-        return
-    conn = session.connection()
-    dialect = conn.dialect
-    keys = list(rows[0])
-    compiled = table.insert().compile(dialect=dialect, column_keys=keys)
-    order = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
-    missing = set(order) - set(keys)
-    if missing:
-        msg = f"insert_many needs every column the insert names; rows lack {sorted(missing)}"
-        raise ValueError(msg)
-    columns = []
-    for key in order:
-        values = [row[key] for row in rows]
-        column_type = table.c[key].type
-        process = column_type._cached_bind_processor(dialect)
-        if process is not None and column_type._type_affinity.__name__ == "JSON":
-            # Not skipping None: a JSON column stores None as its processor says (JSON null).
-            values = list(map(_memoised(process), values))
-        elif process is not None:
-            values = [None if value is None else process(value) for value in values]
-        columns.append(values)
-    params: list[Any] = list(zip(*columns, strict=True))
-    if not compiled.positional:
-        params = [dict(zip(order, values, strict=True)) for values in params]
-    cursor = conn.connection.driver_connection.cursor()
+    token = _bulk.set(True)
     try:
-        cursor.executemany(compiled.string, params)
+        yield
     finally:
-        cursor.close()
-
-
-def _memoised(process: Any) -> Any:
-    seen: dict[int, tuple[Any, Any]] = {}
-
-    def cached(value: Any) -> Any:
-        if isinstance(value, str):
-            return process(value)
-        hit = seen.get(id(value))
-        if hit is None:
-            # The value is kept with its text, so its id cannot be reused while this lives.
-            hit = seen[id(value)] = (value, process(value))
-        return hit[1]
-
-    return cached
+        _bulk.reset(token)
+    if get_engine().dialect.name == "sqlite":
+        with session_scope(write=True) as session:  # back to NORMAL on the fill's connection
+            session.connection()
+        with get_engine().connect() as conn:
+            conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)")

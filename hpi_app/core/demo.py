@@ -3,16 +3,19 @@
 Tasks are spread over the past year, oldest first, in the shapes of ``demo_shapes``; about 1 % are
 still pending (recent ones), the rest completed, cancelled or expired, each with the timeline that
 led there. Assignees are the organisation's members, outside emails, or nobody. Every task is
-written through ``core.tasks.bulk.insert_tasks``, the same rows ``create_task`` and the
-transitions write, in large transactions.
+written through ``core.tasks.bulk`` (``insert_tasks``'s two halves), the same rows ``create_task`` and the
+transitions write, in large transactions. While one batch is written, the next is made in a
+second thread, rows readied in the form they are stored in (SQLite and psycopg let go of the
+GIL while the store works), so making and writing overlap on two cores.
 """
 
 from __future__ import annotations
 
+import base64
+import os
 import random
-import secrets
-import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,14 +23,18 @@ from sqlmodel import select
 
 from hpi_app.core.demo_shapes import CANCEL_REASONS, COMPANIES, PEOPLE, SERVICES, Shape, shapes
 from hpi_app.core.errors import InvalidInput, NotFound
-from hpi_app.core.tasks.bulk import PastEvent, PastTask, insert_tasks
+from hpi_app.core.tasks.bulk import PastEvent, PastTask, PreparedTasks, prepare_tasks, write_tasks
 from hpi_app.core.tasks.create import new_task
-from hpi_app.db import session_scope
+from hpi_app.db import bulk_writes, get_engine, session_scope
 from hpi_app.models import Organisation, User, utcnow
 from hpi_app.vocab import TaskStatus
 
-BATCH = 10_000
+BATCH = 20_000
 SQLITE_CACHE_KIB = 256 * 1024
+# secrets.token_urlsafe(24)'s length: 24 random bytes in URL-safe base64, no padding.
+_LINK_BYTES, _LINK_CHARS = 24, 32
+_UUID4 = (0x4 << 76) | (0x8 << 60)  # the version (4) and variant (RFC 4122) bits
+_UUID4_KEEP = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
 _SECOND = timedelta(seconds=1)
 HISTORY = timedelta(days=365)
 # Pending tasks are recent: only tasks of the last RECENT may still be open.
@@ -105,6 +112,18 @@ def _pick(pool: list | tuple, r: float) -> object:
     return pool[int(r * len(pool))]
 
 
+def link_ids(count: int) -> list[str]:
+    """``count`` link ids as ``secrets.token_urlsafe(24)`` makes them, from one call to the OS."""
+    text = base64.urlsafe_b64encode(os.urandom(_LINK_BYTES * count)).decode()
+    return [text[i : i + _LINK_CHARS] for i in range(0, len(text), _LINK_CHARS)]
+
+
+def random_uuid4(bits: int) -> str:
+    """A version-4 UUID's text (as ``str(uuid.uuid4())``) from 128 random ``bits``."""
+    h = "%032x" % (bits & _UUID4_KEEP | _UUID4)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 class _Maker:
     """Builds one task after another, oldest first, with a seeded random source."""
 
@@ -120,13 +139,17 @@ class _Maker:
         self.pending_chance = min(1.0, PENDING_SHARE * HISTORY / RECENT)
         self.assignees = [self._assignee(i / 20) for i in range(20)]
 
-    def make(self, index: int) -> PastTask:
+    def make_many(self, start: int, count: int) -> list[PastTask]:
+        """Tasks ``start`` to ``start + count`` (their link ids random from the OS, not the seed)."""
+        return [self.make(start + i, link) for i, link in enumerate(link_ids(count))]
+
+    def make(self, index: int, link_id: str) -> PastTask:
         r = self.rng.random
         pool = _pick(self.pools, r())
         created = min(self.start + self.step * index + _SECOND * (30 * r()), self.now - _SECOND)
         status = self._status(created, pool.expires is not None)
         values = {
-            "id": str(uuid.UUID(int=self.rng.getrandbits(128), version=4)),
+            "id": self._new_id(created),
             "org_id": self.org.id,
             "title": _pick(pool.titles, r()),
             "steps": pool.shape.steps,
@@ -136,7 +159,7 @@ class _Maker:
             "meta": _pick(pool.metas, r()),
             "correlation_key": f"{pool.shape.corr}-{index}" if r() < 0.8 else None,
             "template_id": pool.shape.template_id,
-            "link_id": secrets.token_urlsafe(24),
+            "link_id": link_id,
             "status": status,
             **_pick(self.assignees, r()),
         }
@@ -156,7 +179,13 @@ class _Maker:
                 if r() < 0.7:
                     events.append(PastEvent("opened", created + (end - created) * 0.3, opener))
             events.append(self._finish(values, status, end, opener, pool, r()))
-        return PastTask(new_task(**values), events)
+        done = self._new_id(values["completed_at"]) if status == TaskStatus.COMPLETED else None
+        return PastTask(new_task(**values), events, done)
+
+    def _new_id(self, at: datetime) -> str:
+        # Time-ordered (as UUIDv7), in the text of version 4 as real ids are: a long history's
+        # indexes on ids then grow at their end, not at random pages, which the fill's speed needs.
+        return random_uuid4(int(at.timestamp() * 1000) << 80 | self.rng.getrandbits(80))
 
     def _status(self, created: datetime, expires: bool) -> TaskStatus:
         r = self.rng.random
@@ -227,17 +256,34 @@ def fill(
     if count < 1:
         raise InvalidInput("Say how many tasks to make: --tasks must be at least 1.")
     maker = _Maker(org, count, utcnow(), seed)
+    dialect = get_engine().dialect
+
+    def make(start: int) -> PreparedTasks:
+        return prepare_tasks(dialect, maker.make_many(start, min(batch, count - start)))
+
     done = 0
-    while done < count:
-        size = min(batch, count - done)
-        chunk = [maker.make(done + i) for i in range(size)]
-        with session_scope(write=True) as session:
-            if session.connection().dialect.name == "sqlite":
-                # This connection's page cache: the indexes of a long history stay in memory.
-                session.connection().exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-            insert_tasks(session, chunk)
-            session.commit()
-        done += size
-        if progress is not None:
-            progress(done)
+    with bulk_writes(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpi-demo") as making:
+        # The next batch is made (and its rows readied) while this one is written.
+        coming = making.submit(make, 0)
+        while done < count:
+            chunk = coming.result()
+            after = done + chunk.size
+            if after < count:
+                coming = making.submit(make, after)
+            _write(chunk)
+            done = after
+            if progress is not None:
+                progress(done)
     return done
+
+
+def _write(chunk: PreparedTasks) -> None:
+    with session_scope(write=True) as session:
+        conn = session.connection()
+        if conn.dialect.name == "sqlite":
+            # This connection's page cache: the indexes of a long history stay in memory.
+            conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+        else:  # as SQLite's synchronous=OFF in bulk_writes: a crash may lose the last batches only
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        write_tasks(session, chunk)
+        session.commit()

@@ -41,7 +41,7 @@ def test_demo_command(tmp_path: Path):
     assert unknown.returncode == 1 and "No organisation named 'Globex'" in unknown.stderr
     filled = _cli(db, "demo", "--tasks", "25000", "--org", "Acme")
     assert filled.returncode == 0, filled.stderr
-    assert "10,000/25,000 tasks" in filled.stderr and "25,000/25,000 tasks" in filled.stderr
+    assert "20,000/25,000 tasks" in filled.stderr and "25,000/25,000 tasks" in filled.stderr
     assert "Made 25,000 tasks" in filled.stderr
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM tasks").fetchone() == (25_000,)

@@ -1,36 +1,49 @@
 """Writing many tasks at once, each with its history: the bulk path beside ``create_task``.
 
-A task written here is the row ``create_task`` writes (``task_row``), its first link
-(``link_rows.primary_link_row``), its timeline entries (``timeline.entry_row``) and, once
-completed, its submission, so a task made in bulk is indistinguishable in the store from one made
-through the API and then finished. Rows go in with one multi-row statement per table in the
-caller's transaction. Nothing is queued in the outbox or published on the bus: these are tasks of
-the past (demo data, imports); an open dashboard sees them on its next read.
+A task written here is the row ``create_task`` writes (its attributes under ``Task``'s column
+names, as ``task_row`` maps them), its first link (``link_rows.primary_link_row``), its timeline
+entries (``timeline.entry_row``) and, once completed, its submission
+(``transitions.submission_row``), so a task made in bulk is indistinguishable in the store from
+one made through the API and then finished. Rows go in with one multi-row statement per table
+(``db_bulk``: ``executemany`` on SQLite, ``COPY`` on PostgreSQL) in the caller's transaction.
+Nothing is queued in the outbox or published on the bus: these are tasks of the past (demo
+data, imports); an open dashboard sees them on its next read.
 
 Anything kept per task in the write path joins here, in ``insert_tasks``: the kept counts
-(``counts.shift``, as ``record_change`` keeps them); the search index follows the rows by itself
-(triggers on SQLite, an expression index on PostgreSQL).
+(``counts.shift``, as ``record_change`` keeps them) and the search index. On PostgreSQL that is an
+expression index that follows the rows by itself. On SQLite it is ``tasks_fts``, which a trigger
+fills row by row on every insert; that costs most of a bulk write, so ``insert_tasks`` drops the
+trigger, writes, adds the new titles to ``tasks_fts`` in one statement and creates the trigger
+again (from its own stored SQL) — all in the caller's transaction. SQLite's DDL is transactional:
+if the write fails or is interrupted, the rollback brings the trigger back with everything else.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session
 
 from hpi_app.core import link_rows, timeline
 from hpi_app.core.tasks import counts
 from hpi_app.core.tasks.changes import subject
-from hpi_app.core.tasks.create import NewTask, task_row
-from hpi_app.db import insert_many
-from hpi_app.models import Link, Submission, Task, TimelineEntry, new_id
+from hpi_app.core.tasks.create import TASK_ATTRS, NewTask
+from hpi_app.core.tasks.transitions import submission_row
+from hpi_app.db_bulk import Prepared, prepare, write
+from hpi_app.models import Link, Submission, Task, TimelineEntry
 
 _TASKS, _LINKS = Task.__table__, Link.__table__
 _TIMELINE, _SUBMISSIONS = TimelineEntry.__table__, Submission.__table__
+_FTS_TRIGGER = "tasks_fts_insert"
+_FTS_TRIGGER_SQL = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name")
+_TOP_ROWID = text("SELECT COALESCE(MAX(rowid), 0) FROM tasks")
+_FTS_ADD = text("INSERT INTO tasks_fts (rowid, title) SELECT rowid, title FROM tasks WHERE rowid > :top")
 
 
 @dataclass(slots=True)
@@ -54,6 +67,17 @@ class PastTask:
 
     task: NewTask
     events: list[PastEvent] = field(default_factory=list)
+    submission_id: str | None = None  # the submission's id when completed (default: a new one)
+
+
+@dataclass(frozen=True)
+class PreparedTasks:
+    """Tasks made ready for the store (``prepare_tasks``): their rows per table, and the counts."""
+
+    tasks: Prepared
+    rows: list[Prepared]
+    deltas: dict[str, Counter[tuple[str, str]]]
+    size: int
 
 
 def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
@@ -62,10 +86,11 @@ def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
     Returns:
         How many tasks were written.
     """
-    if not tasks:
-        return 0
-    insert_many(session, _TASKS, [task_row(past.task) for past in tasks])
-    insert_many(session, _LINKS, [link_rows.primary_link_row(past.task) for past in tasks])
+    return write_tasks(session, prepare_tasks(session.get_bind().dialect, tasks))
+
+
+def prepare_tasks(dialect: Any, tasks: Sequence[PastTask]) -> PreparedTasks:
+    """The part of ``insert_tasks`` that needs no store: every row in the form it is stored in."""
     entries = []
     submissions = []
     for past in tasks:
@@ -79,19 +104,47 @@ def insert_tasks(session: Session, tasks: Sequence[PastTask]) -> int:
         )
         if task.data is not None:
             submissions.append(
-                {
-                    "id": new_id(),
-                    "task_id": task.id,
-                    "data": task.data,
-                    "submitted_by": task.completed_by,
-                    "submitted_at": task.completed_at,
-                }
+                submission_row(task.id, task.data, task.completed_by, task.completed_at, past.submission_id)
             )
-    insert_many(session, _TIMELINE, entries)
-    insert_many(session, _SUBMISSIONS, submissions)
     by_org: dict[str, list[tuple[str | None, str]]] = defaultdict(list)
     for past in tasks:
         by_org[past.task.org_id].append((past.task.assignee_id, past.task.status))
-    for org_id, counted in by_org.items():  # the kept counts, as record_change keeps them
-        counts.shift(session, org_id, counts.tally(counted))
-    return len(tasks)
+    return PreparedTasks(
+        tasks=prepare(dialect, _TASKS, [vars(past.task) for past in tasks], TASK_ATTRS),
+        rows=[
+            prepare(dialect, _LINKS, [link_rows.primary_link_row(past.task) for past in tasks]),
+            prepare(dialect, _TIMELINE, entries),
+            prepare(dialect, _SUBMISSIONS, submissions),
+        ],
+        deltas={org_id: counts.tally(counted) for org_id, counted in by_org.items()},
+        size=len(tasks),
+    )
+
+
+def write_tasks(session: Session, prepared: PreparedTasks) -> int:
+    """Write tasks made ready by ``prepare_tasks`` in the caller's transaction; how many."""
+    if not prepared.size:
+        return 0
+    with _search_index_after(session):
+        write(session, prepared.tasks)
+    for rows in prepared.rows:
+        write(session, rows)
+    for org_id, deltas in prepared.deltas.items():  # the kept counts, as record_change keeps them
+        counts.shift(session, org_id, deltas)
+    return prepared.size
+
+
+@contextmanager
+def _search_index_after(session: Session) -> Iterator[None]:
+    """Around inserts into ``tasks``: add their titles to SQLite's ``tasks_fts`` at once, at the end."""
+    conn = session.connection()
+    sqlite = conn.dialect.name == "sqlite"
+    trigger = sqlite and conn.execute(_FTS_TRIGGER_SQL, {"name": _FTS_TRIGGER}).scalar()
+    if not trigger:  # PostgreSQL, or a store without the trigger: nothing to do
+        yield
+        return
+    top = conn.execute(_TOP_ROWID).scalar()
+    conn.exec_driver_sql(f"DROP TRIGGER {_FTS_TRIGGER}")
+    yield  # on an error the caller's rollback restores the trigger (SQLite's DDL is transactional)
+    conn.execute(_FTS_ADD, {"top": top})
+    conn.exec_driver_sql(trigger)

@@ -36,6 +36,8 @@ NewTask = SimpleNamespace
 # A new task's row starts from the model's defaults, so columns and defaults stay defined once,
 # on ``Task``.
 _TASK_COLUMNS = {attr.key: attr.columns[0].key for attr in sa_inspect(Task).column_attrs}
+# Column key → attribute name where they differ (``metadata`` is ``meta``), for bulk writes.
+TASK_ATTRS = {column: attr for attr, column in _TASK_COLUMNS.items() if column != attr}
 _TASK_DEFAULTS = {
     name: field.default
     for name, field in Task.model_fields.items()

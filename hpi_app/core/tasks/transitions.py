@@ -166,12 +166,22 @@ def complete_task(
     return task
 
 
+def submission_row(
+    task_id: str, data: dict, actor: str | None, at: datetime, submission_id: str | None = None
+) -> dict[str, Any]:
+    """A completion's submission row, as ``_INSERT_SUBMISSION`` (and the bulk path) write it."""
+    return {
+        "id": submission_id or new_id(),
+        "task_id": task_id,
+        "data": data,
+        "submitted_by": actor,
+        "submitted_at": at,
+    }
+
+
 def _completed(session: Session, task: Task, cleaned: dict, actor: str | None, now: datetime) -> tuple:
     """In the completion's transaction: its submission, timeline entry, deliveries and process step."""
-    session.connection().execute(
-        _INSERT_SUBMISSION,
-        {"id": new_id(), "task_id": task.id, "data": cleaned, "submitted_by": actor, "submitted_at": now},
-    )
+    session.connection().execute(_INSERT_SUBMISSION, submission_row(task.id, cleaned, actor, now))
     cancel_open(session, task.id, now)
     recorded = record_change(session, task, TaskStatus.COMPLETED, actor)
     return recorded, process_steps.task_completed(session, task)
