@@ -211,27 +211,55 @@ class DashboardState(rx.State):
         )
 
 
-def _row_view(row: TaskRow) -> rx.Component:
+def _task_row(
+    task_id: rx.Var[str],
+    title: rx.Var[str],
+    href: rx.Var[str],
+    status: rx.Var[str],
+    reminded: rx.Var[int],
+    escalated: rx.Var[int],
+    expires_at: rx.Var[str],
+    assignee: rx.Var[str],
+    created_at: rx.Var[str],
+) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
-            rx.link(row.title, href=row.href, weight="medium", high_contrast=True),
+            rx.link(title, href=href, weight="medium", high_contrast=True),
             max_width="420px",
         ),
+        rx.table.cell(rx.hstack(status_badge(status), reminder_badges(reminded, escalated), spacing="1")),
+        rx.table.cell(due_countdown(expires_at)),
         rx.table.cell(
-            rx.hstack(status_badge(row.status), reminder_badges(row.reminded, row.escalated), spacing="1")
+            rx.cond(assignee != "", rx.text(assignee, size="2"), rx.text("—", color_scheme="gray"))
         ),
-        rx.table.cell(due_countdown(row.expires_at)),
-        rx.table.cell(
-            rx.cond(row.assignee != "", rx.text(row.assignee, size="2"), rx.text("—", color_scheme="gray"))
-        ),
-        rx.table.cell(rx.moment(row.created_at, from_now=True, interval=30000), white_space="nowrap"),
+        rx.table.cell(rx.moment(created_at, from_now=True, interval=30000), white_space="nowrap"),
         class_name="task-row",
+        data_task_id=task_id,
+        data_status=status,
+        cursor="pointer",
+        on_click=rx.redirect(href),
+    )
+
+
+# One React component per row, memoised on its plain values: a change re-renders the row it
+# changed, not every row shown (the list arrives whole with each change).
+_task_row.__name__ = _task_row.__qualname__ = "DashboardTaskRow"
+task_row = rx.memo(_task_row)
+
+
+def _row_view(row: TaskRow) -> rx.Component:
+    return task_row(
+        task_id=row.task_id,
+        title=row.title,
+        href=row.href,
+        status=row.status,
+        reminded=row.reminded,
+        escalated=row.escalated,
+        expires_at=row.expires_at,
+        assignee=row.assignee,
+        created_at=row.created_at,
         # Keyed by task, not by position: a new task inserts one row instead of re-rendering all.
         key=row.task_id,
-        data_task_id=row.task_id,
-        data_status=row.status,
-        cursor="pointer",
-        on_click=rx.redirect(row.href),
     )
 
 
