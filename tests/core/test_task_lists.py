@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from hpi_app.core import tasks
 from hpi_app.core.errors import InvalidInput
+from hpi_app.core.tasks import retention
 from hpi_app.core.tasks.listing import decode_cursor, encode_cursor
+from hpi_app.db import session_scope
+from hpi_app.models import Task, utcnow
 from tests.utils.task_counts import make_task
 
 TITLES = ["Approve deployment", "Review invoice 42", 'Quote "this" 100% now', "Décor: café_au_lait", "ab"]
@@ -126,3 +131,37 @@ def test_filters_each_select_their_tasks(admin):
     assert ids(assignee_id=admin.id) == [b] and ids(unassigned=True) == [a]
     assert ids(assignee_id=admin.id, statuses=("completed", "cancelled", "expired")) == []
     assert ids(statuses=("pending", "cancelled")) == [b, a]
+
+
+def _age(task_id: str, ago: timedelta) -> None:
+    """Move a task's making and finishing ``ago`` into the past."""
+    with session_scope(write=True) as session:
+        task = session.get(Task, task_id)
+        at = {f"{task.status}_at": utcnow() - ago} if task.status != "pending" else {}
+        session.execute(update(Task).where(Task.id == task_id).values(created_at=utcnow() - ago, **at))
+        session.commit()
+
+
+def test_meta_lists_follow_creates_status_changes_new_times_and_deletes(admin):
+    org = admin.org_id
+    a = make_task(admin, title="A", metadata={"env": "prod"})
+    b = make_task(admin, title="B", metadata={"env": "prod", "team": "core"})
+    c = make_task(admin, title="C", metadata={"env": "dev", "team": "core"})
+    make_task(admin, title="D")
+    prod = (("env", "prod"),)
+    assert _all_pages(org, meta=prod) == [b, a] and _all_pages(org, meta=prod, sort="oldest") == [a, b]
+    assert tasks.list_tasks(org, tasks.TaskFilter(meta=prod, offset=1)) == (
+        [tasks.get_task(org, a)],
+        2,
+    )
+    assert _all_pages(org, meta=(*prod, ("team", "core"))) == [b]
+    tasks.cancel_task(org, b, None, actor=admin.id)
+    assert _all_pages(org, meta=prod, statuses=("cancelled",)) == [b]
+    assert _all_pages(org, meta=prod, statuses=("pending",)) == [a]
+    _age(b, timedelta(days=40))
+    _age(a, timedelta(days=1))
+    assert _all_pages(org, meta=prod, sort="oldest") == [b, a]  # the list key follows the task's time
+    assert retention.purge_finished(utcnow() - timedelta(days=30)) == 1
+    assert _all_pages(org, meta=prod) == [a] and tasks.list_page(org, tasks.TaskFilter(meta=prod)).total == 1
+    assert _all_pages(org, meta=(("team", "core"),)) == [c]
+    assert tasks.list_page("another-org", tasks.TaskFilter(meta=prod)).total == 0

@@ -11,9 +11,8 @@ a key by skipping along the index alone (no table row is read for the skipped ro
 dashboard's lists, the unfiltered list); other filters count their matches on their index.
 
 ``meta.<key>`` filters: PostgreSQL answers them with a GIN index on the metadata as ``jsonb``
-(``@>``), then sorts the matches; SQLite cannot index every key of a JSON column, so there
-they filter rows along the organisation's ``(created_at, id)`` index (no sort, and a page stops
-after ``limit`` matches; a rare value walks far).
+(``@>``), then sorts the matches; SQLite reads the side table ``task_meta`` (``meta_rows``) in
+the list order and joins the matching tasks, so it reads the matches only, sorted by its index.
 """
 
 from __future__ import annotations
@@ -29,6 +28,7 @@ from sqlalchemy import cast, literal_column, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import func, select
 
+import hpi_app.core.tasks.meta_rows as meta_rows
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.tasks.counts import EVERY, UNASSIGNED
 from hpi_app.core.tasks.counts import total as kept_count
@@ -135,11 +135,45 @@ def _conditions(org_id: str, flt: TaskFilter, dialect: str) -> list[Any]:
         conditions.append(Task.correlation_key == flt.correlation_key)
     if flt.template_id is not None:
         conditions.append(Task.template_id == flt.template_id)
+    if not flt.meta:
+        return conditions
     if dialect == "postgresql":
         conditions.extend(cast(Task.meta, JSONB).contains({key: value}) for key, value in flt.meta)
+    elif _by_meta_rows(flt, dialect):
+        conditions.extend(meta_rows.conditions(org_id, flt.meta))
     else:
-        conditions.extend(Task.meta[key].as_string() == value for key, value in flt.meta)
+        conditions.extend(meta_rows.held(flt.meta))
     return conditions
+
+
+def _by_meta_rows(flt: TaskFilter, dialect: str) -> bool:
+    """Whether the list walks ``task_meta``: on SQLite, when no other filter has an index to walk.
+
+    With a status, assignee, process, correlation key or template too, the list walks that
+    filter's index instead and looks each row's pairs up in ``task_meta`` by its key.
+    """
+    return bool(flt.meta) and dialect == "sqlite" and _only_meta(flt, search=True)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What a list reads (``tasks``, or ``task_meta`` joined to it) and the columns of its key."""
+
+    table: Any
+    created_at: Any
+    id: Any
+
+    @classmethod
+    def of(cls, flt: TaskFilter, dialect: str) -> _Source:
+        if _by_meta_rows(flt, dialect):
+            return cls(meta_rows.source(), *meta_rows.order_columns())
+        return cls(Task.__table__, Task.created_at, Task.id)
+
+
+def _only_meta(flt: TaskFilter, *, search: bool = False) -> bool:
+    """Whether the metadata is all the filter asks about (a title search aside, with ``search``)."""
+    others = (flt.statuses, flt.search and not search, flt.assignee_id, flt.unassigned, flt.process_id)
+    return not any(others) and flt.correlation_key is None and flt.template_id is None
 
 
 def _kept_total(org_id: str, flt: TaskFilter) -> int | None:
@@ -159,40 +193,47 @@ def _kept_total(org_id: str, flt: TaskFilter) -> int | None:
 def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
     """A page of an organisation's tasks, the total that match, and the next page's cursor."""
     after = decode_cursor(flt.cursor) if flt.cursor else None
-    conditions = _conditions(org_id, flt, get_engine().dialect.name)
+    dialect = get_engine().dialect.name
+    conditions = _conditions(org_id, flt, dialect)
+    src = _Source.of(flt, dialect)
     newest = flt.sort == "newest"
-    order = (Task.created_at.desc(), Task.id.desc()) if newest else (Task.created_at.asc(), Task.id.asc())
+    order = (src.created_at.desc(), src.id.desc()) if newest else (src.created_at.asc(), src.id.asc())
     with session_scope() as session:
-        total = _total(session, org_id, flt, conditions)
+        total = _total(session, org_id, flt, conditions, dialect)
         page = list(conditions)
         if after is not None:
-            page.append(_past(after, newest, inclusive=False))
+            page.append(_past(src, after, newest, inclusive=False))
         elif flt.offset:
             # Skip along the index alone (its key columns only), then read the page from that key.
-            keys = select(Task.created_at, Task.id).where(*conditions).order_by(*order)
+            keys = select(src.created_at, src.id).select_from(src.table).where(*conditions).order_by(*order)
             start = session.exec(keys.offset(flt.offset).limit(1)).first()
             if start is None:
                 return TaskPage([], total, None)
-            page.append(_past(tuple(start), newest, inclusive=True))
-        rows = list(session.exec(select(Task).where(*page).order_by(*order).limit(flt.limit + 1)).all())
+            page.append(_past(src, tuple(start), newest, inclusive=True))
+        query = select(Task).select_from(src.table).where(*page).order_by(*order).limit(flt.limit + 1)
+        rows = list(session.exec(query).all())
     more = len(rows) > flt.limit
     rows = rows[: flt.limit]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
     return TaskPage(rows, total, next_cursor)
 
 
-def _past(start: tuple[datetime, str], newest: bool, *, inclusive: bool) -> Any:
+def _past(src: _Source, start: tuple[datetime, str], newest: bool, *, inclusive: bool) -> Any:
     """The rows after ``start`` in the list's order (``start`` itself too when ``inclusive``)."""
-    key = tuple_(Task.created_at, Task.id)
+    key = tuple_(src.created_at, src.id)
     if newest:
         return key <= start if inclusive else key < start
     return key >= start if inclusive else key > start
 
 
-def _total(session: Any, org_id: str, flt: TaskFilter, conditions: list[Any]) -> int:
+def _total(session: Any, org_id: str, flt: TaskFilter, conditions: list[Any], dialect: str) -> int:
     kept = _kept_total(org_id, flt)
     if kept is not None:
         return kept
+    if _by_meta_rows(flt, dialect):
+        if _only_meta(flt):  # the side table's index alone holds the count
+            return session.execute(meta_rows.count(org_id, flt.meta)).scalar_one()
+        return session.exec(select(func.count()).select_from(meta_rows.source()).where(*conditions)).one()
     return session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
 
 
