@@ -8,12 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
-from hpi_app.core import tasks
+from hpi_app.core import accounts, tasks
 from hpi_app.core.errors import InvalidInput
-from hpi_app.core.tasks import retention
+from hpi_app.core.tasks import listing, retention
+from hpi_app.core.tasks.assign import update_task
 from hpi_app.core.tasks.listing import decode_cursor, encode_cursor
+from hpi_app.core.tasks.policy_input import TaskPatch
 from hpi_app.db import session_scope
 from hpi_app.models import Task, utcnow
+from tests.utils.deliveries import principal_of
 from tests.utils.task_counts import make_task
 
 TITLES = ["Approve deployment", "Review invoice 42", 'Quote "this" 100% now', "Décor: café_au_lait", "ab"]
@@ -165,3 +168,24 @@ def test_meta_lists_follow_creates_status_changes_new_times_and_deletes(admin):
     assert _all_pages(org, meta=prod) == [a] and tasks.list_page(org, tasks.TaskFilter(meta=prod)).total == 1
     assert _all_pages(org, meta=(("team", "core"),)) == [c]
     assert tasks.list_page("another-org", tasks.TaskFilter(meta=prod)).total == 0
+
+
+@pytest.mark.parametrize("few", [2000, 0])  # the matches read by rowid and sorted, or the index walked
+def test_short_searches_find_substrings_after_create_retitle_and_delete(admin, monkeypatch, few):
+    monkeypatch.setattr(listing, "FEW", few)
+    org = admin.org_id
+    deploy = make_task(admin, title="Deploy API")
+    ending = make_task(admin, title="Go PL")  # the characters end the title
+    make_task(admin, title="x")
+    assert _found(org, "pl") == ["Deploy API", "Go PL"] and _found(org, "Pl") == _found(org, "pl")
+    assert _found(org, "x") == ["x"] and _found(org, "L") == ["Deploy API", "Go PL"]
+    assert _found(org, "i") == ["Deploy API"] and _found(org, "qz") == [] and _found(org, "%") == []
+    update_task(principal_of(admin), ending, TaskPatch(title="Go home"))
+    assert _found(org, "pl") == ["Deploy API"] and _found(org, "me") == ["Go home"]
+    other = accounts.create_user("admin@other.test", "correct horse battery", role="admin", org_name="Other")
+    make_task(other, title="Plan B")  # another organisation's: not counted in this one's total
+    assert _found(org, "pl") == ["Deploy API"] and _found(other.org_id, "pl") == ["Plan B"]
+    tasks.cancel_task(org, deploy, None, actor=admin.id)
+    _age(deploy, timedelta(days=40))
+    assert retention.purge_finished(utcnow() - timedelta(days=30)) == 1
+    assert _found(org, "pl") == [] and _found(org, "e") == ["Go home"]

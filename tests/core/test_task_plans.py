@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import text
 
 from hpi_app.core import tasks
+from hpi_app.core.tasks import listing
 from hpi_app.core.tasks.listing import TaskFilter, encode_cursor
 from hpi_app.db import get_engine
 from hpi_app.models import utcnow
@@ -73,9 +75,36 @@ def _reads_tasks(statement: str) -> bool:
     return bool(re.search(r"\b(FROM|JOIN) tasks\b", statement))
 
 
+def _add_tasks(titles: list[str]) -> None:
+    """Tasks of ``org-1`` with these titles (a search that matches nothing reads no page)."""
+    with get_engine().begin() as conn:
+        conn.execute(
+            text("INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', :t)"),
+            {"t": utcnow()},
+        )
+        for n, title in enumerate(titles):
+            conn.execute(
+                text(
+                    "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp) "
+                    "VALUES (:id, 'org-1', :title, '[]', 'completed', :t, :link, false)"
+                ),
+                {"id": f"t-{n}", "title": title, "t": utcnow(), "link": f"link-{n}"},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO task_counts (org_id, assignee, status, slot, n) "
+                "VALUES ('org-1', '*', 'completed', 0, :n)"
+            ),
+            {"n": len(titles)},
+        )
+
+
 @pytest.mark.parametrize("name", list(LISTS))
-def test_each_list_reads_its_index_in_order(store, name):
+def test_each_list_reads_its_index_in_order(store, name, monkeypatch):
     flt, index = LISTS[name]
+    if flt.search:
+        _add_tasks(["Deploy service", "Review invoice"])
+        monkeypatch.setattr(listing, "FEW", 0)  # as when the search matches many: walk the list's index
     selects = _selects(flt)
     pages = [(sql, params) for sql, params in selects if _reads_tasks(sql) and "count(" not in sql.lower()]
     assert pages, selects
@@ -89,6 +118,23 @@ def test_each_list_reads_its_index_in_order(store, name):
             assert "TEMP B-TREE" not in shown, shown
         else:
             assert "Seq Scan" not in shown and "Sort" not in shown and "Index" in shown, shown
+
+
+@pytest.mark.parametrize("search", ["deploy", "de", "e", "y"])
+def test_a_search_that_matches_few_tasks_reads_them_by_rowid(store, search):
+    _add_tasks(["Deploy service", "Review invoice", "Deploy"])
+    selects = _selects(TaskFilter(statuses=DONE, search=search))
+    pages = [(sql, params) for sql, params in selects if _reads_tasks(sql) and "count(" not in sql.lower()]
+    assert pages, selects
+    for sql, params in pages:
+        shown = explain(sql, params)
+        if store == "sqlite":  # at most listing.FEW rows to sort
+            assert "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)" in shown, shown
+            assert "tasks_fts VIRTUAL TABLE INDEX" in shown and not re.search(r"SCAN tasks( |$)", shown), (
+                shown
+            )
+        else:
+            assert "Seq Scan" not in shown and "Index" in shown, shown
 
 
 def test_a_deep_offset_skips_along_the_index_alone(store):

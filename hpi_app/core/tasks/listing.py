@@ -24,19 +24,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import cast, literal_column, tuple_
+from sqlalchemy import cast, literal_column, text, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import func, select
 
 import hpi_app.core.tasks.meta_rows as meta_rows
 from hpi_app.core.errors import InvalidInput
-from hpi_app.core.tasks.counts import EVERY, UNASSIGNED
+from hpi_app.core.tasks.counts import EVERY, UNASSIGNED, org_and_store
 from hpi_app.core.tasks.counts import total as kept_count
-from hpi_app.core.tasks.search import title_contains
+from hpi_app.core.tasks.search import TitleSearch, title_search
 from hpi_app.db import get_engine, session_scope
 from hpi_app.models import Task
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
+FEW = 2000  # a search that matches at most this many tasks reads them all by rowid, then sorts them
 _NOT_PENDING = Task.status != literal_column(f"'{TaskStatus.PENDING.value}'")
 _BAD_CURSOR = InvalidInput(
     "This cursor is not one HPI handed out: pass a next_cursor from a list answer unchanged.",
@@ -121,10 +122,14 @@ def _status_terms(statuses: tuple[str, ...]) -> list[Any]:
     return [Task.status.in_(sorted(wanted))]
 
 
-def _conditions(org_id: str, flt: TaskFilter, dialect: str) -> list[Any]:
-    conditions = [Task.org_id == org_id, *_status_terms(flt.statuses)]
-    if flt.search:
-        conditions.append(title_contains(flt.search, dialect))
+def _conditions(org_id: str, flt: TaskFilter, dialect: str, found: TitleSearch | None) -> list[Any]:
+    org = Task.org_id == org_id
+    if _few(found) and not _by_meta_rows(flt, dialect):
+        # "+" keeps SQLite from reading an index led by org_id: it reads the few matches by rowid.
+        org = text("+tasks.org_id = :few_org").bindparams(few_org=org_id)
+    conditions = [org, *_status_terms(flt.statuses)]
+    if found is not None:
+        conditions.append(found.condition)
     if flt.assignee_id:
         conditions.append(Task.assignee_id == flt.assignee_id)
     if flt.unassigned:
@@ -170,6 +175,11 @@ class _Source:
         return cls(Task.__table__, Task.created_at, Task.id)
 
 
+def _only_search(flt: TaskFilter) -> bool:
+    """Whether the title search is all the filter asks about."""
+    return _only_meta(flt, search=True) and not flt.meta
+
+
 def _only_meta(flt: TaskFilter, *, search: bool = False) -> bool:
     """Whether the metadata is all the filter asks about (a title search aside, with ``search``)."""
     others = (flt.statuses, flt.search and not search, flt.assignee_id, flt.unassigned, flt.process_id)
@@ -194,12 +204,15 @@ def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
     """A page of an organisation's tasks, the total that match, and the next page's cursor."""
     after = decode_cursor(flt.cursor) if flt.cursor else None
     dialect = get_engine().dialect.name
-    conditions = _conditions(org_id, flt, dialect)
     src = _Source.of(flt, dialect)
     newest = flt.sort == "newest"
     order = (src.created_at.desc(), src.id.desc()) if newest else (src.created_at.asc(), src.id.asc())
     with session_scope() as session:
-        total = _total(session, org_id, flt, conditions, dialect)
+        found = title_search(flt.search, dialect, session) if flt.search else None
+        if found is not None and found.in_store == 0:
+            return TaskPage([], 0, None)  # no title in the store holds it
+        conditions = _conditions(org_id, flt, dialect, found)
+        total = _total(session, org_id, flt, conditions, dialect, found)
         page = list(conditions)
         if after is not None:
             page.append(_past(src, after, newest, inclusive=False))
@@ -226,10 +239,23 @@ def _past(src: _Source, start: tuple[datetime, str], newest: bool, *, inclusive:
     return key >= start if inclusive else key > start
 
 
-def _total(session: Any, org_id: str, flt: TaskFilter, conditions: list[Any], dialect: str) -> int:
+def _few(found: TitleSearch | None) -> bool:
+    """Whether a search matches so few tasks of the store that reading and sorting them all is cheap."""
+    return found is not None and found.in_store is not None and found.in_store <= FEW
+
+
+def _total(
+    session: Any, org_id: str, flt: TaskFilter, conditions: list[Any], dialect: str, found: TitleSearch | None
+) -> int:
     kept = _kept_total(org_id, flt)
     if kept is not None:
         return kept
+    if found is not None and found.in_store is not None and _only_search(flt):
+        if found.in_store == 0:
+            return 0
+        org, store = org_and_store(session, org_id)
+        if org == store:  # every task of the store is the organisation's: the index's count is its
+            return found.in_store
     if _by_meta_rows(flt, dialect):
         if _only_meta(flt):  # the side table's index alone holds the count
             return session.execute(meta_rows.count(org_id, flt.meta)).scalar_one()
