@@ -16,6 +16,7 @@ from hpi_app.core.tasks.listing import decode_cursor, encode_cursor
 from hpi_app.core.tasks.policy_input import TaskPatch
 from hpi_app.db import session_scope
 from hpi_app.models import Task, utcnow
+from hpi_app.vocab import DONE_STATUSES
 from tests.utils.deliveries import principal_of
 from tests.utils.task_counts import make_task
 
@@ -189,3 +190,24 @@ def test_short_searches_find_substrings_after_create_retitle_and_delete(admin, m
     _age(deploy, timedelta(days=40))
     assert retention.purge_finished(utcnow() - timedelta(days=30)) == 1
     assert _found(org, "pl") == [] and _found(org, "e") == ["Go home"]
+
+
+def _totals(org_id: str, search: str) -> tuple[int, int, int]:
+    flts = [tasks.TaskFilter(search=search, statuses=s) for s in [(), ("pending",), DONE_STATUSES]]
+    pages = [tasks.list_page(org_id, flt) for flt in flts]
+    assert all(page.total == len(page.tasks) for page in pages)
+    return pages[0].total, pages[1].total, pages[2].total
+
+
+@pytest.mark.parametrize("few", [2000, 0])
+def test_search_totals_count_the_organisations_matches_per_tab(admin, monkeypatch, few):
+    monkeypatch.setattr(listing, "FEW", few)
+    org = admin.org_id
+    made = [make_task(admin, title=title) for title in ["Deploy a", "Deploy b", "Deploy c", "Review"]]
+    tasks.cancel_task(org, made[0], None, actor=admin.id)
+    tasks.complete_task(made[3], {"decision": "Approve"})
+    assert _totals(org, "deploy") == (3, 2, 1) and _totals(org, "e") == (4, 2, 2)
+    other = accounts.create_user("admin@other.test", "correct horse battery", role="admin", org_name="Other")
+    make_task(other, title="Deploy elsewhere")
+    tasks.cancel_task(other.org_id, make_task(other, title="Deploy again"), None, actor=other.id)
+    assert _totals(org, "deploy") == (3, 2, 1) and _totals(other.org_id, "deploy") == (2, 1, 1)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -175,9 +176,24 @@ class _Source:
         return cls(Task.__table__, Task.created_at, Task.id)
 
 
-def _only_search(flt: TaskFilter) -> bool:
-    """Whether the title search is all the filter asks about."""
-    return _only_meta(flt, search=True) and not flt.meta
+def _search_total(session: Any, org_id: str, flt: TaskFilter, found: TitleSearch | None) -> int | None:
+    """A search's total from the text index's own count (None: not one it answers).
+
+    When every task of the store is the organisation's, the index's count of matches is the
+    search's total; on the Done tab, less the pending matches (few: pending tasks are few).
+    """
+    if found is None or found.in_store is None or flt.meta:
+        return None
+    done = set(flt.statuses) == set(DONE_STATUSES)
+    if (flt.statuses and not done) or not _only_meta(dataclasses.replace(flt, statuses=()), search=True):
+        return None
+    org, store = org_and_store(session, org_id)
+    if org != store:
+        return None
+    if not done:
+        return found.in_store
+    pending = (Task.org_id == org_id, Task.status == TaskStatus.PENDING.value, found.condition)
+    return found.in_store - session.exec(select(func.count()).select_from(Task).where(*pending)).one()
 
 
 def _only_meta(flt: TaskFilter, *, search: bool = False) -> bool:
@@ -250,12 +266,8 @@ def _total(
     kept = _kept_total(org_id, flt)
     if kept is not None:
         return kept
-    if found is not None and found.in_store is not None and _only_search(flt):
-        if found.in_store == 0:
-            return 0
-        org, store = org_and_store(session, org_id)
-        if org == store:  # every task of the store is the organisation's: the index's count is its
-            return found.in_store
+    if (counted := _search_total(session, org_id, flt, found)) is not None:
+        return counted
     if _by_meta_rows(flt, dialect):
         if _only_meta(flt):  # the side table's index alone holds the count
             return session.execute(meta_rows.count(org_id, flt.meta)).scalar_one()
