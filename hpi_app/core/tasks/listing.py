@@ -13,6 +13,12 @@ dashboard's lists, the unfiltered list); other filters count their matches on th
 ``meta.<key>`` filters: PostgreSQL answers them with a GIN index on the metadata as ``jsonb``
 (``@>``), then sorts the matches; SQLite reads the side table ``task_meta`` (``meta_rows``) in
 the list order and joins the matching tasks, so it reads the matches only, sorted by its index.
+
+Title search on SQLite (``search``) first counts the text index's matches in the whole store:
+none, and the page is empty at once; at most ``FEW``, they are read by rowid and sorted (a
+bounded sort); more, the list walks its index and keeps the matches. When every task of the
+store is the organisation's, that count is the search's ``total`` (the Done tab's: less the
+pending matches), so no match is looked up one by one.
 """
 
 from __future__ import annotations
