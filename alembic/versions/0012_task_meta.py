@@ -7,11 +7,12 @@ Create Date: 2026-12-02 03:00:00
 SQLite cannot index every key of a JSON column, so a ``meta.<key>`` filter walked the whole
 history when its value was rare. ``task_meta`` holds one row per text value of each task's
 metadata (``org_id``, ``key``, ``value``, and the task's list key ``created_at``, ``task_id``),
-indexed in the list order, so a filter reads its matches off the index, newest or oldest
-first. Triggers on ``tasks`` keep it (insert, metadata update, delete): ``tasks.metadata`` stays
-the one source of truth, and every write path (the bulk fill too) keeps it without knowing it.
-A later migration that rebuilds ``tasks`` on SQLite drops these triggers: it must call
-``create_sqlite_task_meta()`` again (like ``create_sqlite_search()`` of 0008_scale).
+its primary key in that order, so a filter reads its matches off it, newest or oldest first.
+Triggers on ``tasks`` keep it (insert; metadata, organisation or time update; delete), each
+row found again by its key from the old values: ``tasks.metadata`` stays the one source of
+truth, and every write path (the bulk fill too) keeps it without knowing it. A later
+migration that rebuilds ``tasks`` on SQLite drops these triggers: it must call
+``create_sqlite_task_meta()`` again (and ``create_sqlite_search()`` of 0013_short_search).
 PostgreSQL answers the same filters with the GIN index of 0008: nothing changes there.
 """
 
@@ -25,32 +26,27 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _ROWS_OF = (
-    "SELECT {t}.id, {t}.org_id, key, value, {t}.created_at FROM json_each({t}.metadata) WHERE type = 'text'"
+    "SELECT {t}.org_id, key, value, {t}.created_at, {t}.id FROM json_each({t}.metadata) "
+    "WHERE type = 'text' "
+    "AND CASE WHEN json_valid({t}.metadata) THEN json_type({t}.metadata) END = 'object'"
 )
-# json_each raises on text that is not JSON: such a row (never written by HPI) is left out.
-_IS_OBJECT = "CASE WHEN json_valid({t}.metadata) THEN json_type({t}.metadata) END = 'object'"
-_INSERT = "INSERT INTO task_meta (task_id, org_id, key, value, created_at) " + _ROWS_OF
+# (The CASE: json_each raises on text that is not JSON; such a row, never written by HPI, is left out.)
+_COLUMNS = "(org_id, key, value, created_at, task_id)"
+_INSERT = f"INSERT OR IGNORE INTO task_meta {_COLUMNS} " + _ROWS_OF
+_DELETE = f"DELETE FROM task_meta WHERE {_COLUMNS} IN (" + _ROWS_OF + ")"
 _CREATE = [
-    "CREATE TABLE task_meta (task_id VARCHAR(36) NOT NULL, org_id VARCHAR(36) NOT NULL, "
-    "key TEXT NOT NULL, value TEXT NOT NULL, created_at DATETIME NOT NULL, "
-    "PRIMARY KEY (task_id, key)) WITHOUT ROWID",
-    "CREATE INDEX ix_task_meta_find ON task_meta (org_id, key, value, created_at, task_id)",
-    "CREATE TRIGGER task_meta_insert AFTER INSERT ON tasks WHEN "
-    + _IS_OBJECT.format(t="new")
-    + " BEGIN "
-    + _INSERT.format(t="new")
-    + "; END",
+    # The key is the index: one B-tree, one insert per value (the bulk fill pays little).
+    "CREATE TABLE task_meta (org_id VARCHAR(36) NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, "
+    "created_at DATETIME NOT NULL, task_id VARCHAR(36) NOT NULL, "
+    "PRIMARY KEY (org_id, key, value, created_at, task_id)) WITHOUT ROWID",
+    "CREATE TRIGGER task_meta_insert AFTER INSERT ON tasks BEGIN " + _INSERT.format(t="new") + "; END",
     "CREATE TRIGGER task_meta_update AFTER UPDATE OF metadata, org_id, created_at ON tasks BEGIN "
-    "DELETE FROM task_meta WHERE task_id = old.id; "
+    + _DELETE.format(t="old")
+    + "; "
     + _INSERT.format(t="new")
-    + " AND "
-    + _IS_OBJECT.format(t="new")
     + "; END",
-    "CREATE TRIGGER task_meta_delete AFTER DELETE ON tasks BEGIN "
-    "DELETE FROM task_meta WHERE task_id = old.id; END",
-    _INSERT.format(t="tasks").replace("FROM json_each", "FROM tasks, json_each")
-    + " AND "
-    + _IS_OBJECT.format(t="tasks"),
+    "CREATE TRIGGER task_meta_delete AFTER DELETE ON tasks BEGIN " + _DELETE.format(t="old") + "; END",
+    _INSERT.format(t="tasks").replace("FROM json_each", "FROM tasks, json_each"),
 ]
 _DROP = [
     "DROP TRIGGER IF EXISTS task_meta_insert",

@@ -1,7 +1,7 @@
 """``meta.<key>`` filters on SQLite: the tasks' metadata as rows in ``task_meta``, read off its index.
 
 SQLite cannot index every key of a JSON column; migration 0012 keeps ``task_meta`` (one row per
-text value of each task's metadata, with the task's list key) by triggers on ``tasks``, indexed
+text value of each task's metadata, with the task's list key) by triggers on ``tasks``, keyed
 ``(org_id, key, value, created_at, task_id)``. A filtered list walks that index in the list order
 and joins each match's task: it reads the matches only, never the rest of the history.
 PostgreSQL answers the same filters from its GIN index on the metadata (``listing``).
@@ -19,11 +19,11 @@ from hpi_app.models import Task
 TASK_META = Table(
     "task_meta",
     MetaData(),
-    Column("task_id", String(36), primary_key=True),
-    Column("org_id", String(36), nullable=False),
+    Column("org_id", String(36), primary_key=True),
     Column("key", Text, primary_key=True),
-    Column("value", Text, nullable=False),
-    Column("created_at", Task.__table__.c.created_at.type, nullable=False),
+    Column("value", Text, primary_key=True),
+    Column("created_at", Task.__table__.c.created_at.type, primary_key=True),
+    Column("task_id", String(36), primary_key=True),
 )
 _ROW = TASK_META.c
 
@@ -41,16 +41,18 @@ def order_columns() -> tuple[Any, Any]:
 def conditions(org_id: str, meta: tuple[tuple[str, str], ...]) -> list[Any]:
     """Walking ``task_meta``: the first pair as the index's prefix, the others looked up by task."""
     (key, value), *more = meta
-    return [_ROW.org_id == org_id, _ROW.key == key, _ROW.value == value, *held(tuple(more), _ROW.task_id)]
+    first = [_ROW.org_id == org_id, _ROW.key == key, _ROW.value == value]
+    return first + held(tuple(more), (_ROW.org_id, _ROW.created_at, _ROW.task_id))
 
 
-def held(meta: tuple[tuple[str, str], ...], task_id: Any = Task.id) -> list[Any]:
-    """Each pair must be a row of the task ``task_id`` (a primary-key lookup in ``task_meta``)."""
+def held(meta: tuple[tuple[str, str], ...], task: tuple[Any, Any, Any] | None = None) -> list[Any]:
+    """Each pair must be a row of the task (its ``org_id``, ``created_at``, ``id``): a key lookup."""
+    org_id, created_at, task_id = task or (Task.org_id, Task.created_at, Task.id)
     terms: list[Any] = []
     for key, value in meta:
-        row = TASK_META.alias()
-        same = (row.c.task_id == task_id, row.c.key == key, row.c.value == value)
-        terms.append(exists(select(1).select_from(row).where(*same)))
+        row = TASK_META.alias().c
+        same = (row.org_id == org_id, row.key == key, row.value == value, row.created_at == created_at)
+        terms.append(exists(select(1).where(*same, row.task_id == task_id)))
     return terms
 
 
