@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import cast, literal_column, text, tuple_
+from sqlalchemy import cast, literal_column, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import func, select
 
@@ -45,7 +45,9 @@ from hpi_app.models import Task
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
 FEW = 2000  # a search that matches at most this many tasks reads them all by rowid, then sorts them
-_NOT_PENDING = Task.status != literal_column(f"'{TaskStatus.PENDING.value}'")
+_PENDING = literal_column(f"'{TaskStatus.PENDING.value}'")
+# The columns as terms no index serves ("+"): a search that matches few tasks reads them by rowid.
+_UNINDEXED = {"org_id": literal_column("+tasks.org_id"), "status": literal_column("+tasks.status")}
 _BAD_CURSOR = InvalidInput(
     "This cursor is not one HPI handed out: pass a next_cursor from a list answer unchanged.",
     code="invalid_cursor",
@@ -116,25 +118,24 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment, task_id
 
 
-def _status_terms(statuses: tuple[str, ...]) -> list[Any]:
+def _status_terms(statuses: tuple[str, ...], status: Any = Task.status) -> list[Any]:
     wanted = set(statuses)
     if not wanted or wanted == set(TaskStatus):
         return []
     if len(wanted) == 1:
-        return [Task.status == statuses[0]]
+        return [status == statuses[0]]
     if wanted == set(DONE_STATUSES):
-        return [_NOT_PENDING]
+        return [status != _PENDING]
     if TaskStatus.PENDING not in wanted:
-        return [_NOT_PENDING, Task.status.in_(sorted(wanted))]
-    return [Task.status.in_(sorted(wanted))]
+        return [status != _PENDING, status.in_(sorted(wanted))]
+    return [status.in_(sorted(wanted))]
 
 
 def _conditions(org_id: str, flt: TaskFilter, dialect: str, found: TitleSearch | None) -> list[Any]:
-    org = Task.org_id == org_id
+    columns = {"org_id": Task.org_id, "status": Task.status}
     if _few(found) and not _by_meta_rows(flt, dialect):
-        # "+" keeps SQLite from reading an index led by org_id: it reads the few matches by rowid.
-        org = text("+tasks.org_id = :few_org").bindparams(few_org=org_id)
-    conditions = [org, *_status_terms(flt.statuses)]
+        columns = _UNINDEXED
+    conditions = [columns["org_id"] == org_id, *_status_terms(flt.statuses, columns["status"])]
     if found is not None:
         conditions.append(found.condition)
     if flt.assignee_id:
