@@ -56,6 +56,10 @@ LISTS = {
     ),
     "search": (TaskFilter(search="deploy"), "ix_tasks_org_created"),
     "short search": (TaskFilter(search="de"), "ix_tasks_org_created"),
+    "pending tab, search": (
+        TaskFilter(statuses=("pending",), search="deploy"),
+        "ix_tasks_org_status_created",
+    ),
     "done tab, search": (TaskFilter(statuses=DONE, search="deploy"), "ix_tasks_org_done_created"),
     "done tab, next page": (
         TaskFilter(statuses=DONE, cursor=encode_cursor(utcnow(), "t-1")),

@@ -16,7 +16,8 @@ the list order and joins the matching tasks, so it reads the matches only, sorte
 
 Title search on SQLite (``search``) first counts the text index's matches in the whole store:
 none, and the page is empty at once; at most ``FEW``, they are read by rowid and sorted (a
-bounded sort); more, the list walks its index and keeps the matches. When every task of the
+bounded sort); more, the list walks its index and keeps the matches (or, when the list holds
+fewer tasks than match, as the pending tab does, filters its rows by title instead). When every task of the
 store is the organisation's, that count is the search's ``total`` (the Done tab's: less the
 pending matches), so no match is looked up one by one.
 """
@@ -39,7 +40,7 @@ import hpi_app.core.tasks.meta_rows as meta_rows
 from hpi_app.core.errors import InvalidInput
 from hpi_app.core.tasks.counts import EVERY, UNASSIGNED, org_and_store
 from hpi_app.core.tasks.counts import total as kept_count
-from hpi_app.core.tasks.search import TitleSearch, title_search
+from hpi_app.core.tasks.search import TitleSearch, title_like, title_search
 from hpi_app.db import get_engine, session_scope
 from hpi_app.models import Task
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
@@ -234,6 +235,11 @@ def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
         found = title_search(flt.search, dialect, session) if flt.search else None
         if found is not None and found.in_store == 0:
             return TaskPage([], 0, None)  # no title in the store holds it
+        if found is not None and found.in_store is not None and found.in_store > FEW:
+            # More matches than the list holds tasks (the pending tab): filter its rows instead.
+            holds = _kept_total(org_id, dataclasses.replace(flt, search=None))
+            if holds is not None and holds < found.in_store:
+                found = TitleSearch(title_like(flt.search))
         conditions = _conditions(org_id, flt, dialect, found)
         total = _total(session, org_id, flt, conditions, dialect, found)
         page = list(conditions)

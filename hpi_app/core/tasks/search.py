@@ -41,13 +41,18 @@ def phrase(search: str) -> str:
     return '"' + search.replace('"', '""') + '"'
 
 
+def title_like(search: str) -> ColumnElement[bool]:
+    """The same condition as ``lower(title) LIKE '%…%'``: filters rows another index reads."""
+    return func.lower(Task.title).contains(search.lower(), autoescape=True)
+
+
 def title_search(search: str, dialect: str, session: Any) -> TitleSearch:
     """The condition "the title holds ``search``, whatever its case" for the store ``dialect``.
 
     ``session``: where SQLite looks up the trigrams a short search starts and counts the matches.
     """
     if dialect != "sqlite" or PAD in search:
-        return TitleSearch(func.lower(Task.title).contains(search.lower(), autoescape=True))
+        return TitleSearch(title_like(search))
     if len(search) >= MIN_INDEXED:
         query = phrase(search)
     else:
