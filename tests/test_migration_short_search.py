@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from alembic import command
 from hpi_app.core import tasks
+from hpi_app.core.tasks import listing
 from tests.utils.migrations import TASKS, add_organisation, add_pending_tasks, filled_at
 
 TITLES = ["Deploy API", "Go PL"]
@@ -24,7 +25,8 @@ def _found(search: str) -> list[str]:
     return [t.title for t in rows]
 
 
-def test_short_search_migration_indexes_the_stored_titles(empty_store):
+def test_short_search_migration_indexes_the_stored_titles(empty_store, monkeypatch):
+    monkeypatch.setattr(listing, "SMALL", -1)  # search with the index, however few the tasks
     cfg = filled_at("0012_task_meta", _fill_0012)
     command.upgrade(cfg, "0013_short_search")
     assert _found("pl") == TITLES and _found("l") == TITLES and _found("go pl") == ["Go PL"]

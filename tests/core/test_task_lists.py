@@ -20,6 +20,9 @@ from hpi_app.vocab import DONE_STATUSES
 from tests.utils.deliveries import principal_of
 from tests.utils.task_counts import make_task
 
+# How a search reads: the text index's matches by rowid, sorted; the list's index walked, keeping
+# the index's matches; or (a small list) the list's rows filtered by title.
+SEARCH_PATHS = pytest.mark.parametrize(("few", "small"), [(2000, -1), (0, -1), (2000, 20_000)])
 TITLES = ["Approve deployment", "Review invoice 42", 'Quote "this" 100% now', "Décor: café_au_lait", "ab"]
 
 
@@ -88,7 +91,10 @@ def _found(org_id: str, search: str) -> list[str]:
     return [t.title for t in rows]
 
 
-def test_search_finds_substrings_of_any_length_and_case(admin):
+@SEARCH_PATHS
+def test_search_finds_substrings_of_any_length_and_case(admin, monkeypatch, few, small):
+    monkeypatch.setattr(listing, "FEW", few)
+    monkeypatch.setattr(listing, "SMALL", small)
     for title in TITLES:
         make_task(admin, title=title)
     org = admin.org_id
@@ -171,9 +177,10 @@ def test_meta_lists_follow_creates_status_changes_new_times_and_deletes(admin):
     assert tasks.list_page("another-org", tasks.TaskFilter(meta=prod)).total == 0
 
 
-@pytest.mark.parametrize("few", [2000, 0])  # the matches read by rowid and sorted, or the index walked
-def test_short_searches_find_substrings_after_create_retitle_and_delete(admin, monkeypatch, few):
+@SEARCH_PATHS
+def test_short_searches_find_substrings_after_create_retitle_and_delete(admin, monkeypatch, few, small):
     monkeypatch.setattr(listing, "FEW", few)
+    monkeypatch.setattr(listing, "SMALL", small)
     org = admin.org_id
     deploy = make_task(admin, title="Deploy API")
     ending = make_task(admin, title="Go PL")  # the characters end the title
@@ -199,9 +206,10 @@ def _totals(org_id: str, search: str) -> tuple[int, int, int]:
     return pages[0].total, pages[1].total, pages[2].total
 
 
-@pytest.mark.parametrize("few", [2000, 0])
-def test_search_totals_count_the_organisations_matches_per_tab(admin, monkeypatch, few):
+@SEARCH_PATHS
+def test_search_totals_count_the_organisations_matches_per_tab(admin, monkeypatch, few, small):
     monkeypatch.setattr(listing, "FEW", few)
+    monkeypatch.setattr(listing, "SMALL", small)
     org = admin.org_id
     made = [make_task(admin, title=title) for title in ["Deploy a", "Deploy b", "Deploy c", "Review"]]
     tasks.cancel_task(org, made[0], None, actor=admin.id)

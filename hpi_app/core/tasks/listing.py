@@ -17,9 +17,10 @@ the list order and joins the matching tasks, so it reads the matches only, sorte
 Title search on SQLite (``search``) first counts the text index's matches in the whole store:
 none, and the page is empty at once; at most ``FEW``, they are read by rowid and sorted (a
 bounded sort); more, the list walks its index and keeps the matches (or, when the list holds
-fewer tasks than match, as the pending tab does, filters its rows by title instead). When every task of the
-store is the organisation's, that count is the search's ``total`` (the Done tab's: less the
-pending matches), so no match is looked up one by one.
+fewer tasks than match, filters its rows by title instead). A list the kept counts say is
+small (at most ``SMALL`` tasks: the pending tab) filters its rows by title without the index.
+When every task of the store is the organisation's, that count is the search's ``total``
+(the Done tab's: less the pending matches), so no match is looked up one by one.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from hpi_app.models import Task
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
 FEW = 2000  # a search that matches at most this many tasks reads them all by rowid, then sorts them
+SMALL = 20_000  # a search of a list of at most this many tasks filters the list's rows by title
 _PENDING = literal_column(f"'{TaskStatus.PENDING.value}'")
 # The columns as terms no index serves ("+"): a search that matches few tasks reads them by rowid.
 _UNINDEXED = {"org_id": literal_column("+tasks.org_id"), "status": literal_column("+tasks.status")}
@@ -232,14 +234,9 @@ def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
     newest = flt.sort == "newest"
     order = (src.created_at.desc(), src.id.desc()) if newest else (src.created_at.asc(), src.id.asc())
     with session_scope() as session:
-        found = title_search(flt.search, dialect, session) if flt.search else None
+        found = _title_search(session, org_id, flt, dialect) if flt.search else None
         if found is not None and found.in_store == 0:
             return TaskPage([], 0, None)  # no title in the store holds it
-        if found is not None and found.in_store is not None and found.in_store > FEW:
-            # More matches than the list holds tasks (the pending tab): filter its rows instead.
-            holds = _kept_total(org_id, dataclasses.replace(flt, search=None))
-            if holds is not None and holds < found.in_store:
-                found = TitleSearch(title_like(flt.search))
         conditions = _conditions(org_id, flt, dialect, found)
         total = _total(session, org_id, flt, conditions, dialect, found)
         page = list(conditions)
@@ -266,6 +263,21 @@ def _past(src: _Source, start: tuple[datetime, str], newest: bool, *, inclusive:
     if newest:
         return key <= start if inclusive else key < start
     return key >= start if inclusive else key > start
+
+
+def _title_search(session: Any, org_id: str, flt: TaskFilter, dialect: str) -> TitleSearch:
+    """The search's condition; a list of at most ``SMALL`` tasks (the pending tab) filters its rows.
+
+    Also when the list holds fewer tasks than the text index matches: walking the list is cheaper
+    than building the match set.
+    """
+    holds = _kept_total(org_id, dataclasses.replace(flt, search=None))
+    if holds is not None and holds <= SMALL:
+        return TitleSearch(title_like(flt.search))
+    found = title_search(flt.search, dialect, session)
+    if holds is not None and found.in_store is not None and found.in_store > FEW and holds < found.in_store:
+        return TitleSearch(title_like(flt.search))
+    return found
 
 
 def _few(found: TitleSearch | None) -> bool:
