@@ -33,25 +33,24 @@ def _filter(user_id: str, tab: str, search: str, who: str) -> tasks.TaskFilter:
     )
 
 
-def _page(org_id: str, flt: tasks.TaskFilter, after: int, limit: int) -> tuple[list[TaskRow], int]:
-    """The ``limit`` rows that follow the first ``after`` of the list, and the list's total.
+def _page(org_id: str, flt: tasks.TaskFilter, after: str | None, limit: int) -> tuple[list[TaskRow], int]:
+    """The ``limit`` rows that follow the row whose cursor is ``after`` (None: the first), and the total.
 
-    Offset paging for now. The rows a dashboard shows are always a prefix of the list, so its last
-    row is the key a cursor (keyset) page starts after, once the core lists by cursor.
+    The rows a dashboard shows are always a prefix of the list, so the next page starts after the
+    last one's key (keyset paging): as cheap deep in the history as at its top.
     """
     rows: list[TaskRow] = []
     while True:
         size = min(limit - len(rows), tasks.MAX_LIST_LIMIT)
-        found, total = tasks.list_tasks(
-            org_id, dataclasses.replace(flt, offset=after + len(rows), limit=size)
-        )
-        rows += [row_of(task) for task in found]
-        if len(found) < size or len(rows) >= limit:
-            return rows, total
+        page = tasks.list_page(org_id, dataclasses.replace(flt, cursor=after, limit=size))
+        rows += [row_of(task) for task in page.tasks]
+        after = page.next_cursor
+        if after is None or len(rows) >= limit:
+            return rows, page.total
 
 
 def _read(org_id: str, flt: tasks.TaskFilter, shown: int) -> ListView:
-    rows, total = _page(org_id, flt, 0, shown)
+    rows, total = _page(org_id, flt, None, shown)
     return ListView.read(rows, total, tasks.count_by_status(org_id), shown)
 
 
@@ -172,7 +171,8 @@ class DashboardState(rx.State):
         member = await acting_member(self)
         if member is None:
             return back_to_sign_in(self)
-        more, total = await in_thread(_page, member.org_id, self._flt(member), len(self.rows), PAGE_SIZE)
+        after = self.rows[-1].cursor if self.rows else None
+        more, total = await in_thread(_page, member.org_id, self._flt(member), after, PAGE_SIZE)
         shown = {row.task_id for row in self.rows}
         self.rows = self.rows + [row for row in more if row.task_id not in shown]
         self.total = total

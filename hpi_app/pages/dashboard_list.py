@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from hpi_app import routes
 from hpi_app.core.events import Change
 from hpi_app.core.tasks import TASK, TaskFilter
+from hpi_app.core.tasks.listing import encode_cursor
 from hpi_app.core.tasks.matching import comes_before, matches, order_key
 from hpi_app.models import Task, iso
 from hpi_app.vocab import DONE_STATUSES, FINAL_STATUSES, TaskStatus
@@ -39,6 +40,7 @@ class TaskRow:
     created_at: str = ""
     href: str = ""
     order: str = ""  # the list order's key (``order_key`` of created_at)
+    cursor: str = ""  # the list's page after this row starts here (``list_page``'s cursor)
     expires_at: str = ""  # a pending task's deadline (the row's countdown)
     reminded: int = 0
     escalated: int = 0
@@ -54,6 +56,7 @@ def row_of(task: Task) -> TaskRow:
         created_at=iso(task.created_at) or "",
         href=routes.task_detail(task.id),
         order=order_key(task.created_at),
+        cursor=encode_cursor(task.created_at, task.id),
         expires_at=(iso(task.expires_at) or "") if task.status == TaskStatus.PENDING else "",
         reminded=task.reminded_count or 0,
         escalated=task.escalated_count or 0,

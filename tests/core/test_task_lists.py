@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
-from hpi_app.core import tasks
+from hpi_app.core import accounts, tasks
 from hpi_app.core.errors import InvalidInput
+from hpi_app.core.tasks import listing, retention
+from hpi_app.core.tasks.assign import update_task
 from hpi_app.core.tasks.listing import decode_cursor, encode_cursor
+from hpi_app.core.tasks.policy_input import TaskPatch
+from hpi_app.db import session_scope
+from hpi_app.models import Task, utcnow
+from hpi_app.vocab import DONE_STATUSES
+from tests.utils.deliveries import principal_of
 from tests.utils.task_counts import make_task
 
+# How a search reads: the text index's matches by rowid, sorted; the list's index walked, keeping
+# the index's matches; or (a small list) the list's rows filtered by title.
+SEARCH_PATHS = pytest.mark.parametrize(("few", "small"), [(2000, -1), (0, -1), (2000, 20_000)])
 TITLES = ["Approve deployment", "Review invoice 42", 'Quote "this" 100% now', "Décor: café_au_lait", "ab"]
 
 
@@ -79,7 +91,10 @@ def _found(org_id: str, search: str) -> list[str]:
     return [t.title for t in rows]
 
 
-def test_search_finds_substrings_of_any_length_and_case(admin):
+@SEARCH_PATHS
+def test_search_finds_substrings_of_any_length_and_case(admin, monkeypatch, few, small):
+    monkeypatch.setattr(listing, "FEW", few)
+    monkeypatch.setattr(listing, "SMALL", small)
     for title in TITLES:
         make_task(admin, title=title)
     org = admin.org_id
@@ -126,3 +141,81 @@ def test_filters_each_select_their_tasks(admin):
     assert ids(assignee_id=admin.id) == [b] and ids(unassigned=True) == [a]
     assert ids(assignee_id=admin.id, statuses=("completed", "cancelled", "expired")) == []
     assert ids(statuses=("pending", "cancelled")) == [b, a]
+
+
+def _age(task_id: str, ago: timedelta) -> None:
+    """Move a task's making and finishing ``ago`` into the past."""
+    with session_scope(write=True) as session:
+        task = session.get(Task, task_id)
+        at = {f"{task.status}_at": utcnow() - ago} if task.status != "pending" else {}
+        session.execute(update(Task).where(Task.id == task_id).values(created_at=utcnow() - ago, **at))
+        session.commit()
+
+
+def test_meta_lists_follow_creates_status_changes_new_times_and_deletes(admin):
+    org = admin.org_id
+    a = make_task(admin, title="A", metadata={"env": "prod"})
+    b = make_task(admin, title="B", metadata={"env": "prod", "team": "core"})
+    c = make_task(admin, title="C", metadata={"env": "dev", "team": "core"})
+    make_task(admin, title="D")
+    prod = (("env", "prod"),)
+    assert _all_pages(org, meta=prod) == [b, a] and _all_pages(org, meta=prod, sort="oldest") == [a, b]
+    assert tasks.list_tasks(org, tasks.TaskFilter(meta=prod, offset=1)) == (
+        [tasks.get_task(org, a)],
+        2,
+    )
+    assert _all_pages(org, meta=(*prod, ("team", "core"))) == [b]
+    tasks.cancel_task(org, b, None, actor=admin.id)
+    assert _all_pages(org, meta=prod, statuses=("cancelled",)) == [b]
+    assert _all_pages(org, meta=prod, statuses=("pending",)) == [a]
+    _age(b, timedelta(days=40))
+    _age(a, timedelta(days=1))
+    assert _all_pages(org, meta=prod, sort="oldest") == [b, a]  # the list key follows the task's time
+    assert retention.purge_finished(utcnow() - timedelta(days=30)) == 1
+    assert _all_pages(org, meta=prod) == [a] and tasks.list_page(org, tasks.TaskFilter(meta=prod)).total == 1
+    assert _all_pages(org, meta=(("team", "core"),)) == [c]
+    assert tasks.list_page("another-org", tasks.TaskFilter(meta=prod)).total == 0
+
+
+@SEARCH_PATHS
+def test_short_searches_find_substrings_after_create_retitle_and_delete(admin, monkeypatch, few, small):
+    monkeypatch.setattr(listing, "FEW", few)
+    monkeypatch.setattr(listing, "SMALL", small)
+    org = admin.org_id
+    deploy = make_task(admin, title="Deploy API")
+    ending = make_task(admin, title="Go PL")  # the characters end the title
+    make_task(admin, title="x")
+    assert _found(org, "pl") == ["Deploy API", "Go PL"] and _found(org, "Pl") == _found(org, "pl")
+    assert _found(org, "x") == ["x"] and _found(org, "L") == ["Deploy API", "Go PL"]
+    assert _found(org, "i") == ["Deploy API"] and _found(org, "qz") == [] and _found(org, "%") == []
+    update_task(principal_of(admin), ending, TaskPatch(title="Go home"))
+    assert _found(org, "pl") == ["Deploy API"] and _found(org, "me") == ["Go home"]
+    other = accounts.create_user("admin@other.test", "correct horse battery", role="admin", org_name="Other")
+    make_task(other, title="Plan B")  # another organisation's: not counted in this one's total
+    assert _found(org, "pl") == ["Deploy API"] and _found(other.org_id, "pl") == ["Plan B"]
+    tasks.cancel_task(org, deploy, None, actor=admin.id)
+    _age(deploy, timedelta(days=40))
+    assert retention.purge_finished(utcnow() - timedelta(days=30)) == 1
+    assert _found(org, "pl") == [] and _found(org, "e") == ["Go home"]
+
+
+def _totals(org_id: str, search: str) -> tuple[int, int, int]:
+    flts = [tasks.TaskFilter(search=search, statuses=s) for s in [(), ("pending",), DONE_STATUSES]]
+    pages = [tasks.list_page(org_id, flt) for flt in flts]
+    assert all(page.total == len(page.tasks) for page in pages)
+    return pages[0].total, pages[1].total, pages[2].total
+
+
+@SEARCH_PATHS
+def test_search_totals_count_the_organisations_matches_per_tab(admin, monkeypatch, few, small):
+    monkeypatch.setattr(listing, "FEW", few)
+    monkeypatch.setattr(listing, "SMALL", small)
+    org = admin.org_id
+    made = [make_task(admin, title=title) for title in ["Deploy a", "Deploy b", "Deploy c", "Review"]]
+    tasks.cancel_task(org, made[0], None, actor=admin.id)
+    tasks.complete_task(made[3], {"decision": "Approve"})
+    assert _totals(org, "deploy") == (3, 2, 1) and _totals(org, "e") == (4, 2, 2)
+    other = accounts.create_user("admin@other.test", "correct horse battery", role="admin", org_name="Other")
+    make_task(other, title="Deploy elsewhere")
+    tasks.cancel_task(other.org_id, make_task(other, title="Deploy again"), None, actor=other.id)
+    assert _totals(org, "deploy") == (3, 2, 1) and _totals(other.org_id, "deploy") == (2, 1, 1)

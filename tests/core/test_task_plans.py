@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import text
 
 from hpi_app.core import tasks
+from hpi_app.core.tasks import listing
 from hpi_app.core.tasks.listing import TaskFilter, encode_cursor
 from hpi_app.db import get_engine
 from hpi_app.models import utcnow
@@ -38,9 +40,26 @@ LISTS = {
     "correlation key": (TaskFilter(correlation_key="deploy-7"), "ix_tasks_org_correlation_created"),
     "template": (TaskFilter(template_id="tpl"), "ix_tasks_org_template_created"),
     "process": (TaskFilter(process_id="p-1"), "ix_tasks_org_process_created"),
-    "meta": (TaskFilter(meta=(("env", "prod"),)), "ix_tasks_org_created"),
+    # SQLite walks the side table task_meta (migration 0012); PostgreSQL the organisation's tasks.
+    "meta": (TaskFilter(meta=(("env", "prod"),)), r"task_meta(_\d+)? USING PRIMARY KEY|ix_tasks_org_created"),
+    "meta, two pairs": (
+        TaskFilter(meta=(("env", "prod"), ("team", "a"))),
+        r"task_meta(_\d+)? USING PRIMARY KEY|ix_tasks_org_created",
+    ),
+    "meta, oldest first, next page": (
+        TaskFilter(meta=(("env", "prod"),), sort="oldest", cursor=encode_cursor(utcnow(), "t-1")),
+        r"task_meta(_\d+)? USING PRIMARY KEY|ix_tasks_org_created",
+    ),
+    "pending tab, meta": (
+        TaskFilter(statuses=("pending",), meta=(("env", "prod"),)),
+        "ix_tasks_org_status_created",
+    ),
     "search": (TaskFilter(search="deploy"), "ix_tasks_org_created"),
     "short search": (TaskFilter(search="de"), "ix_tasks_org_created"),
+    "pending tab, search": (
+        TaskFilter(statuses=("pending",), search="deploy"),
+        "ix_tasks_org_status_created",
+    ),
     "done tab, search": (TaskFilter(statuses=DONE, search="deploy"), "ix_tasks_org_done_created"),
     "done tab, next page": (
         TaskFilter(statuses=DONE, cursor=encode_cursor(utcnow(), "t-1")),
@@ -50,6 +69,12 @@ LISTS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _large_lists(monkeypatch):
+    """Searches as on lists too long to filter row by row (their kept counts say they are small)."""
+    monkeypatch.setattr(listing, "SMALL", -1)
+
+
 def _selects(flt: TaskFilter) -> list[tuple[str, object]]:
     with recorded_selects() as seen:
         tasks.list_page("org-1", flt)
@@ -57,12 +82,39 @@ def _selects(flt: TaskFilter) -> list[tuple[str, object]]:
 
 
 def _reads_tasks(statement: str) -> bool:
-    return bool(re.search(r"\bFROM tasks\b", statement))
+    return bool(re.search(r"\b(FROM|JOIN) tasks\b", statement))
+
+
+def _add_tasks(titles: list[str]) -> None:
+    """Tasks of ``org-1`` with these titles (a search that matches nothing reads no page)."""
+    with get_engine().begin() as conn:
+        conn.execute(
+            text("INSERT INTO organisations (id, name, created_at) VALUES ('org-1', 'Acme', :t)"),
+            {"t": utcnow()},
+        )
+        for n, title in enumerate(titles):
+            conn.execute(
+                text(
+                    "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp) "
+                    "VALUES (:id, 'org-1', :title, '[]', 'completed', :t, :link, false)"
+                ),
+                {"id": f"t-{n}", "title": title, "t": utcnow(), "link": f"link-{n}"},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO task_counts (org_id, assignee, status, slot, n) "
+                "VALUES ('org-1', '*', 'completed', 0, :n)"
+            ),
+            {"n": len(titles)},
+        )
 
 
 @pytest.mark.parametrize("name", list(LISTS))
-def test_each_list_reads_its_index_in_order(store, name):
+def test_each_list_reads_its_index_in_order(store, name, monkeypatch):
     flt, index = LISTS[name]
+    if flt.search:
+        _add_tasks(["Deploy service", "Review invoice"])
+        monkeypatch.setattr(listing, "FEW", 0)  # as when the search matches many: walk the list's index
     selects = _selects(flt)
     pages = [(sql, params) for sql, params in selects if _reads_tasks(sql) and "count(" not in sql.lower()]
     assert pages, selects
@@ -70,10 +122,30 @@ def test_each_list_reads_its_index_in_order(store, name):
         shown = explain(sql, params)
         assert re.search(index, shown), shown
         if store == "sqlite":
-            assert not re.search(r"(^| / )SCAN tasks( |$)", shown), shown
+            assert not re.search(r"(^| / )SCAN (tasks|task_meta)( |$)", shown), shown
+            if flt.meta:  # the first pair walks its index; each further one is a key lookup
+                assert re.search(r"SEARCH task_meta(_\d+)? USING PRIMARY KEY", shown), shown
             assert "TEMP B-TREE" not in shown, shown
         else:
             assert "Seq Scan" not in shown and "Sort" not in shown and "Index" in shown, shown
+
+
+@pytest.mark.parametrize("statuses", [DONE, ("pending",), ()])
+@pytest.mark.parametrize("search", ["deploy", "de", "e", "y"])
+def test_a_search_that_matches_few_tasks_reads_them_by_rowid(store, search, statuses):
+    _add_tasks(["Deploy service", "Review invoice", "Deploy"])
+    selects = _selects(TaskFilter(statuses=statuses, search=search))
+    pages = [(sql, params) for sql, params in selects if _reads_tasks(sql) and "count(" not in sql.lower()]
+    assert pages, selects
+    for sql, params in pages:
+        shown = explain(sql, params)
+        if store == "sqlite":  # at most listing.FEW rows to sort
+            assert "SEARCH tasks USING INTEGER PRIMARY KEY (rowid=?)" in shown, shown
+            assert "tasks_fts VIRTUAL TABLE INDEX" in shown and not re.search(r"SCAN tasks( |$)", shown), (
+                shown
+            )
+        else:
+            assert "Seq Scan" not in shown and "Index" in shown, shown
 
 
 def test_a_deep_offset_skips_along_the_index_alone(store):
@@ -135,6 +207,6 @@ def test_search_and_meta_totals_use_the_text_and_json_indexes(store, flt, pg_ind
     elif flt.search:
         shown = explain(sql, params)
         assert "tasks_fts VIRTUAL TABLE INDEX" in shown and not re.search(r"SCAN tasks( |$)", shown), shown
-    else:  # SQLite: no index holds every metadata key; one of the org's indexes bounds the walk
+    else:  # SQLite: the side table task_meta's index alone (migration 0012)
         shown = explain(sql, params)
-        assert "USING INDEX ix_tasks_org_" in shown and not re.search(r"SCAN tasks( |$)", shown), shown
+        assert "SEARCH task_meta USING PRIMARY KEY" in shown and "tasks" not in shown, shown

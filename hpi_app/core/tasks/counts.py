@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import case
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, func, select
 
@@ -91,6 +92,14 @@ def total(org_id: str, statuses: Iterable[str] = (), assignee: str = EVERY) -> i
         conditions.append(TaskCount.status.in_(statuses))
     with session_scope() as session:
         return session.exec(select(func.coalesce(func.sum(TaskCount.n), 0)).where(*conditions)).one()
+
+
+def org_and_store(session: Session, org_id: str) -> tuple[int, int]:
+    """How many tasks ``org_id`` has, and the whole store, read in ``session``."""
+    mine = func.coalesce(func.sum(case((TaskCount.org_id == org_id, TaskCount.n), else_=0)), 0)
+    every = func.coalesce(func.sum(TaskCount.n), 0)
+    org, store = session.exec(select(mine, every).where(TaskCount.assignee == EVERY)).one()
+    return int(org), int(store)
 
 
 def by_status(org_id: str, assignee: str = EVERY) -> dict[str, int]:

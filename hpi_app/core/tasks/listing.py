@@ -11,15 +11,23 @@ a key by skipping along the index alone (no table row is read for the skipped ro
 dashboard's lists, the unfiltered list); other filters count their matches on their index.
 
 ``meta.<key>`` filters: PostgreSQL answers them with a GIN index on the metadata as ``jsonb``
-(``@>``), then sorts the matches; SQLite cannot index every key of a JSON column, so there
-they filter rows along the organisation's ``(created_at, id)`` index (no sort, and a page stops
-after ``limit`` matches; a rare value walks far).
+(``@>``), then sorts the matches; SQLite reads the side table ``task_meta`` (``meta_rows``) in
+the list order and joins the matching tasks, so it reads the matches only, sorted by its index.
+
+Title search on SQLite (``search``) first counts the text index's matches in the whole store:
+none, and the page is empty at once; at most ``FEW``, they are read by rowid and sorted (a
+bounded sort); more, the list walks its index and keeps the matches (or, when the list holds
+fewer tasks than match, filters its rows by title instead). A list the kept counts say is
+small (at most ``SMALL`` tasks: the pending tab) filters its rows by title without the index.
+When every task of the store is the organisation's, that count is the search's ``total``
+(the Done tab's: less the pending matches), so no match is looked up one by one.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,15 +37,20 @@ from sqlalchemy import cast, literal_column, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import func, select
 
+import hpi_app.core.tasks.meta_rows as meta_rows
 from hpi_app.core.errors import InvalidInput
-from hpi_app.core.tasks.counts import EVERY, UNASSIGNED
+from hpi_app.core.tasks.counts import EVERY, UNASSIGNED, org_and_store
 from hpi_app.core.tasks.counts import total as kept_count
-from hpi_app.core.tasks.search import title_contains
+from hpi_app.core.tasks.search import TitleSearch, title_like, title_search
 from hpi_app.db import get_engine, session_scope
 from hpi_app.models import Task
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
-_NOT_PENDING = Task.status != literal_column(f"'{TaskStatus.PENDING.value}'")
+FEW = 2000  # a search that matches at most this many tasks reads them all by rowid, then sorts them
+SMALL = 20_000  # a search of a list of at most this many tasks filters the list's rows by title
+_PENDING = literal_column(f"'{TaskStatus.PENDING.value}'")
+# The columns as terms no index serves ("+"): a search that matches few tasks reads them by rowid.
+_UNINDEXED = {"org_id": literal_column("+tasks.org_id"), "status": literal_column("+tasks.status")}
 _BAD_CURSOR = InvalidInput(
     "This cursor is not one HPI handed out: pass a next_cursor from a list answer unchanged.",
     code="invalid_cursor",
@@ -108,23 +121,26 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     return moment, task_id
 
 
-def _status_terms(statuses: tuple[str, ...]) -> list[Any]:
+def _status_terms(statuses: tuple[str, ...], status: Any = Task.status) -> list[Any]:
     wanted = set(statuses)
     if not wanted or wanted == set(TaskStatus):
         return []
     if len(wanted) == 1:
-        return [Task.status == statuses[0]]
+        return [status == statuses[0]]
     if wanted == set(DONE_STATUSES):
-        return [_NOT_PENDING]
+        return [status != _PENDING]
     if TaskStatus.PENDING not in wanted:
-        return [_NOT_PENDING, Task.status.in_(sorted(wanted))]
-    return [Task.status.in_(sorted(wanted))]
+        return [status != _PENDING, status.in_(sorted(wanted))]
+    return [status.in_(sorted(wanted))]
 
 
-def _conditions(org_id: str, flt: TaskFilter, dialect: str) -> list[Any]:
-    conditions = [Task.org_id == org_id, *_status_terms(flt.statuses)]
-    if flt.search:
-        conditions.append(title_contains(flt.search, dialect))
+def _conditions(org_id: str, flt: TaskFilter, dialect: str, found: TitleSearch | None) -> list[Any]:
+    columns = {"org_id": Task.org_id, "status": Task.status}
+    if _few(found) and not _by_meta_rows(flt, dialect):
+        columns = _UNINDEXED
+    conditions = [columns["org_id"] == org_id, *_status_terms(flt.statuses, columns["status"])]
+    if found is not None:
+        conditions.append(found.condition)
     if flt.assignee_id:
         conditions.append(Task.assignee_id == flt.assignee_id)
     if flt.unassigned:
@@ -135,11 +151,65 @@ def _conditions(org_id: str, flt: TaskFilter, dialect: str) -> list[Any]:
         conditions.append(Task.correlation_key == flt.correlation_key)
     if flt.template_id is not None:
         conditions.append(Task.template_id == flt.template_id)
+    if not flt.meta:
+        return conditions
     if dialect == "postgresql":
         conditions.extend(cast(Task.meta, JSONB).contains({key: value}) for key, value in flt.meta)
+    elif _by_meta_rows(flt, dialect):
+        conditions.extend(meta_rows.conditions(org_id, flt.meta))
     else:
-        conditions.extend(Task.meta[key].as_string() == value for key, value in flt.meta)
+        conditions.extend(meta_rows.held(flt.meta))
     return conditions
+
+
+def _by_meta_rows(flt: TaskFilter, dialect: str) -> bool:
+    """Whether the list walks ``task_meta``: on SQLite, when no other filter has an index to walk.
+
+    With a status, assignee, process, correlation key or template too, the list walks that
+    filter's index instead and looks each row's pairs up in ``task_meta`` by its key.
+    """
+    return bool(flt.meta) and dialect == "sqlite" and _only_meta(flt, search=True)
+
+
+@dataclass(frozen=True)
+class _Source:
+    """What a list reads (``tasks``, or ``task_meta`` joined to it) and the columns of its key."""
+
+    table: Any
+    created_at: Any
+    id: Any
+
+    @classmethod
+    def of(cls, flt: TaskFilter, dialect: str) -> _Source:
+        if _by_meta_rows(flt, dialect):
+            return cls(meta_rows.source(), *meta_rows.order_columns())
+        return cls(Task.__table__, Task.created_at, Task.id)
+
+
+def _search_total(session: Any, org_id: str, flt: TaskFilter, found: TitleSearch | None) -> int | None:
+    """A search's total from the text index's own count (None: not one it answers).
+
+    When every task of the store is the organisation's, the index's count of matches is the
+    search's total; on the Done tab, less the pending matches (few: pending tasks are few).
+    """
+    if found is None or found.in_store is None or flt.meta:
+        return None
+    done = set(flt.statuses) == set(DONE_STATUSES)
+    if (flt.statuses and not done) or not _only_meta(dataclasses.replace(flt, statuses=()), search=True):
+        return None
+    org, store = org_and_store(session, org_id)
+    if org != store:
+        return None
+    if not done:
+        return found.in_store
+    pending = (Task.org_id == org_id, Task.status == TaskStatus.PENDING.value, found.condition)
+    return found.in_store - session.exec(select(func.count()).select_from(Task).where(*pending)).one()
+
+
+def _only_meta(flt: TaskFilter, *, search: bool = False) -> bool:
+    """Whether the metadata is all the filter asks about (a title search aside, with ``search``)."""
+    others = (flt.statuses, flt.search and not search, flt.assignee_id, flt.unassigned, flt.process_id)
+    return not any(others) and flt.correlation_key is None and flt.template_id is None
 
 
 def _kept_total(org_id: str, flt: TaskFilter) -> int | None:
@@ -159,40 +229,74 @@ def _kept_total(org_id: str, flt: TaskFilter) -> int | None:
 def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
     """A page of an organisation's tasks, the total that match, and the next page's cursor."""
     after = decode_cursor(flt.cursor) if flt.cursor else None
-    conditions = _conditions(org_id, flt, get_engine().dialect.name)
+    dialect = get_engine().dialect.name
+    src = _Source.of(flt, dialect)
     newest = flt.sort == "newest"
-    order = (Task.created_at.desc(), Task.id.desc()) if newest else (Task.created_at.asc(), Task.id.asc())
+    order = (src.created_at.desc(), src.id.desc()) if newest else (src.created_at.asc(), src.id.asc())
     with session_scope() as session:
-        total = _total(session, org_id, flt, conditions)
+        found = _title_search(session, org_id, flt, dialect) if flt.search else None
+        if found is not None and found.in_store == 0:
+            return TaskPage([], 0, None)  # no title in the store holds it
+        conditions = _conditions(org_id, flt, dialect, found)
+        total = _total(session, org_id, flt, conditions, dialect, found)
         page = list(conditions)
         if after is not None:
-            page.append(_past(after, newest, inclusive=False))
+            page.append(_past(src, after, newest, inclusive=False))
         elif flt.offset:
             # Skip along the index alone (its key columns only), then read the page from that key.
-            keys = select(Task.created_at, Task.id).where(*conditions).order_by(*order)
+            keys = select(src.created_at, src.id).select_from(src.table).where(*conditions).order_by(*order)
             start = session.exec(keys.offset(flt.offset).limit(1)).first()
             if start is None:
                 return TaskPage([], total, None)
-            page.append(_past(tuple(start), newest, inclusive=True))
-        rows = list(session.exec(select(Task).where(*page).order_by(*order).limit(flt.limit + 1)).all())
+            page.append(_past(src, tuple(start), newest, inclusive=True))
+        query = select(Task).select_from(src.table).where(*page).order_by(*order).limit(flt.limit + 1)
+        rows = list(session.exec(query).all())
     more = len(rows) > flt.limit
     rows = rows[: flt.limit]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
     return TaskPage(rows, total, next_cursor)
 
 
-def _past(start: tuple[datetime, str], newest: bool, *, inclusive: bool) -> Any:
+def _past(src: _Source, start: tuple[datetime, str], newest: bool, *, inclusive: bool) -> Any:
     """The rows after ``start`` in the list's order (``start`` itself too when ``inclusive``)."""
-    key = tuple_(Task.created_at, Task.id)
+    key = tuple_(src.created_at, src.id)
     if newest:
         return key <= start if inclusive else key < start
     return key >= start if inclusive else key > start
 
 
-def _total(session: Any, org_id: str, flt: TaskFilter, conditions: list[Any]) -> int:
+def _title_search(session: Any, org_id: str, flt: TaskFilter, dialect: str) -> TitleSearch:
+    """The search's condition; a list of at most ``SMALL`` tasks (the pending tab) filters its rows.
+
+    Also when the list holds fewer tasks than the text index matches: walking the list is cheaper
+    than building the match set.
+    """
+    holds = _kept_total(org_id, dataclasses.replace(flt, search=None))
+    if holds is not None and holds <= SMALL:
+        return TitleSearch(title_like(flt.search))
+    found = title_search(flt.search, dialect, session)
+    if holds is not None and found.in_store is not None and found.in_store > FEW and holds < found.in_store:
+        return TitleSearch(title_like(flt.search))
+    return found
+
+
+def _few(found: TitleSearch | None) -> bool:
+    """Whether a search matches so few tasks of the store that reading and sorting them all is cheap."""
+    return found is not None and found.in_store is not None and found.in_store <= FEW
+
+
+def _total(
+    session: Any, org_id: str, flt: TaskFilter, conditions: list[Any], dialect: str, found: TitleSearch | None
+) -> int:
     kept = _kept_total(org_id, flt)
     if kept is not None:
         return kept
+    if (counted := _search_total(session, org_id, flt, found)) is not None:
+        return counted
+    if _by_meta_rows(flt, dialect):
+        if _only_meta(flt):  # the side table's index alone holds the count
+            return session.execute(meta_rows.count(org_id, flt.meta)).scalar_one()
+        return session.exec(select(func.count()).select_from(meta_rows.source()).where(*conditions)).one()
     return session.exec(select(func.count()).select_from(Task).where(*conditions)).one()
 
 

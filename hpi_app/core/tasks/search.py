@@ -1,22 +1,39 @@
 """Title search with the store's own text index: a case-insensitive substring of the title.
 
-SQLite: the FTS5 table ``tasks_fts`` (trigram tokenizer, external content ``tasks``, kept by
-triggers on ``tasks`` — migration 0008), asked for the search as one phrase, which with trigrams
-is a substring match. PostgreSQL: ``lower(title) LIKE '%…%'``, which its ``pg_trgm`` GIN index
-on ``lower(title)`` answers. A trigram index needs three characters: a search of one or two
-characters is ``lower(title) LIKE`` on both stores, filtered along the list's own index (a page
-stops after ``limit`` matches; its exact ``total`` counts the organisation's tasks once).
+SQLite: the FTS5 trigram table ``tasks_fts`` (migrations 0008 and 0013, kept by triggers on
+``tasks``) indexes each title followed by two padding characters. A search of three characters
+or more is asked as one phrase, which with trigrams is a substring match. Every occurrence of a
+shorter search starts one of the title's trigrams (the padding gives the last ones theirs), so a
+search of one or two characters asks for any of the trigrams that start with it, which the
+vocabulary table ``tasks_fts_terms`` lists. PostgreSQL: ``lower(title) LIKE '%…%'``, which its
+``pg_trgm`` GIN index on ``lower(title)`` answers from three characters on; a shorter search
+there filters along the list's own index (a page stops after ``limit`` matches).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, text
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import false, func, text
 from sqlalchemy.sql.elements import ColumnElement
 
 from hpi_app.models import Task
 
 MIN_INDEXED = 3
+PAD = "\x1f"  # what the index puts after each title (migration 0013)
 _FTS_MATCH = "tasks.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH :title_phrase)"
+_STARTING = text("SELECT term FROM tasks_fts_terms WHERE term >= :low AND term <= :high")
+_LAST = "\U0010ffff"
+_COUNT = text("SELECT count(*) FROM tasks_fts WHERE tasks_fts MATCH :title_phrase")
+
+
+@dataclass(frozen=True)
+class TitleSearch:
+    """A search's condition, and (SQLite) how many tasks of the whole store match it."""
+
+    condition: ColumnElement[bool]
+    in_store: int | None = None
 
 
 def phrase(search: str) -> str:
@@ -24,8 +41,25 @@ def phrase(search: str) -> str:
     return '"' + search.replace('"', '""') + '"'
 
 
-def title_contains(search: str, dialect: str) -> ColumnElement[bool]:
-    """The condition "the title holds ``search``, whatever its case" for the store ``dialect``."""
-    if dialect == "sqlite" and len(search) >= MIN_INDEXED:
-        return text(_FTS_MATCH).bindparams(title_phrase=phrase(search))
+def title_like(search: str) -> ColumnElement[bool]:
+    """The same condition as ``lower(title) LIKE '%…%'``: filters rows another index reads."""
     return func.lower(Task.title).contains(search.lower(), autoescape=True)
+
+
+def title_search(search: str, dialect: str, session: Any) -> TitleSearch:
+    """The condition "the title holds ``search``, whatever its case" for the store ``dialect``.
+
+    ``session``: where SQLite looks up the trigrams a short search starts and counts the matches.
+    """
+    if dialect != "sqlite" or PAD in search:
+        return TitleSearch(title_like(search))
+    if len(search) >= MIN_INDEXED:
+        query = phrase(search)
+    else:
+        start = search.lower()
+        terms = session.execute(_STARTING, {"low": start, "high": start + _LAST}).scalars().all()
+        query = " OR ".join(phrase(term) for term in terms)
+    found = session.execute(_COUNT, {"title_phrase": query}).scalar_one() if query else 0
+    if not found:
+        return TitleSearch(false(), 0)
+    return TitleSearch(text(_FTS_MATCH).bindparams(title_phrase=query), found)
