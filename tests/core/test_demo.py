@@ -12,6 +12,7 @@ from hpi_app.api.presenters import task_public
 from hpi_app.core import accounts, demo, links, tasks
 from hpi_app.core.errors import InvalidInput, NotFound
 from hpi_app.core.principal import Principal
+from hpi_app.core.tasks import listing
 from hpi_app.core.tasks.bulk import PastTask, insert_tasks
 from hpi_app.core.tasks.create import new_task
 from hpi_app.core.tasks.input import TaskCreate
@@ -139,7 +140,10 @@ def _search_structures(store: str) -> dict:
         return {"schema": found}
 
 
-def test_after_a_fill_counts_indexes_and_search_are_right(admin, store):
+def test_after_a_fill_counts_indexes_and_search_are_right(admin, store, monkeypatch):
+    # Searches read the text index even in a store this small (tests/core/test_task_lists.py).
+    monkeypatch.setattr(listing, "FEW", 10)
+    monkeypatch.setattr(listing, "SMALL", 0)
     before = _search_structures(store)
     demo.fill(demo.find_org(), 3_000, batch=1_000, seed=11)
     after = _search_structures(store)
@@ -156,6 +160,10 @@ def test_after_a_fill_counts_indexes_and_search_are_right(admin, store):
     page, total = tasks.list_tasks(admin.org_id, tasks.TaskFilter(search=needle, limit=5))
     assert total == sum(needle.lower() in title.lower() for title in titles) > 0
     assert all(needle.lower() in t.title.lower() for t in page)
+    # Short searches too, at a title's end (where the index pads each title).
+    for short in (titles[1234][-2:], titles[2345][-1:]):
+        _, total = tasks.list_tasks(admin.org_id, tasks.TaskFilter(search=short, limit=5))
+        assert total == sum(short.lower() in title.lower() for title in titles) > 0, short
     principal = Principal(org_id=admin.org_id, user_id=admin.id, scopes=frozenset({"tasks:create"}))
     tasks.create_task(principal, TaskCreate.model_validate(seed_task(title="Zebra-crossing audit")))
     page, total = tasks.list_tasks(admin.org_id, tasks.TaskFilter(search="ebra-cross", limit=5))

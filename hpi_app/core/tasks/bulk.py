@@ -31,7 +31,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from hpi_app.core import link_rows, timeline
-from hpi_app.core.tasks import counts
+from hpi_app.core.tasks import counts, search
 from hpi_app.core.tasks.changes import subject
 from hpi_app.core.tasks.create import TASK_ATTRS, NewTask
 from hpi_app.core.tasks.transitions import submission_row
@@ -43,7 +43,10 @@ _TIMELINE, _SUBMISSIONS = TimelineEntry.__table__, Submission.__table__
 _FTS_TRIGGER = "tasks_fts_insert"
 _FTS_TRIGGER_SQL = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name")
 _TOP_ROWID = text("SELECT COALESCE(MAX(rowid), 0) FROM tasks")
-_FTS_ADD = text("INSERT INTO tasks_fts (rowid, title) SELECT rowid, title FROM tasks WHERE rowid > :top")
+# What the trigger adds per row, for every new row at once: the title as the index holds it.
+_FTS_ADD = text(
+    "INSERT INTO tasks_fts (rowid, title) SELECT rowid, title || :pad FROM tasks WHERE rowid > :top"
+).bindparams(pad=search.PAD * 2)
 
 
 @dataclass(slots=True)
