@@ -16,7 +16,7 @@ from hpi_app.components.layout import signed_in_page
 from hpi_app.core import tasks
 from hpi_app.core.events import bus
 from hpi_app.core.tasks import matching
-from hpi_app.pages.dashboard_list import ListView, TaskRow, apply, changed_ids, row_of
+from hpi_app.pages.dashboard_list import ListView, TaskRow, apply, changed_ids, read_again, row_of
 from hpi_app.pages.live import BURST_LIMIT, follow
 from hpi_app.state import Member, acting_member, back_to_sign_in, in_thread, leave_for
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
@@ -148,7 +148,7 @@ class DashboardState(rx.State):
         async for batch in follow(org_id, burst=BURST_LIMIT, read_first=True):
             async with self:
                 member = await acting_member(self)
-                if member is not None and member.org_id == org_id and not batch:
+                if member is not None and member.org_id == org_id and (not batch or read_again(batch)):
                     await self._reload(member)
             if member is None or member.org_id != org_id:
                 yield leave_for(self, member)

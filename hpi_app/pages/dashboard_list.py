@@ -16,6 +16,7 @@ from hpi_app.core.events import Change
 from hpi_app.core.tasks import TASK, TaskFilter
 from hpi_app.core.tasks.listing import encode_cursor
 from hpi_app.core.tasks.matching import comes_before, matches, order_key
+from hpi_app.core.tasks.retention import DELETED
 from hpi_app.models import Task, iso
 from hpi_app.vocab import DONE_STATUSES, FINAL_STATUSES, TaskStatus
 
@@ -94,6 +95,11 @@ class ListView:
     def complete(self) -> bool:
         """Whether the rows are the whole list."""
         return len(self.rows) >= self.total
+
+
+def read_again(changes: Iterable[Change]) -> bool:
+    """Whether the view must be read again: retention deleted tasks (gone, they cannot be re-read)."""
+    return any(change.kind == DELETED for change in changes)
 
 
 def changed_ids(changes: Iterable[Change]) -> list[str]:

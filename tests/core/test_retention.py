@@ -171,3 +171,21 @@ async def test_the_sweeper_does_nothing_when_retention_is_off(admin):
     _age(task_id, created=OLD * 10, finished=OLD * 10)
     await retention_worker.run_retention_sweeper()  # returns at once: HPI_RETENTION_DAYS is unset
     assert tasks.get_task(admin.org_id, task_id).status == "cancelled"
+
+
+async def test_each_deleted_task_is_announced_on_the_bus_after_its_batch_commits(admin):
+    from starlette.concurrency import run_in_threadpool
+
+    from hpi_app.core.events import bus
+
+    gone = [make_task(admin, title=f"Done long ago {n}") for n in range(3)]
+    for task_id in gone:
+        tasks.cancel_task(admin.org_id, task_id, None, actor=admin.id)
+        _age(task_id, created=OLD, finished=OLD)
+    async with bus.subscribe(admin.org_id) as changes:
+        assert await run_in_threadpool(retention.purge_finished, utcnow() - timedelta(days=30)) == 3
+        heard = [await changes.get(timeout=10) for _ in gone]
+    assert [(c.kind, c.status) for c in heard] == [(retention.DELETED, "cancelled")] * 3
+    assert {c.subject.id for c in heard} == set(gone)
+    with session_scope() as session:  # announced once the rows are gone
+        assert session.exec(select(func.count()).select_from(Task).where(Task.id.in_(gone))).one() == 0

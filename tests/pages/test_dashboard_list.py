@@ -14,7 +14,7 @@ from hpi_app.core.events import Change
 from hpi_app.core.subjects import Subject
 from hpi_app.core.tasks import matching
 from hpi_app.models import utcnow
-from hpi_app.pages.dashboard_list import ListView, apply, changed_ids, row_of
+from hpi_app.pages.dashboard_list import ListView, apply, changed_ids, read_again, row_of
 from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
 NOW = utcnow()
@@ -133,6 +133,13 @@ def test_a_changed_row_past_the_last_page_read_is_left_to_that_page():
     older = _task(2, title="Zebra old")  # may be one of the 30 already counted
     apply(view, flt, [_change(older, "updated")], {older.id: older})
     assert _ids(view) == [t.id for t in listed] and view.total == 30
+
+
+def test_tasks_deleted_by_retention_make_the_view_read_again():
+    listed = [_task(3, "completed")]
+    assert read_again([_change(listed[0], "created"), _change(listed[0], "deleted")])
+    assert not read_again([_change(listed[0], "completed"), _change(listed[0], "updated")])
+    assert changed_ids([_change(listed[0], "deleted")]) == []  # gone: nothing to re-read by id
 
 
 def test_other_changes_and_unknown_tasks_change_nothing():

@@ -26,7 +26,8 @@ from sqlmodel import Session, select
 
 from hpi_app import routes
 from hpi_app.core import files
-from hpi_app.core.tasks.changes import TASK
+from hpi_app.core.events import Change, bus
+from hpi_app.core.tasks.changes import TASK, subject
 from hpi_app.core.tasks.counts import shift, tally
 from hpi_app.db import session_scope
 from hpi_app.models import (
@@ -44,6 +45,8 @@ from hpi_app.models import (
 from hpi_app.vocab import TaskStatus
 
 BATCH = 200
+# On the bus (not in the timeline, /events or sinks, which go with the task): a task retention deleted.
+DELETED = TASK.event_name("deleted")
 _FINISHED_AT = func.coalesce(Task.completed_at, Task.cancelled_at, Task.expired_at)
 _NOT_PENDING = Task.status != literal_column(f"'{TaskStatus.PENDING.value}'")
 # The key of an uploaded file in its URL (``core.files.save_upload``: folder/hex/name).
@@ -69,13 +72,19 @@ def purge_batch(org_id: str, cutoff: datetime, batch: int = BATCH) -> int:
         keys = {key for row in rows for key in _FILE_KEY.findall(json.dumps(row.data or {}))}
         _delete_belongings(session, task_ids)
         stored = _delete_file_rows(session, org_id, keys)
-        gone = session.connection().execute(
-            delete(Task.__table__)
-            .where(Task.__table__.c.id.in_(task_ids))
-            .returning(Task.__table__.c.assignee_id, Task.__table__.c.status)
+        gone = (
+            session.connection()
+            .execute(
+                delete(Task.__table__)
+                .where(Task.__table__.c.id.in_(task_ids))
+                .returning(Task.__table__.c.id, Task.__table__.c.assignee_id, Task.__table__.c.status)
+            )
+            .all()
         )
-        shift(session, org_id, tally(gone.all(), sign=-1))
+        shift(session, org_id, tally([(row.assignee_id, row.status) for row in gone], sign=-1))
         session.commit()
+    for row in gone:  # open lists and counts follow (a dashboard reads its view again)
+        bus.publish(Change(DELETED, org_id, subject(row.id), row.status))
     for path in stored:
         _remove(path)
     return len(task_ids)
