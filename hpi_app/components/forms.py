@@ -130,6 +130,15 @@ def dialog_actions(*buttons: rx.Component, **props) -> rx.Component:
     return rx.hstack(*buttons, spacing="3", justify="end", **props)
 
 
+def cancel_or(label: str, *, on_click: Any, loading: Any, button_id: str) -> rx.Component:
+    """A dialog's buttons: "Cancel" closes it, ``label`` acts (a spinner while ``loading``)."""
+    return dialog_actions(
+        rx.dialog.close(secondary_button("Cancel")),
+        rx.button(label, on_click=on_click, loading=loading, id=button_id),
+        margin_top="1em",
+    )
+
+
 def keep_it_or(label: str, *, on_click: Any, button_id: str) -> rx.Component:
     """The buttons of an alert dialog that undoes something: "Keep it" closes it, the red ``label`` acts."""
     return dialog_actions(

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import reflex as rx
 
-from hpi_app.components.forms import dialog_actions, error_callout, keep_it_or, secondary_button, text_field
+from hpi_app.components.forms import (
+    cancel_or,
+    error_callout,
+    keep_it_or,
+    text_field,
+)
 from hpi_app.pages.task_detail.links_state import LinkRow, TaskLinksState
 from hpi_app.pages.task_detail.state import TaskDetailState
 from hpi_app.vocab import TaskStatus
@@ -147,15 +152,11 @@ def _add_dialog() -> rx.Component:
                 spacing="3",
                 width="100%",
             ),
-            dialog_actions(
-                rx.dialog.close(secondary_button("Cancel")),
-                rx.button(
-                    "Add link",
-                    on_click=TaskLinksState.confirm_add,
-                    loading=TaskLinksState.adding,
-                    id="confirm-add-link",
-                ),
-                margin_top="1em",
+            cancel_or(
+                "Add link",
+                on_click=TaskLinksState.confirm_add,
+                loading=TaskLinksState.adding,
+                button_id="confirm-add-link",
             ),
             max_width="440px",
         ),

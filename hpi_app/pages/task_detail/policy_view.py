@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from hpi_app.components.due import due_countdown, reminder_badges
-from hpi_app.components.forms import dialog_actions, error_callout, secondary_button, text_field
+from hpi_app.components.forms import cancel_or, error_callout, text_field
 from hpi_app.pages.task_detail.policy_state import EXTEND_UNITS, TaskPolicyState
 from hpi_app.pages.task_detail.state import TaskDetailState
 from hpi_app.vocab import TaskStatus
@@ -33,15 +33,11 @@ def _reassign_dialog() -> rx.Component:
                 placeholder="someone@example.com",
                 error=TaskPolicyState.reassign_error,
             ),
-            dialog_actions(
-                rx.dialog.close(secondary_button("Cancel")),
-                rx.button(
-                    "Reassign",
-                    on_click=TaskPolicyState.confirm_reassign,
-                    loading=TaskPolicyState.busy,
-                    id="confirm-reassign",
-                ),
-                margin_top="1em",
+            cancel_or(
+                "Reassign",
+                on_click=TaskPolicyState.confirm_reassign,
+                loading=TaskPolicyState.busy,
+                button_id="confirm-reassign",
             ),
             max_width="440px",
         ),
@@ -79,15 +75,11 @@ def _extend_dialog() -> rx.Component:
                 spacing="2",
             ),
             error_callout(TaskPolicyState.extend_error, margin_top="0.5em", id="extend-error"),
-            dialog_actions(
-                rx.dialog.close(secondary_button("Cancel")),
-                rx.button(
-                    "Extend",
-                    on_click=TaskPolicyState.confirm_extend,
-                    loading=TaskPolicyState.busy,
-                    id="confirm-extend",
-                ),
-                margin_top="1em",
+            cancel_or(
+                "Extend",
+                on_click=TaskPolicyState.confirm_extend,
+                loading=TaskPolicyState.busy,
+                button_id="confirm-extend",
             ),
             max_width="440px",
         ),
