@@ -12,10 +12,11 @@ dashboard's lists, the unfiltered list); other filters count their matches on th
 
 ``meta.<key>`` filters alone read the side table ``task_meta`` (``meta_rows``; both stores) in the
 list order and join the matching tasks, so they read the matches only, sorted by its index; their
-total is counted on that index alone. With another filter, the list walks that filter's index and
-checks the pairs: on SQLite in ``task_meta`` by key, on PostgreSQL with the GIN index on the
-metadata as ``jsonb`` (``@>``), whose estimate the planner weighs (a ``task_meta`` lookup per row
-it would misjudge as matching almost nothing, and sort).
+total is counted on that index alone (the Done tab's: less the pending matches, few). With another
+filter, the list walks that filter's index and checks the pairs: on SQLite in ``task_meta`` by
+key, on PostgreSQL with the GIN index on the metadata as ``jsonb`` (``@>``), whose estimate the
+planner weighs (a ``task_meta`` lookup per row it would misjudge as matching almost nothing, and
+sort).
 
 Title search on SQLite (``search``) first counts the text index's matches in the whole store:
 none, and the page is empty at once; at most ``FEW``, they are read by rowid and sorted (a
@@ -296,6 +297,13 @@ def _total(
         return kept
     if (counted := _search_total(session, org_id, flt, found)) is not None:
         return counted
+    done = set(flt.statuses) == set(DONE_STATUSES)
+    if flt.meta and done and _only_meta(dataclasses.replace(flt, statuses=())):
+        # The Done tab: every task holding the pairs (the side table's index alone), less the pending ones.
+        pending = dataclasses.replace(flt, statuses=(TaskStatus.PENDING.value,))
+        among = _conditions(org_id, pending, get_engine().dialect.name, None)
+        every = session.execute(meta_rows.count(org_id, flt.meta)).scalar_one()
+        return every - session.exec(select(func.count()).select_from(Task).where(*among)).one()
     if _by_meta_rows(flt):
         if _only_meta(flt):  # the side table's index alone holds the count
             return session.execute(meta_rows.count(org_id, flt.meta)).scalar_one()
