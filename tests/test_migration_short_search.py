@@ -28,7 +28,7 @@ def _found(search: str) -> list[str]:
 def test_short_search_migration_indexes_the_stored_titles(empty_store, monkeypatch):
     monkeypatch.setattr(listing, "SMALL", -1)  # search with the index, however few the tasks
     cfg = filled_at("0012_task_meta", _fill_0012)
-    command.upgrade(cfg, "0013_short_search")
+    command.upgrade(cfg, "head")  # 0013 indexes the titles; the core below reads the tables of today
     assert _found("pl") == TITLES and _found("l") == TITLES and _found("go pl") == ["Go PL"]
     assert _found("ep") == ["Deploy API"] and _found("zz") == []
 

@@ -219,3 +219,22 @@ def test_search_totals_count_the_organisations_matches_per_tab(admin, monkeypatc
     make_task(other, title="Deploy elsewhere")
     tasks.cancel_task(other.org_id, make_task(other, title="Deploy again"), None, actor=other.id)
     assert _totals(org, "deploy") == (3, 2, 1) and _totals(other.org_id, "deploy") == (2, 1, 1)
+
+
+def test_meta_totals_count_the_organisations_matches_per_tab(admin):
+    org = admin.org_id
+    made = [make_task(admin, metadata={"env": "prod"}) for _ in range(4)]
+    make_task(admin, metadata={"env": "dev"})
+    tasks.cancel_task(org, made[0], None, actor=admin.id)
+    tasks.complete_task(made[1], {"decision": "Approve"})
+    other = accounts.create_user("admin@other.test", "correct horse battery", role="admin", org_name="Other")
+    tasks.cancel_task(other.org_id, make_task(other, metadata={"env": "prod"}), None, actor=other.id)
+    make_task(other, metadata={"env": "prod"})
+
+    def tab(org_id: str, statuses: tuple[str, ...]) -> int:
+        page = tasks.list_page(org_id, tasks.TaskFilter(meta=(("env", "prod"),), statuses=statuses))
+        assert page.total == len(page.tasks)
+        return page.total
+
+    assert [tab(org, s) for s in [(), ("pending",), DONE_STATUSES, ("cancelled",)]] == [4, 2, 2, 1]
+    assert [tab(other.org_id, s) for s in [(), ("pending",), DONE_STATUSES]] == [2, 1, 1]

@@ -19,6 +19,7 @@ from hpi_app.models import utcnow
 from tests.utils.plans import explain, recorded_selects
 
 DONE = ("completed", "cancelled", "expired")
+META_WALK = r"task_meta(_\d+)? USING PRIMARY KEY|Index Only Scan (Backward )?using task_meta_pkey "
 # Each list, and the index that serves its filter and order.
 LISTS = {
     "all, newest first": (TaskFilter(), "ix_tasks_org_created"),
@@ -40,15 +41,12 @@ LISTS = {
     "correlation key": (TaskFilter(correlation_key="deploy-7"), "ix_tasks_org_correlation_created"),
     "template": (TaskFilter(template_id="tpl"), "ix_tasks_org_template_created"),
     "process": (TaskFilter(process_id="p-1"), "ix_tasks_org_process_created"),
-    # SQLite walks the side table task_meta (migration 0012); PostgreSQL the organisation's tasks.
-    "meta": (TaskFilter(meta=(("env", "prod"),)), r"task_meta(_\d+)? USING PRIMARY KEY|ix_tasks_org_created"),
-    "meta, two pairs": (
-        TaskFilter(meta=(("env", "prod"), ("team", "a"))),
-        r"task_meta(_\d+)? USING PRIMARY KEY|ix_tasks_org_created",
-    ),
+    # Both stores walk the side table task_meta (migrations 0012, 0014).
+    "meta": (TaskFilter(meta=(("env", "prod"),)), META_WALK),
+    "meta, two pairs": (TaskFilter(meta=(("env", "prod"), ("team", "a"))), META_WALK),
     "meta, oldest first, next page": (
         TaskFilter(meta=(("env", "prod"),), sort="oldest", cursor=encode_cursor(utcnow(), "t-1")),
-        r"task_meta(_\d+)? USING PRIMARY KEY|ix_tasks_org_created",
+        META_WALK,
     ),
     "pending tab, meta": (
         TaskFilter(statuses=("pending",), meta=(("env", "prod"),)),
@@ -193,8 +191,8 @@ def _fill_postgresql(rows: int) -> None:
 @pytest.mark.parametrize(
     ("flt", "pg_index"),
     [
-        (TaskFilter(search="deploy"), "ix_tasks_title_trgm"),
-        (TaskFilter(meta=(("env", "prod"),)), "ix_tasks_meta"),
+        (TaskFilter(search="deploy"), "Bitmap Index Scan on ix_tasks_title_trgm"),
+        (TaskFilter(meta=(("env", "prod"),)), "Index Only Scan using task_meta_pkey"),
     ],
 )
 def test_search_and_meta_totals_use_the_text_and_json_indexes(store, flt, pg_index):
@@ -203,10 +201,48 @@ def test_search_and_meta_totals_use_the_text_and_json_indexes(store, flt, pg_ind
     [(sql, params)] = [(s, p) for s, p in _selects(flt) if "count(" in s.lower()]
     if store == "postgresql":  # 30,000 tasks of the organisation: the planner's own choice
         shown = explain(sql, params, large_table=False)
-        assert f"Bitmap Index Scan on {pg_index}" in shown and "Seq Scan" not in shown, shown
+        assert pg_index in shown and "Seq Scan" not in shown, shown
     elif flt.search:
         shown = explain(sql, params)
         assert "tasks_fts VIRTUAL TABLE INDEX" in shown and not re.search(r"SCAN tasks( |$)", shown), shown
     else:  # SQLite: the side table task_meta's index alone (migration 0012)
         shown = explain(sql, params)
         assert "SEARCH task_meta USING PRIMARY KEY" in shown and "tasks" not in shown, shown
+
+
+def test_the_done_tabs_meta_total_is_task_meta_s_count_less_the_pending_matches(store):
+    if store == "postgresql":
+        _fill_postgresql(30_000)  # done tasks: the planner's own choice for the pending ones
+    selects = _selects(TaskFilter(statuses=DONE, meta=(("env", "prod"),)))
+    counts = [(s, p) for s, p in selects if "count(" in s]
+    assert len(counts) == 2, counts
+    every, pending = (explain(sql, params, large_table=False) for sql, params in counts)
+    if store == "sqlite":
+        assert "SEARCH task_meta USING PRIMARY KEY" in every and "tasks" not in every, every
+    else:
+        assert "Index Only Scan using task_meta_pkey" in every and "Seq Scan" not in every, every
+    # An index that starts with the pending tasks (PostgreSQL may take the expiry sweep's).
+    assert re.search(r"ix_tasks_(org_status_created|status_expires)", pending), pending
+    assert "Seq Scan" not in pending, pending
+
+
+@pytest.mark.parametrize("search", ["zz", "z", "qv"])
+def test_a_short_search_that_matches_few_reads_the_title_grams_index(store, search):
+    """PostgreSQL: one or two characters that few titles hold are read off ``ix_tasks_title_grams``."""
+    if store != "postgresql":
+        pytest.skip("SQLite reads its text index for short searches too (test above)")
+    _fill_postgresql(30_000)  # "Review invoice n": no z, no q
+    with get_engine().begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp) "
+            "VALUES ('jazz', 'org-1', 'Jazz', '[]', 'completed', now(), 'link-jazz', false)"
+        )
+        conn.exec_driver_sql("ANALYZE tasks")
+    page = tasks.list_page("org-1", TaskFilter(search=search))
+    assert [t.id for t in page.tasks] == ([] if "q" in search else ["jazz"])
+    assert page.total == len(page.tasks)
+    selects = [(s, p) for s, p in _selects(TaskFilter(search=search)) if _reads_tasks(s)]
+    assert selects, selects
+    for sql, params in selects:  # the planner's own choice
+        shown = explain(sql, params, large_table=False)
+        assert "Bitmap Index Scan on ix_tasks_title_grams" in shown and "Seq Scan" not in shown, shown

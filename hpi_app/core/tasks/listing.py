@@ -10,9 +10,13 @@ a key by skipping along the index alone (no table row is read for the skipped ro
 ``total`` is the kept count (``counts``) when the list filters by status and assignee only (the
 dashboard's lists, the unfiltered list); other filters count their matches on their index.
 
-``meta.<key>`` filters: PostgreSQL answers them with a GIN index on the metadata as ``jsonb``
-(``@>``), then sorts the matches; SQLite reads the side table ``task_meta`` (``meta_rows``) in
-the list order and joins the matching tasks, so it reads the matches only, sorted by its index.
+``meta.<key>`` filters alone read the side table ``task_meta`` (``meta_rows``; both stores) in the
+list order and join the matching tasks, so they read the matches only, sorted by its index; their
+total is counted on that index alone (the Done tab's: less the pending matches, few). With another
+filter, the list walks that filter's index and checks the pairs: on SQLite in ``task_meta`` by
+key, on PostgreSQL with the GIN index on the metadata as ``jsonb`` (``@>``), whose estimate the
+planner weighs (a ``task_meta`` lookup per row it would misjudge as matching almost nothing, and
+sort).
 
 Title search on SQLite (``search``) first counts the text index's matches in the whole store:
 none, and the page is empty at once; at most ``FEW``, they are read by rowid and sorted (a
@@ -136,7 +140,7 @@ def _status_terms(statuses: tuple[str, ...], status: Any = Task.status) -> list[
 
 def _conditions(org_id: str, flt: TaskFilter, dialect: str, found: TitleSearch | None) -> list[Any]:
     columns = {"org_id": Task.org_id, "status": Task.status}
-    if _few(found) and not _by_meta_rows(flt, dialect):
+    if dialect == "sqlite" and _few(found) and not _by_meta_rows(flt):
         columns = _UNINDEXED
     conditions = [columns["org_id"] == org_id, *_status_terms(flt.statuses, columns["status"])]
     if found is not None:
@@ -153,22 +157,22 @@ def _conditions(org_id: str, flt: TaskFilter, dialect: str, found: TitleSearch |
         conditions.append(Task.template_id == flt.template_id)
     if not flt.meta:
         return conditions
-    if dialect == "postgresql":
-        conditions.extend(cast(Task.meta, JSONB).contains({key: value}) for key, value in flt.meta)
-    elif _by_meta_rows(flt, dialect):
+    if _by_meta_rows(flt):
         conditions.extend(meta_rows.conditions(org_id, flt.meta))
+    elif dialect == "postgresql":
+        conditions.extend(cast(Task.meta, JSONB).contains({key: value}) for key, value in flt.meta)
     else:
         conditions.extend(meta_rows.held(flt.meta))
     return conditions
 
 
-def _by_meta_rows(flt: TaskFilter, dialect: str) -> bool:
-    """Whether the list walks ``task_meta``: on SQLite, when no other filter has an index to walk.
+def _by_meta_rows(flt: TaskFilter) -> bool:
+    """Whether the list walks ``task_meta``: when no other filter has an index to walk.
 
     With a status, assignee, process, correlation key or template too, the list walks that
     filter's index instead and looks each row's pairs up in ``task_meta`` by its key.
     """
-    return bool(flt.meta) and dialect == "sqlite" and _only_meta(flt, search=True)
+    return bool(flt.meta) and _only_meta(flt, search=True)
 
 
 @dataclass(frozen=True)
@@ -180,8 +184,8 @@ class _Source:
     id: Any
 
     @classmethod
-    def of(cls, flt: TaskFilter, dialect: str) -> _Source:
-        if _by_meta_rows(flt, dialect):
+    def of(cls, flt: TaskFilter) -> _Source:
+        if _by_meta_rows(flt):
             return cls(meta_rows.source(), *meta_rows.order_columns())
         return cls(Task.__table__, Task.created_at, Task.id)
 
@@ -230,7 +234,7 @@ def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
     """A page of an organisation's tasks, the total that match, and the next page's cursor."""
     after = decode_cursor(flt.cursor) if flt.cursor else None
     dialect = get_engine().dialect.name
-    src = _Source.of(flt, dialect)
+    src = _Source.of(flt)
     newest = flt.sort == "newest"
     order = (src.created_at.desc(), src.id.desc()) if newest else (src.created_at.asc(), src.id.asc())
     with session_scope() as session:
@@ -238,7 +242,7 @@ def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
         if found is not None and found.in_store == 0:
             return TaskPage([], 0, None)  # no title in the store holds it
         conditions = _conditions(org_id, flt, dialect, found)
-        total = _total(session, org_id, flt, conditions, dialect, found)
+        total = _total(session, org_id, flt, conditions, found)
         page = list(conditions)
         if after is not None:
             page.append(_past(src, after, newest, inclusive=False))
@@ -274,7 +278,7 @@ def _title_search(session: Any, org_id: str, flt: TaskFilter, dialect: str) -> T
     holds = _kept_total(org_id, dataclasses.replace(flt, search=None))
     if holds is not None and holds <= SMALL:
         return TitleSearch(title_like(flt.search))
-    found = title_search(flt.search, dialect, session)
+    found = title_search(flt.search, dialect, session, few=FEW)
     if holds is not None and found.in_store is not None and found.in_store > FEW and holds < found.in_store:
         return TitleSearch(title_like(flt.search))
     return found
@@ -286,14 +290,21 @@ def _few(found: TitleSearch | None) -> bool:
 
 
 def _total(
-    session: Any, org_id: str, flt: TaskFilter, conditions: list[Any], dialect: str, found: TitleSearch | None
+    session: Any, org_id: str, flt: TaskFilter, conditions: list[Any], found: TitleSearch | None
 ) -> int:
     kept = _kept_total(org_id, flt)
     if kept is not None:
         return kept
     if (counted := _search_total(session, org_id, flt, found)) is not None:
         return counted
-    if _by_meta_rows(flt, dialect):
+    done = set(flt.statuses) == set(DONE_STATUSES)
+    if flt.meta and done and _only_meta(dataclasses.replace(flt, statuses=())):
+        # The Done tab: every task holding the pairs (the side table's index alone), less the pending ones.
+        pending = dataclasses.replace(flt, statuses=(TaskStatus.PENDING.value,))
+        among = _conditions(org_id, pending, get_engine().dialect.name, None)
+        every = session.execute(meta_rows.count(org_id, flt.meta)).scalar_one()
+        return every - session.exec(select(func.count()).select_from(Task).where(*among)).one()
+    if _by_meta_rows(flt):
         if _only_meta(flt):  # the side table's index alone holds the count
             return session.execute(meta_rows.count(org_id, flt.meta)).scalar_one()
         return session.exec(select(func.count()).select_from(meta_rows.source()).where(*conditions)).one()

@@ -6,8 +6,12 @@ or more is asked as one phrase, which with trigrams is a substring match. Every 
 shorter search starts one of the title's trigrams (the padding gives the last ones theirs), so a
 search of one or two characters asks for any of the trigrams that start with it, which the
 vocabulary table ``tasks_fts_terms`` lists. PostgreSQL: ``lower(title) LIKE '%…%'``, which its
-``pg_trgm`` GIN index on ``lower(title)`` answers from three characters on; a shorter search
-there filters along the list's own index (a page stops after ``limit`` matches).
+``pg_trgm`` GIN index on ``lower(title)`` answers from three characters on. A shorter search there
+is ``hpi_title_grams(title) @> ARRAY[search]`` (migration 0014: the title's characters and
+character pairs, in a GIN index), the same match: first counted in the whole store up to
+``few`` + 1 matches; none, and the page is empty at once; at most ``few``, the list reads them
+off that index; more, the list walks its own index and filters by title (a page stops after
+``limit`` matches).
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import false, func, text
+from sqlalchemy import Text, false, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement
 
 from hpi_app.models import Task
@@ -26,6 +31,10 @@ _FTS_MATCH = "tasks.rowid IN (SELECT rowid FROM tasks_fts WHERE tasks_fts MATCH 
 _STARTING = text("SELECT term FROM tasks_fts_terms WHERE term >= :low AND term <= :high")
 _LAST = "\U0010ffff"
 _COUNT = text("SELECT count(*) FROM tasks_fts WHERE tasks_fts MATCH :title_phrase")
+_ESTIMATE = text(
+    "EXPLAIN (FORMAT JSON) SELECT 1 FROM tasks WHERE hpi_title_grams(title) @> ARRAY[CAST(:gram AS text)]"
+)
+DENSE = 10  # a short search estimated to match more than this many times ``few`` tasks is not counted first
 
 
 @dataclass(frozen=True)
@@ -46,11 +55,14 @@ def title_like(search: str) -> ColumnElement[bool]:
     return func.lower(Task.title).contains(search.lower(), autoescape=True)
 
 
-def title_search(search: str, dialect: str, session: Any) -> TitleSearch:
+def title_search(search: str, dialect: str, session: Any, few: int = 0) -> TitleSearch:
     """The condition "the title holds ``search``, whatever its case" for the store ``dialect``.
 
-    ``session``: where SQLite looks up the trigrams a short search starts and counts the matches.
+    ``session``: where SQLite looks up the trigrams a short search starts and counts the matches
+    (and PostgreSQL counts a short search's, up to ``few`` + 1).
     """
+    if dialect == "postgresql" and 0 < len(search.lower()) < MIN_INDEXED:
+        return _short_postgresql(search.lower(), session, few)
     if dialect != "sqlite" or PAD in search:
         return TitleSearch(title_like(search))
     if len(search) >= MIN_INDEXED:
@@ -63,3 +75,21 @@ def title_search(search: str, dialect: str, session: Any) -> TitleSearch:
     if not found:
         return TitleSearch(false(), 0)
     return TitleSearch(text(_FTS_MATCH).bindparams(title_phrase=query), found)
+
+
+def _short_postgresql(lowered: str, session: Any, few: int) -> TitleSearch:
+    """A search of one or two characters on PostgreSQL: by the title grams' index when it matches few.
+
+    The planner's estimate (the index's statistics of its most common characters and pairs)
+    first: a search it expects to match far more than ``few`` tasks filters the list at once.
+    """
+    if session.execute(_ESTIMATE, {"gram": lowered}).scalar_one()[0]["Plan"]["Plan Rows"] > DENSE * few:
+        return TitleSearch(title_like(lowered))
+    condition = func.hpi_title_grams(Task.title, type_=ARRAY(Text)).contains([lowered])
+    some = select(Task.id).where(condition).limit(few + 1).subquery()
+    found = session.execute(select(func.count()).select_from(some)).scalar_one()
+    if not found:
+        return TitleSearch(false(), 0)
+    if found <= few:
+        return TitleSearch(condition, found)
+    return TitleSearch(title_like(lowered))
