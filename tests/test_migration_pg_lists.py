@@ -8,22 +8,7 @@ from sqlalchemy import text
 from alembic import command
 from hpi_app import db
 from hpi_app.core import tasks
-from tests.utils.migrations import TASKS, add_organisation, add_pending_tasks, filled_at
-
-METADATA = ['{"env": "prod", "team": "core"}', '{"env": "dev", "n": 5}']
-
-
-def _fill_0013(conn) -> None:
-    add_organisation(conn)
-    add_pending_tasks(conn, steps=[])  # "Task 0", "Task 1"
-    for task_id, meta in zip(TASKS, METADATA, strict=True):
-        conn.execute(text("UPDATE tasks SET metadata = :m WHERE id = :id"), {"m": meta, "id": task_id})
-
-
-def _ids(*meta: tuple[str, str]) -> list[str]:
-    rows, total = tasks.list_tasks("org-1", tasks.TaskFilter(meta=meta))
-    assert total == len(rows)
-    return [t.id for t in rows]
+from tests.utils.migrations import TASKS, add_tasks_with_metadata, filled_at, listed_by_meta
 
 
 def _titles(search: str) -> list[str]:
@@ -52,12 +37,12 @@ def _write(*statements: str) -> None:
 
 
 def test_pg_lists_migration_indexes_stored_tasks_and_follows_writes(empty_store):
-    cfg = filled_at("0013_short_search", _fill_0013)
+    cfg = filled_at("0013_short_search", add_tasks_with_metadata)
     command.upgrade(cfg, "0014_pg_lists")
     pg = empty_store == "postgresql"
     assert ("task_meta" in _objects() and "ix_tasks_title_grams" in _objects()) == pg
-    assert _ids(("env", "prod")) == [TASKS[0]] and _ids(("env", "dev")) == [TASKS[1]]
-    assert _ids(("n", "5")) == []  # a number is not the text "5"
+    assert listed_by_meta(("env", "prod")) == [TASKS[0]] and listed_by_meta(("env", "dev")) == [TASKS[1]]
+    assert listed_by_meta(("n", "5")) == []  # a number is not the text "5"
     assert _titles("1") == ["Task 1"] and _titles("k ") == ["Task 0", "Task 1"] and _titles("zq") == []
 
     _write(  # an update of the metadata, of the time, a new task in one statement, a delete
@@ -71,8 +56,8 @@ def test_pg_lists_migration_indexes_stored_tasks_and_follows_writes(empty_store)
         "DELETE FROM tasks WHERE id = 'new-Task 1'",
         "UPDATE tasks SET title = 'Zq' WHERE id = 'new-Task 0'",
     )
-    assert _ids(("env", "qa")) == [TASKS[1]] and _ids(("env", "dev")) == []
-    assert _ids(("env", "prod")) == ["new-Task 0", TASKS[0]]  # the older one last
+    assert listed_by_meta(("env", "qa")) == [TASKS[1]] and listed_by_meta(("env", "dev")) == []
+    assert listed_by_meta(("env", "prod")) == ["new-Task 0", TASKS[0]]  # the older one last
     assert _titles("zq") == ["Zq"] and _titles("1") == ["Task 1"]
 
     command.downgrade(cfg, "0013_short_search")
@@ -82,5 +67,5 @@ def test_pg_lists_migration_indexes_stored_tasks_and_follows_writes(empty_store)
         "DELETE FROM tasks WHERE id = :a",
     )
     command.upgrade(cfg, "head")
-    assert _ids(("env", "dev")) == [TASKS[1]] and _ids(("env", "prod")) == ["new-Task 0"]
+    assert listed_by_meta(("env", "dev")) == [TASKS[1]] and listed_by_meta(("env", "prod")) == ["new-Task 0"]
     assert _titles("zq") == ["Zq"] and _titles("1") == ["Task 1"]

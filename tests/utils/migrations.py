@@ -44,3 +44,24 @@ def filled_at(revision: str, fill: Callable[[Any], None]) -> Config:
     with db.get_engine().begin() as conn:
         fill(conn)
     return cfg
+
+
+# Metadata of the two tasks of add_pending_tasks: text values, and a number (not indexed as text).
+METADATA = ['{"env": "prod", "team": "core"}', '{"env": "dev", "n": 5}']
+
+
+def add_tasks_with_metadata(conn: Any) -> None:
+    """The organisation and its two pending tasks, with ``METADATA`` (for the metadata index migrations)."""
+    add_organisation(conn)
+    add_pending_tasks(conn, steps=[])  # "Task 0", "Task 1"
+    for task_id, meta in zip(TASKS, METADATA, strict=True):
+        conn.execute(text("UPDATE tasks SET metadata = :m WHERE id = :id"), {"m": meta, "id": task_id})
+
+
+def listed_by_meta(*meta: tuple[str, str]) -> list[str]:
+    """The ids the core lists for ``meta.<key>`` filters (and their total agrees)."""
+    from hpi_app.core import tasks
+
+    rows, total = tasks.list_tasks("org-1", tasks.TaskFilter(meta=meta))
+    assert total == len(rows)
+    return [t.id for t in rows]
