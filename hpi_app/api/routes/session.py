@@ -15,7 +15,7 @@ import html
 import math
 from datetime import timedelta
 from typing import Annotated
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -124,6 +124,21 @@ def _signed_in(request: Request, user_id: str, target: str) -> RedirectResponse:
     return _with_cookie(request, target, sessions.SESSION_COOKIE, raw, sessions.SESSION_LIFETIME)
 
 
+def _asked_next(request: Request, given: str) -> str:
+    """Where to go once signed in: the form's ``next``, kept on this site.
+
+    The sign-in page fills its hidden ``next`` from its query once the page is live; a form sent
+    before that says "/", so then the ``next`` of the sign-in page it came from (its Referer:
+    pages send it for this site's forms, ``Referrer-Policy: same-origin``) is taken instead.
+    """
+    if given not in ("", "/"):
+        return routes.safe_next(given)
+    came_from = urlsplit(request.headers.get("referer", ""))
+    if came_from.path.rstrip("/") != routes.LOGIN.rstrip("/"):
+        return "/"
+    return routes.safe_next(parse_qs(came_from.query).get("next", ["/"])[0])
+
+
 @router.post("/login")
 async def login(
     request: Request,
@@ -132,7 +147,7 @@ async def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Check the password and start a session; back to the form with a reason otherwise."""
-    target = routes.safe_next(next)
+    target = _asked_next(request, next)
     email_key = email.strip().lower()
     try:
         user = await in_thread(credentials.sign_in, email_key, password, client_address(request))
