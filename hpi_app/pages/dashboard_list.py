@@ -47,12 +47,12 @@ class TaskRow:
     escalated: int = 0
 
 
-def row_of(task: Task) -> TaskRow:
-    """The dashboard line of a task."""
+def row_of(task: Task, status: str | None = None) -> TaskRow:
+    """The dashboard line of a task (showing ``status``: as the view has counted it, default its own)."""
     return TaskRow(
         task_id=task.id,
         title=task.title,
-        status=task.status,
+        status=task.status if status is None else status,
         assignee=task.assignee_name or task.assignee_email or "",
         created_at=iso(task.created_at) or "",
         href=routes.task_detail(task.id),
@@ -155,10 +155,7 @@ def _reshow(view: ListView, flt: TaskFilter, task: Task, complete: bool) -> bool
     now = matches(flt, task, status)
     shown = any(row.task_id == task.id for row in view.rows)
     if shown and now:
-        view.rows = [
-            dataclasses.replace(row_of(task), status=status) if row.task_id == task.id else row
-            for row in view.rows
-        ]
+        view.rows = [row_of(task, status) if row.task_id == task.id else row for row in view.rows]
         return complete
     if shown:
         view.rows = [row for row in view.rows if row.task_id != task.id]
@@ -184,7 +181,7 @@ def _place(view: ListView, flt: TaskFilter, task: Task, status: str, complete: b
     """
     rows = [row for row in view.rows if row.task_id != task.id]
     if matches(flt, task, status):
-        row = dataclasses.replace(row_of(task), status=status)
+        row = row_of(task, status)
         key = (row.order, row.task_id)
         newest_first = flt.sort == "newest"
         at = next(
