@@ -13,7 +13,7 @@ One HPI server per configuration, on a fresh store, is filled step by step with
 - **REST → dashboard**: ``dashboard_propagation.measure`` with one tab (the row of a new task in
   an open dashboard; the target is p95 within 1.2× of the same run's empty store).
 
-PostgreSQL gets ``ANALYZE`` after each fill (what autovacuum does on its own a little later).
+PostgreSQL gets ``VACUUM ANALYZE`` after each fill (what autovacuum does on its own a little later).
 
     .venv/bin/python bench/data_scale.py [--config sqlite1,pg3] [--sizes 0 100000 1000000] [--json PATH]
     HPI_BENCH_SCALE_SIZES=0,20000 .venv/bin/python bench/data_scale.py   # a quick check
@@ -55,7 +55,8 @@ DONE = ("completed", "cancelled", "expired")
 _DONE_SQL = "status IN ('completed', 'cancelled', 'expired')"
 _PAGE = "SELECT * FROM tasks WHERE {where} ORDER BY created_at DESC, id LIMIT 50 OFFSET {offset}"
 _COUNT = "SELECT count(*) FROM tasks WHERE {where}"
-# What is asked: (name, HPI's query string, the bare SQL condition); the deep page's offset is 80 %.
+# What is asked: (name, HPI's query string, the bare SQL condition); the deep page's offset is 80 %,
+# the halfway page's 50 % (the deepest an offset skips: past the middle, HPI skips from the end).
 # A condition may differ by store: a (SQLite, PostgreSQL) pair. "deep" questions start at 80 % of
 # the history: by offset, or by the cursor HPI hands out there (its baseline: the same keyset SQL).
 QUESTIONS = (
@@ -63,8 +64,14 @@ QUESTIONS = (
     ("list done", "status=done", f"org_id = ? AND {_DONE_SQL}"),
     ("list all", "", "org_id = ?"),
     ("list all, deep page", "", "org_id = ?"),
+    ("list all, halfway page", "", "org_id = ?"),
     ("list done, deep by cursor", "status=done", f"org_id = ? AND {_DONE_SQL}"),
     ("search 'deploy'", "search=deploy", "org_id = ? AND lower(title) LIKE '%deploy%'"),
+    (
+        "search 'deploy', done tab",
+        "search=deploy&status=done",
+        f"org_id = ? AND {_DONE_SQL} AND lower(title) LIKE '%deploy%'",
+    ),
     ("search 'pl' (2 characters)", "search=pl", "org_id = ? AND lower(title) LIKE '%pl%'"),
     ("search 'zq' (no match)", "search=zq", "org_id = ? AND lower(title) LIKE '%zq%'"),
     (
@@ -115,9 +122,12 @@ class Store:
             cur.close()
 
     def analyze(self) -> None:
-        """Refresh PostgreSQL's planner statistics (autovacuum would, a little later)."""
+        """PostgreSQL: what autovacuum does a little after a bulk fill (it vacuums after inserts too).
+
+        The planner's statistics, and the visibility map that lets an index-only scan skip the table.
+        """
         if self.pg:
-            self.conn.execute("ANALYZE")
+            self.conn.execute("VACUUM ANALYZE")
 
     def close(self) -> None:
         """Close the connection."""
@@ -187,7 +197,7 @@ def _measure_lists(server: Server, store: Store, total: int, samples: int) -> di
     try:
         for name, query, where in QUESTIONS:
             where = where[store.pg] if isinstance(where, tuple) else where
-            offset = deep if "deep" in name else 0
+            offset = deep if "deep" in name else total // 2 if "halfway" in name else 0
             path = f"/api/v1/tasks?limit=50&offset={offset}" + (f"&{query}" if query else "")
             keyset: tuple = ()
             if "cursor" in name:  # the cursor HPI hands out at that depth, and the row it names

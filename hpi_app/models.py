@@ -90,6 +90,7 @@ class ApiToken(SQLModel, table=True):
 
 _AT = ("created_at", "id")  # every list's order
 _DONE = {"sqlite_where": text("status <> 'pending'"), "postgresql_where": text("status <> 'pending'")}
+_PENDING = {"sqlite_where": text("status = 'pending'"), "postgresql_where": text("status = 'pending'")}
 
 
 class Task(SQLModel, table=True):
@@ -108,6 +109,9 @@ class Task(SQLModel, table=True):
         Index("ix_tasks_org_template_created", "org_id", "template_id", *_AT),
         Index("ix_tasks_org_process_created", "org_id", "process_id", *_AT),
         Index("ix_tasks_status_expires", "status", "expires_at"),
+        Index(
+            "ix_tasks_pending_titles", "org_id", "status", "title", **_PENDING
+        ),  # a search's pending matches
     )
 
     id: str = Field(primary_key=True, max_length=36)

@@ -98,6 +98,11 @@ class DashboardState(rx.State):
     _shown: int = PAGE_SIZE
     _known: dict[str, str] = {}
 
+    @rx.var
+    def counts_shown(self) -> list[str]:
+        """The Pending and Done tabs' counts and the list's total, thousands separated (``990,015``)."""
+        return [f"{n:,}" for n in (self.pending_count, self.done_count, self.total)]
+
     def _flt(self, member: Member) -> tasks.TaskFilter:
         return _filter(member.user_id, self.tab, self.search, self.who)
 
@@ -283,7 +288,7 @@ def _empty_state() -> rx.Component:
     )
 
 
-def _tab_label(label: str, count: rx.Var[int]) -> rx.Component:
+def _tab_label(label: str, count: rx.Var[str]) -> rx.Component:
     return rx.hstack(
         rx.text(label), rx.badge(count, variant="soft", radius="full"), spacing="2", align="center"
     )
@@ -323,10 +328,12 @@ def dashboard_page() -> rx.Component:
             rx.tabs.root(
                 rx.tabs.list(
                     rx.tabs.trigger(
-                        _tab_label("Pending", DashboardState.pending_count), value="pending", id="tab-pending"
+                        _tab_label("Pending", DashboardState.counts_shown[0]),
+                        value="pending",
+                        id="tab-pending",
                     ),
                     rx.tabs.trigger(
-                        _tab_label("Done", DashboardState.done_count), value="done", id="tab-done"
+                        _tab_label("Done", DashboardState.counts_shown[1]), value="done", id="tab-done"
                     ),
                 ),
                 value=DashboardState.tab,
@@ -367,7 +374,7 @@ def dashboard_page() -> rx.Component:
                         "Showing the newest ",
                         DashboardState.rows.length(),
                         " of ",
-                        DashboardState.total,
+                        DashboardState.counts_shown[2],
                         ".",
                         size="1",
                         color_scheme="gray",

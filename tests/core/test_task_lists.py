@@ -61,18 +61,22 @@ def test_cursor_pages_hold_every_task_once_while_tasks_are_made(admin, sort):
         assert seen[: len(before)] == before
 
 
-def test_offset_pages_match_cursor_pages(admin):
-    ids = [make_task(admin, title=f"Task {n}") for n in range(7)]
-    tasks.cancel_task(admin.org_id, ids[2], None, actor=admin.id)
-    for statuses in [(), ("pending",), ("completed", "cancelled", "expired")]:
-        by_cursor = _all_pages(admin.org_id, statuses=statuses)
+@pytest.mark.parametrize("sort", ["newest", "oldest"])
+def test_offset_pages_match_cursor_pages(admin, sort):
+    """Offsets past the middle of a list are skipped from its other end: the same pages."""
+    ids = [make_task(admin, title=f"Task {n}", metadata={"team": "a" if n % 3 else "b"}) for n in range(7)]
+    for cancelled in (ids[2], ids[3], ids[5]):
+        tasks.cancel_task(admin.org_id, cancelled, None, actor=admin.id)
+    filters = [{}, {"statuses": ("pending",)}, {"statuses": DONE_STATUSES}, {"meta": (("team", "a"),)}]
+    for chosen in filters:
+        by_cursor = _all_pages(admin.org_id, sort=sort, **chosen)
         by_offset = []
-        for offset in range(0, 9, 3):
-            flt = tasks.TaskFilter(statuses=statuses, limit=3, offset=offset)
+        for offset in range(len(by_cursor) + 2):
+            flt = tasks.TaskFilter(limit=1, offset=offset, sort=sort, **chosen)
             rows, total = tasks.list_tasks(admin.org_id, flt)
             by_offset.extend(t.id for t in rows)
             assert total == len(by_cursor)
-        assert by_offset == by_cursor
+        assert by_offset == by_cursor and len(by_cursor) > 1, chosen
     assert tasks.list_tasks(admin.org_id, tasks.TaskFilter(offset=50)) == ([], 7)
 
 

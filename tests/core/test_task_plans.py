@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import DateTime, bindparam, text
 
 from hpi_app.core import tasks
 from hpi_app.core.tasks import listing
@@ -63,7 +63,6 @@ LISTS = {
         TaskFilter(statuses=DONE, cursor=encode_cursor(utcnow(), "t-1")),
         "ix_tasks_org_done_created",
     ),
-    "done tab, deep offset": (TaskFilter(statuses=DONE, offset=100_000), "ix_tasks_org_done_created"),
 }
 
 
@@ -95,7 +94,7 @@ def _add_tasks(titles: list[str]) -> None:
                 text(
                     "INSERT INTO tasks (id, org_id, title, steps, status, created_at, link_id, requires_otp) "
                     "VALUES (:id, 'org-1', :title, '[]', 'completed', :t, :link, false)"
-                ),
+                ).bindparams(bindparam("t", type_=DateTime(timezone=True))),  # stored as the models store it
                 {"id": f"t-{n}", "title": title, "t": utcnow(), "link": f"link-{n}"},
             )
         conn.execute(
@@ -146,15 +145,25 @@ def test_a_search_that_matches_few_tasks_reads_them_by_rowid(store, search, stat
             assert "Seq Scan" not in shown and "Index" in shown, shown
 
 
-def test_a_deep_offset_skips_along_the_index_alone(store):
-    keys = [sql for sql, _ in _selects(TaskFilter(statuses=DONE, offset=100_000)) if "OFFSET" in sql.upper()]
-    assert len(keys) == 1
-    [(sql, params)] = [(s, p) for s, p in _selects(TaskFilter(statuses=DONE, offset=100_000)) if s == keys[0]]
+@pytest.mark.parametrize(
+    ("offset", "scan"),
+    [(3, "Index Only Scan Backward using"), (8, "Index Only Scan using")],  # 8 of 10: from the oldest
+)
+def test_a_deep_offset_skips_along_the_index_alone(store, offset, scan):
+    _add_tasks([f"Task {n}" for n in range(10)])
+    flt = TaskFilter(statuses=DONE, offset=offset, limit=2)
+    skips = [(s, p) for s, p in _selects(flt) if re.match(r"SELECT tasks\.created_at, tasks\.id\s+FROM", s)]
+    assert len(skips) == 1, skips
+    [(sql, params)] = skips
     shown = explain(sql, params)
     if store == "sqlite":
-        assert "USING COVERING INDEX ix_tasks_org_done_created" in shown, shown
+        assert "USING COVERING INDEX ix_tasks_org_done_created" in shown and "TEMP B-TREE" not in shown, shown
     else:
-        assert "Index Only Scan Backward using ix_tasks_org_done_created" in shown, shown
+        assert f"{scan} ix_tasks_org_done_created" in shown, shown
+    assert [t.title for t in tasks.list_page("org-1", flt).tasks] == [
+        f"Task {9 - offset}",
+        f"Task {8 - offset}",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -222,8 +231,21 @@ def test_the_done_tabs_meta_total_is_task_meta_s_count_less_the_pending_matches(
     else:
         assert "Index Only Scan using task_meta_pkey" in every and "Seq Scan" not in every, every
     # An index that starts with the pending tasks (PostgreSQL may take the expiry sweep's).
-    assert re.search(r"ix_tasks_(org_status_created|status_expires)", pending), pending
+    assert re.search(r"ix_tasks_(org_status_created|status_expires|pending_titles)", pending), pending
     assert "Seq Scan" not in pending, pending
+
+
+@pytest.mark.parametrize("store", ["sqlite"], indirect=True)  # the text index's count: SQLite's
+def test_the_done_tabs_search_total_counts_the_pending_matches_on_their_titles_index(store, monkeypatch):
+    _add_tasks(["Deploy service", "Review invoice", "Deploy"])
+    monkeypatch.setattr(listing, "FEW", 0)
+    counts = [
+        (s, p) for s, p in _selects(TaskFilter(statuses=DONE, search="deploy")) if "count(" in s.lower()
+    ]
+    pending = [explain(sql, params) for sql, params in counts if _reads_tasks(sql)]
+    assert len(pending) == 1, counts
+    assert "USING COVERING INDEX ix_tasks_pending_titles" in pending[0], pending
+    assert tasks.list_page("org-1", TaskFilter(statuses=DONE, search="deploy")).total == 2
 
 
 @pytest.mark.parametrize("store", ["postgresql"], indirect=True)  # SQLite's: the test above

@@ -56,13 +56,13 @@ def test_done_tab_pages_through_history_and_applies_new_changes_to_the_pages_rea
         expect(rows.first).to_have_attribute("data-status", "cancelled")
         expect(page.locator("#shown-count")).to_have_text("Showing the newest 60 of 61.")
         expect(rows).to_have_count(60)
-        expect(page.locator("#tab-done")).to_have_text(re.compile(rf"Done\s*{_done_total(client)}$"))
+        expect(page.locator("#tab-done")).to_have_text(re.compile(rf"Done\s*{_done_total(client):,}$"))
 
         # A new pending task: not on the Done tab, but the Pending count and tab see it at once.
         pending = client.post("/api/v1/tasks", json=seed_task(title=f"{tag} pending"))
         assert pending.status_code == 201
         pending_total = client.get("/api/v1/tasks", params={"status": "pending", "limit": 1}).json()["total"]
-        expect(page.locator("#tab-pending")).to_have_text(re.compile(rf"Pending\s*{pending_total}$"))
+        expect(page.locator("#tab-pending")).to_have_text(re.compile(rf"Pending\s*{pending_total:,}$"))
         expect(rows).to_have_count(60)
         page.locator("#tab-pending").click()
         expect(rows).to_have_count(1)

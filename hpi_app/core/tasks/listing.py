@@ -20,8 +20,9 @@ sort).
 
 Title search on SQLite (``search``) first counts the text index's matches in the whole store:
 none, and the page is empty at once; at most ``FEW``, they are read by rowid and sorted (a
-bounded sort); more, the list walks its index and keeps the matches (or, when the list holds
-fewer tasks than match, filters its rows by title instead). A list the kept counts say is
+bounded sort); more, the list walks its index and keeps the matches, and when they are so many
+that the page's come soon in the list (or the list holds fewer tasks than match), it filters
+its rows by title instead of building the set of matches (``_walks``). A list the kept counts say is
 small (at most ``SMALL`` tasks: the pending tab) filters its rows by title without the index.
 When every task of the store is the organisation's, that count is the search's ``total``
 (the Done tab's: less the pending matches), so no match is looked up one by one.
@@ -52,6 +53,7 @@ from hpi_app.vocab import DONE_STATUSES, TaskStatus
 
 FEW = 2000  # a search that matches at most this many tasks reads them all by rowid, then sorts them
 SMALL = 20_000  # a search of a list of at most this many tasks filters the list's rows by title
+WALK_COST = 5  # a row read off a list and filtered by title costs about this many match-set entries
 _PENDING = literal_column(f"'{TaskStatus.PENDING.value}'")
 # The columns as terms no index serves ("+"): a search that matches few tasks reads them by rowid.
 _UNINDEXED = {"org_id": literal_column("+tasks.org_id"), "status": literal_column("+tasks.status")}
@@ -194,7 +196,8 @@ def _search_total(session: Any, org_id: str, flt: TaskFilter, found: TitleSearch
     """A search's total from the text index's own count (None: not one it answers).
 
     When every task of the store is the organisation's, the index's count of matches is the
-    search's total; on the Done tab, less the pending matches (few: pending tasks are few).
+    search's total; on the Done tab, less the pending matches (few: pending tasks are few),
+    counted on the pending titles' index when it holds fewer tasks than match.
     """
     if found is None or found.in_store is None or flt.meta:
         return None
@@ -206,7 +209,10 @@ def _search_total(session: Any, org_id: str, flt: TaskFilter, found: TitleSearch
         return None
     if not done:
         return found.in_store
-    pending = (Task.org_id == org_id, Task.status == TaskStatus.PENDING.value, found.condition)
+    # The pending titles' own index (migration 0015) read whole, or the matches looked up in it.
+    few_pending = kept_count(org_id, (TaskStatus.PENDING.value,), EVERY) <= found.in_store
+    held = title_like(flt.search) if few_pending else found.condition
+    pending = (Task.org_id == org_id, Task.status == TaskStatus.PENDING.value, held)
     return found.in_store - session.exec(select(func.count()).select_from(Task).where(*pending)).one()
 
 
@@ -236,29 +242,57 @@ def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
     dialect = get_engine().dialect.name
     src = _Source.of(flt)
     newest = flt.sort == "newest"
-    order = (src.created_at.desc(), src.id.desc()) if newest else (src.created_at.asc(), src.id.asc())
+    order = _order(src, newest)
     with session_scope() as session:
-        found = _title_search(session, org_id, flt, dialect) if flt.search else None
+        found, walked = _title_search(session, org_id, flt, dialect) if flt.search else (None, None)
         if found is not None and found.in_store == 0:
             return TaskPage([], 0, None)  # no title in the store holds it
         conditions = _conditions(org_id, flt, dialect, found)
         total = _total(session, org_id, flt, conditions, found)
+        if walked is not found:
+            conditions = _conditions(org_id, flt, dialect, walked)
         page = list(conditions)
         if after is not None:
             page.append(_past(src, after, newest, inclusive=False))
         elif flt.offset:
-            # Skip along the index alone (its key columns only), then read the page from that key.
-            keys = select(src.created_at, src.id).select_from(src.table).where(*conditions).order_by(*order)
-            start = session.exec(keys.offset(flt.offset).limit(1)).first()
+            if flt.offset >= total:
+                return TaskPage([], total, None)
+            start = _offset_key(session, src, conditions, newest, flt, total)
             if start is None:
                 return TaskPage([], total, None)
-            page.append(_past(src, tuple(start), newest, inclusive=True))
+            page.append(_past(src, start, newest, inclusive=True))
         query = select(Task).select_from(src.table).where(*page).order_by(*order).limit(flt.limit + 1)
         rows = list(session.exec(query).all())
     more = len(rows) > flt.limit
     rows = rows[: flt.limit]
     next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id) if more else None
     return TaskPage(rows, total, next_cursor)
+
+
+def _offset_key(
+    session: Any, src: _Source, conditions: list[Any], newest: bool, flt: TaskFilter, total: int
+) -> tuple[datetime, str] | None:
+    """The key of the row ``flt.offset`` rows into the list, skipped along its index alone.
+
+    Past the middle of a list whose total is exact for these very conditions (no title search,
+    whose count the text index makes), the index is walked from the other end: the row
+    ``offset`` rows from the top is ``total - 1 - offset`` rows from the bottom, so no offset
+    skips more than half the list.
+    """
+    keys = select(src.created_at, src.id).select_from(src.table).where(*conditions)
+    if flt.search or flt.offset <= total // 2:
+        skipped = keys.order_by(*_order(src, newest)).offset(flt.offset)
+    else:
+        skipped = keys.order_by(*_order(src, not newest)).offset(total - 1 - flt.offset)
+    start = session.exec(skipped.limit(1)).first()
+    return None if start is None else tuple(start)
+
+
+def _order(src: _Source, newest: bool) -> tuple[Any, Any]:
+    """The list order: newest first (both key columns descending) or oldest first."""
+    if newest:
+        return src.created_at.desc(), src.id.desc()
+    return src.created_at.asc(), src.id.asc()
 
 
 def _past(src: _Source, start: tuple[datetime, str], newest: bool, *, inclusive: bool) -> Any:
@@ -269,19 +303,34 @@ def _past(src: _Source, start: tuple[datetime, str], newest: bool, *, inclusive:
     return key >= start if inclusive else key > start
 
 
-def _title_search(session: Any, org_id: str, flt: TaskFilter, dialect: str) -> TitleSearch:
-    """The search's condition; a list of at most ``SMALL`` tasks (the pending tab) filters its rows.
+def _title_search(
+    session: Any, org_id: str, flt: TaskFilter, dialect: str
+) -> tuple[TitleSearch, TitleSearch]:
+    """The search's condition for its total, and for its page.
 
-    Also when the list holds fewer tasks than the text index matches: walking the list is cheaper
-    than building the match set.
+    A list of at most ``SMALL`` tasks (the pending tab) filters its rows by title without the
+    text index, as does a list that holds fewer tasks than the index matches (walking the list is
+    cheaper than building the match set). A search matching so many that the page's matches
+    come soon in the list walks the list and filters its rows by title too, and only counts with
+    the index (``_walks``).
     """
     holds = _kept_total(org_id, dataclasses.replace(flt, search=None))
     if holds is not None and holds <= SMALL:
-        return TitleSearch(title_like(flt.search))
+        like = TitleSearch(title_like(flt.search))
+        return like, like
     found = title_search(flt.search, dialect, session, few=FEW)
-    if holds is not None and found.in_store is not None and found.in_store > FEW and holds < found.in_store:
-        return TitleSearch(title_like(flt.search))
-    return found
+    if holds is None or found.in_store is None or found.in_store <= FEW:
+        return found, found
+    like = TitleSearch(title_like(flt.search), found.in_store)
+    if holds < found.in_store:
+        return like, like
+    return found, like if _walks(flt, holds, found.in_store) else found
+
+
+def _walks(flt: TaskFilter, holds: int, matches: int) -> bool:
+    """Whether reading the page off the list (``holds`` tasks, about one in ``holds / matches``
+    a match) reads fewer rows than building the set of all ``matches`` costs (``WALK_COST`` a row)."""
+    return (flt.offset + flt.limit + 1) * holds * WALK_COST < matches * matches
 
 
 def _few(found: TitleSearch | None) -> bool:
