@@ -21,8 +21,11 @@ from tests.utils.deliveries import principal_of
 from tests.utils.task_counts import make_task
 
 # How a search reads: the text index's matches by rowid, sorted; the list's index walked, keeping
-# the index's matches; or (a small list) the list's rows filtered by title.
-SEARCH_PATHS = pytest.mark.parametrize(("few", "small"), [(2000, -1), (0, -1), (2000, 20_000)])
+# the index's matches; the list's index walked, its rows filtered by title (matches so many that
+# the page's come soon: counted with the index); or (a small list) the list's rows filtered by title.
+SEARCH_PATHS = pytest.mark.parametrize(
+    ("few", "small", "walk_cost"), [(2000, -1, 5), (0, -1, 10**9), (0, -1, 0), (2000, 20_000, 5)]
+)
 TITLES = ["Approve deployment", "Review invoice 42", 'Quote "this" 100% now', "Décor: café_au_lait", "ab"]
 
 
@@ -96,9 +99,10 @@ def _found(org_id: str, search: str) -> list[str]:
 
 
 @SEARCH_PATHS
-def test_search_finds_substrings_of_any_length_and_case(admin, monkeypatch, few, small):
+def test_search_finds_substrings_of_any_length_and_case(admin, monkeypatch, few, small, walk_cost):
     monkeypatch.setattr(listing, "FEW", few)
     monkeypatch.setattr(listing, "SMALL", small)
+    monkeypatch.setattr(listing, "WALK_COST", walk_cost)
     for title in TITLES:
         make_task(admin, title=title)
     org = admin.org_id
@@ -182,9 +186,10 @@ def test_meta_lists_follow_creates_status_changes_new_times_and_deletes(admin):
 
 
 @SEARCH_PATHS
-def test_short_searches_find_substrings_after_create_retitle_and_delete(admin, monkeypatch, few, small):
+def test_short_searches_find_substrings_after_create_retitle_and_delete(admin, monkeypatch, few, small, walk_cost):
     monkeypatch.setattr(listing, "FEW", few)
     monkeypatch.setattr(listing, "SMALL", small)
+    monkeypatch.setattr(listing, "WALK_COST", walk_cost)
     org = admin.org_id
     deploy = make_task(admin, title="Deploy API")
     ending = make_task(admin, title="Go PL")  # the characters end the title
@@ -211,9 +216,10 @@ def _totals(org_id: str, search: str) -> tuple[int, int, int]:
 
 
 @SEARCH_PATHS
-def test_search_totals_count_the_organisations_matches_per_tab(admin, monkeypatch, few, small):
+def test_search_totals_count_the_organisations_matches_per_tab(admin, monkeypatch, few, small, walk_cost):
     monkeypatch.setattr(listing, "FEW", few)
     monkeypatch.setattr(listing, "SMALL", small)
+    monkeypatch.setattr(listing, "WALK_COST", walk_cost)
     org = admin.org_id
     made = [make_task(admin, title=title) for title in ["Deploy a", "Deploy b", "Deploy c", "Review"]]
     tasks.cancel_task(org, made[0], None, actor=admin.id)
