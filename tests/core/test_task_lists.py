@@ -186,7 +186,9 @@ def test_meta_lists_follow_creates_status_changes_new_times_and_deletes(admin):
 
 
 @SEARCH_PATHS
-def test_short_searches_find_substrings_after_create_retitle_and_delete(admin, monkeypatch, few, small, walk_cost):
+def test_short_searches_find_substrings_after_create_retitle_and_delete(
+    admin, monkeypatch, few, small, walk_cost
+):
     monkeypatch.setattr(listing, "FEW", few)
     monkeypatch.setattr(listing, "SMALL", small)
     monkeypatch.setattr(listing, "WALK_COST", walk_cost)
