@@ -109,9 +109,8 @@ class Task(SQLModel, table=True):
         Index("ix_tasks_org_template_created", "org_id", "template_id", *_AT),
         Index("ix_tasks_org_process_created", "org_id", "process_id", *_AT),
         Index("ix_tasks_status_expires", "status", "expires_at"),
-        Index(
-            "ix_tasks_pending_titles", "org_id", "status", "title", **_PENDING
-        ),  # a search's pending matches
+        # A search's pending matches, counted on their titles alone (migration 0015).
+        Index("ix_tasks_pending_titles", "org_id", "status", "title", **_PENDING),
     )
 
     id: str = Field(primary_key=True, max_length=36)

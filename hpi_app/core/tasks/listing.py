@@ -255,8 +255,6 @@ def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
         if after is not None:
             page.append(_past(src, after, newest, inclusive=False))
         elif flt.offset:
-            if flt.offset >= total:
-                return TaskPage([], total, None)
             start = _offset_key(session, src, conditions, newest, flt, total)
             if start is None:
                 return TaskPage([], total, None)
@@ -272,13 +270,15 @@ def list_page(org_id: str, flt: TaskFilter) -> TaskPage:
 def _offset_key(
     session: Any, src: _Source, conditions: list[Any], newest: bool, flt: TaskFilter, total: int
 ) -> tuple[datetime, str] | None:
-    """The key of the row ``flt.offset`` rows into the list, skipped along its index alone.
+    """The key of the row ``flt.offset`` rows into the list (None: past its end), off its index alone.
 
     Past the middle of a list whose total is exact for these very conditions (no title search,
     whose count the text index makes), the index is walked from the other end: the row
     ``offset`` rows from the top is ``total - 1 - offset`` rows from the bottom, so no offset
     skips more than half the list.
     """
+    if flt.offset >= total:
+        return None
     keys = select(src.created_at, src.id).select_from(src.table).where(*conditions)
     if flt.search or flt.offset <= total // 2:
         skipped = keys.order_by(*_order(src, newest)).offset(flt.offset)
