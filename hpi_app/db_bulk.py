@@ -37,7 +37,7 @@ def sqlite_datetime(value: datetime | None) -> str | None:
 class Prepared:
     """Rows of one table made ready for the store: the statement and each row's stored values."""
 
-    table: Any
+    table: str  # its name
     statement: str
     params: list[Any]
 
@@ -64,7 +64,7 @@ def prepare(
 ) -> Prepared:
     """The work of ``insert_many`` that needs no store (another thread may do it meanwhile)."""
     if not rows:
-        return Prepared(table, "", [])
+        return Prepared(table.name, "", [])
     names = names or {}
     keys = [next((c for c, n in names.items() if n == key), key) for key in rows[0]]
     if dialect.name == "postgresql":
@@ -87,7 +87,7 @@ def prepare(
     params: list[Any] = list(zip(*columns, strict=True))
     if not positional:
         params = [dict(zip(keys, row, strict=True)) for row in params]
-    return Prepared(table, statement, params)
+    return Prepared(table.name, statement, params)
 
 
 def write(session: Session, prepared: Prepared) -> None:

@@ -5,19 +5,24 @@ still pending (recent ones), the rest completed, cancelled or expired, each with
 led there. Assignees are the organisation's members, outside emails, or nobody. Every task is
 written through ``core.tasks.bulk`` (``insert_tasks``'s two halves), the same rows ``create_task`` and the
 transitions write, in large transactions. While one batch is written, the next is made in a
-second thread, rows readied in the form they are stored in (SQLite and psycopg let go of the
-GIL while the store works), so making and writing overlap on two cores.
+second process (``demo_making``), rows readied in the form they are stored in, so making and
+writing overlap on two cores. (A thread did not overlap: the writer lets go of the GIL for each row the store
+takes, then waits for the making thread to hand it back, and the two ran one after the other.)
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import pickle
 import random
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -25,7 +30,7 @@ from hpi_app.core.demo_shapes import CANCEL_REASONS, COMPANIES, PEOPLE, SERVICES
 from hpi_app.core.errors import InvalidInput, NotFound
 from hpi_app.core.tasks.bulk import PastEvent, PastTask, PreparedTasks, prepare_tasks, write_tasks
 from hpi_app.core.tasks.create import new_task
-from hpi_app.db import bulk_writes, get_engine, session_scope
+from hpi_app.db import build_engine, bulk_writes, get_engine, session_scope
 from hpi_app.models import Organisation, User, utcnow
 from hpi_app.vocab import TaskStatus
 
@@ -255,26 +260,63 @@ def fill(
     """
     if count < 1:
         raise InvalidInput("Say how many tasks to make: --tasks must be at least 1.")
-    maker = _Maker(org, count, utcnow(), seed)
-    dialect = get_engine().dialect
-
-    def make(start: int) -> PreparedTasks:
-        return prepare_tasks(dialect, maker.make_many(start, min(batch, count - start)))
-
+    args = (org, count, utcnow(), seed, batch, get_engine().url.render_as_string(hide_password=False))
     done = 0
-    with bulk_writes(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="hpi-demo") as making:
-        # The next batch is made (and its rows readied) while this one is written.
-        coming = making.submit(make, 0)
-        while done < count:
-            chunk = coming.result()
-            after = done + chunk.size
-            if after < count:
-                coming = making.submit(make, after)
+    with bulk_writes(), _making_process(args) as batches:
+        for chunk in batches:  # the next batch is made (and its rows readied) while this one is written
             _write(chunk)
-            done = after
+            done += chunk.size
             if progress is not None:
                 progress(done)
+    if done != count:
+        raise RuntimeError(f"The demo maker stopped after {done:,} of {count:,} tasks (its error is above).")
     return done
+
+
+@contextmanager
+def _making_process(args: tuple) -> Iterator[Iterator[PreparedTasks]]:
+    """``python -m hpi_app.core.demo_making`` making the fill's batches; they are read as they come.
+
+    The process is given ``args`` on its stdin and sends one pickled ``PreparedTasks`` after
+    another on its stdout; a full pipe holds it back, so it is at most a batch ahead.
+    """
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, (str(root), os.environ.get("PYTHONPATH")))),
+    }
+    maker = subprocess.Popen(
+        [sys.executable, "-m", "hpi_app.core.demo_making"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+
+    def batches() -> Iterator[PreparedTasks]:
+        while True:
+            try:
+                yield pickle.load(maker.stdout)
+            except EOFError:
+                return
+
+    try:
+        pickle.dump(args, maker.stdin)
+        maker.stdin.close()
+        yield batches()
+    finally:
+        maker.kill()
+        maker.wait()
+        maker.stdout.close()
+
+
+def make_batches(
+    org: Org, count: int, now: datetime, seed: int | None, batch: int, url: str
+) -> Iterator[PreparedTasks]:
+    """The fill's batches in order, rows readied for the store at ``url`` (what the making process runs)."""
+    maker = _Maker(org, count, now, seed)
+    dialect = build_engine(url).dialect
+    for start in range(0, count, batch):
+        yield prepare_tasks(dialect, maker.make_many(start, min(batch, count - start)))
 
 
 def _write(chunk: PreparedTasks) -> None:

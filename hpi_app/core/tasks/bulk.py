@@ -11,11 +11,12 @@ data, imports); an open dashboard sees them on its next read.
 
 Anything kept per task in the write path joins here, in ``insert_tasks``: the kept counts
 (``counts.shift``, as ``record_change`` keeps them) and the search index. On PostgreSQL that is an
-expression index that follows the rows by itself. On SQLite it is ``tasks_fts``, which a trigger
-fills row by row on every insert; that costs most of a bulk write, so ``insert_tasks`` drops the
-trigger, writes, adds the new titles to ``tasks_fts`` in one statement and creates the trigger
-again (from its own stored SQL) — all in the caller's transaction. SQLite's DDL is transactional:
-if the write fails or is interrupted, the rollback brings the trigger back with everything else.
+expression index that follows the rows by itself, and ``task_meta``'s trigger runs once per
+``COPY``. On SQLite, triggers fill ``tasks_fts`` and ``task_meta`` row by row on every insert;
+that costs most of a bulk write, so ``insert_tasks`` drops those two triggers, writes, adds what
+they would have added for all the new rows in one statement each and creates the triggers again
+(from their own stored SQL) — all in the caller's transaction. SQLite's DDL is transactional: if
+the write fails or is interrupted, the rollback brings the triggers back with everything else.
 """
 
 from __future__ import annotations
@@ -40,13 +41,29 @@ from hpi_app.models import Link, Submission, Task, TimelineEntry
 
 _TASKS, _LINKS = Task.__table__, Link.__table__
 _TIMELINE, _SUBMISSIONS = TimelineEntry.__table__, Submission.__table__
-_FTS_TRIGGER = "tasks_fts_insert"
-_FTS_TRIGGER_SQL = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name")
+_TRIGGER_SQL = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name")
 _TOP_ROWID = text("SELECT COALESCE(MAX(rowid), 0) FROM tasks")
-# What the trigger adds per row, for every new row at once: the title as the index holds it.
-_FTS_ADD = text(
-    "INSERT INTO tasks_fts (rowid, title) SELECT rowid, title || :pad FROM tasks WHERE rowid > :top"
-).bindparams(pad=search.PAD * 2)
+# SQLite's per-row insert triggers on tasks, and what each adds per row, for every new row at once
+# (rowid above :top): the title as the text index holds it (migration 0013); the text values of
+# an object's metadata (0012), in task_meta's key order.
+_SET_INSTEAD = (
+    (
+        "tasks_fts_insert",
+        text(
+            "INSERT INTO tasks_fts (rowid, title) SELECT rowid, title || :pad FROM tasks WHERE rowid > :top"
+        ).bindparams(pad=search.PAD * 2),
+    ),
+    (
+        "task_meta_insert",
+        text(
+            "INSERT OR IGNORE INTO task_meta (org_id, key, value, created_at, task_id) "
+            "SELECT t.org_id, m.key, m.value, t.created_at, t.id FROM tasks AS t, json_each(t.metadata) AS m "
+            "WHERE t.rowid > :top AND m.type = 'text' "
+            "AND CASE WHEN json_valid(t.metadata) THEN json_type(t.metadata) END = 'object' "
+            "ORDER BY 1, 2, 3, 4, 5"
+        ),
+    ),
+)
 
 
 @dataclass(slots=True)
@@ -128,7 +145,7 @@ def write_tasks(session: Session, prepared: PreparedTasks) -> int:
     """Write tasks made ready by ``prepare_tasks`` in the caller's transaction; how many."""
     if not prepared.size:
         return 0
-    with _search_index_after(session):
+    with _row_triggers_after(session):
         write(session, prepared.tasks)
     for rows in prepared.rows:
         write(session, rows)
@@ -138,16 +155,18 @@ def write_tasks(session: Session, prepared: PreparedTasks) -> int:
 
 
 @contextmanager
-def _search_index_after(session: Session) -> Iterator[None]:
-    """Around inserts into ``tasks``: add their titles to SQLite's ``tasks_fts`` at once, at the end."""
+def _row_triggers_after(session: Session) -> Iterator[None]:
+    """Around inserts into ``tasks``: SQLite's per-row insert triggers run once, for all, at the end."""
     conn = session.connection()
-    sqlite = conn.dialect.name == "sqlite"
-    trigger = sqlite and conn.execute(_FTS_TRIGGER_SQL, {"name": _FTS_TRIGGER}).scalar()
-    if not trigger:  # PostgreSQL, or a store without the trigger: nothing to do
+    if conn.dialect.name != "sqlite":  # PostgreSQL: the index follows, the trigger is per statement
         yield
         return
+    found = [(conn.execute(_TRIGGER_SQL, {"name": name}).scalar(), name, add) for name, add in _SET_INSTEAD]
+    found = [(sql, name, add) for sql, name, add in found if sql]  # a store without one: nothing to do
     top = conn.execute(_TOP_ROWID).scalar()
-    conn.exec_driver_sql(f"DROP TRIGGER {_FTS_TRIGGER}")
-    yield  # on an error the caller's rollback restores the trigger (SQLite's DDL is transactional)
-    conn.execute(_FTS_ADD, {"top": top})
-    conn.exec_driver_sql(trigger)
+    for _, name, _ in found:
+        conn.exec_driver_sql(f"DROP TRIGGER {name}")
+    yield  # on an error the caller's rollback restores the triggers (SQLite's DDL is transactional)
+    for sql, _, add in found:
+        conn.execute(add, {"top": top})
+        conn.exec_driver_sql(sql)
