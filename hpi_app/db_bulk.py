@@ -62,7 +62,7 @@ def insert_many(
 def prepare(
     dialect: Any, table: Any, rows: Sequence[Mapping[str, Any]], names: Mapping[str, str] | None = None
 ) -> Prepared:
-    """The work of ``insert_many`` that needs no store (another thread may do it meanwhile)."""
+    """The work of ``insert_many`` that needs no store (another process may do it meanwhile)."""
     if not rows:
         return Prepared(table.name, "", [])
     names = names or {}

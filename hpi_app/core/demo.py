@@ -296,7 +296,7 @@ def _making_process(args: tuple) -> Iterator[Iterator[PreparedTasks]]:
         while True:
             try:
                 yield pickle.load(maker.stdout)
-            except EOFError:
+            except (EOFError, pickle.UnpicklingError):  # the end, or the process stopped mid-batch
                 return
 
     try:

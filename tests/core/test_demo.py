@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections import Counter
 
 import pytest
@@ -218,3 +220,32 @@ def test_a_fill_stopped_between_batches_keeps_what_it_wrote_whole(admin, store):
     assert sum(tasks.count_by_status(admin.org_id).values()) == 1_000
     if store == "sqlite":
         assert after["fts_rows"] == 1_000
+
+
+def _making_processes() -> list[int]:
+    """The pids of this process's children running the demo's making process."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent == os.getpid() and b"hpi_app.core.demo_making" in command:
+            found.append(int(entry))
+    return found
+
+
+def test_a_fill_whose_making_process_dies_says_so_and_keeps_its_whole_batches(admin, store):
+    # Killed after the first batch is written: the second (larger than a pipe holds) is cut off.
+    def kill_the_maker(done: int) -> None:
+        for pid in _making_processes():
+            os.kill(pid, signal.SIGKILL)
+
+    with pytest.raises(RuntimeError, match=r"stopped after 1,000 of 3,000 tasks"):
+        demo.fill(demo.find_org(), 3_000, batch=1_000, progress=kill_the_maker, seed=4)
+    assert sum(tasks.count_by_status(admin.org_id).values()) == 1_000
+    assert kept(admin.org_id, {admin.id}) == counted(admin.org_id)
+    assert _making_processes() == []  # nothing left behind
