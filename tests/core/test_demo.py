@@ -171,14 +171,19 @@ def test_after_a_fill_counts_indexes_and_search_are_right(admin, store, monkeypa
     # per-row trigger, on PostgreSQL the trigger per COPY. It holds each text value, as the
     # triggers of 0012 / 0014 define it, and nothing else.
     with session_scope() as session:
-        metas = session.exec(select(Task.meta)).all()
         conn = session.connection()
         held = conn.execute(text("SELECT org_id, key, value, created_at, task_id FROM task_meta")).all()
-        stored = conn.execute(text("SELECT org_id, metadata, created_at, id FROM tasks")).all()
+        stored = [
+            (org, meta if isinstance(meta, dict) else json.loads(meta or "null"), created, task_id)
+            for org, meta, created, task_id in conn.execute(
+                text("SELECT org_id, metadata, created_at, id FROM tasks")
+            )
+        ]
+    metas = [meta for _, meta, _, _ in stored]
     expected = [
         (org, key, value, created, task_id)
         for org, meta, created, task_id in stored
-        for key, value in (meta if isinstance(meta, dict) else json.loads(meta or "null") or {}).items()
+        for key, value in (meta or {}).items()
         if isinstance(value, str)
     ]
     assert len(expected) >= len(stored) > 0 and sorted(map(tuple, held)) == sorted(expected)

@@ -161,8 +161,12 @@ def _row_triggers_after(session: Session) -> Iterator[None]:
     if conn.dialect.name != "sqlite":  # PostgreSQL: the index follows, the trigger is per statement
         yield
         return
-    found = [(conn.execute(_TRIGGER_SQL, {"name": name}).scalar(), name, add) for name, add in _SET_INSTEAD]
-    found = [(sql, name, add) for sql, name, add in found if sql]  # a store without one: nothing to do
+    # A store without one of the triggers: nothing to do for it.
+    found = [
+        (sql, name, add)
+        for name, add in _SET_INSTEAD
+        if (sql := conn.execute(_TRIGGER_SQL, {"name": name}).scalar())
+    ]
     top = conn.execute(_TOP_ROWID).scalar()
     for _, name, _ in found:
         conn.exec_driver_sql(f"DROP TRIGGER {name}")
