@@ -18,24 +18,36 @@ _ERRORS = {
 
 
 class LoginState(rx.State):
-    """What the sign-in form shows: a reason it came back, where to go next."""
+    """What the sign-in form shows, read from the page's own query.
 
-    error: str = ""
-    next_path: str = "/"
-    email: str = ""
+    Computed from the URL rather than set by ``load``: a tab keeps its state from one visit of
+    the page to the next, so fields set on load would show the last visit's reason (and move the
+    form under a click) until the load ran. The URL reaches the state with the hydrate itself.
+    """
 
-    @rx.event
-    async def load(self):
-        """Read the query; a signed-in member goes straight on, an empty instance to setup."""
+    @rx.var
+    def error(self) -> str:
+        """Why the form came back (empty on a first visit)."""
         params = self.router.url.query_parameters
-        self.next_path = routes.safe_next(params.get("next"))
-        self.email = params.get("email", "")
         code = params.get("error", "")
         if code == "rate_limited":
             minutes = params.get("minutes", "15")
-            self.error = f"Too many sign-in attempts. Wait {minutes} minute(s) and try again."
-        else:
-            self.error = _ERRORS.get(code, "")
+            return f"Too many sign-in attempts. Wait {minutes} minute(s) and try again."
+        return _ERRORS.get(code, "")
+
+    @rx.var
+    def next_path(self) -> str:
+        """Where to go once signed in, kept on this site."""
+        return routes.safe_next(self.router.url.query_parameters.get("next"))
+
+    @rx.var
+    def email(self) -> str:
+        """The email typed last time, when the form came back."""
+        return self.router.url.query_parameters.get("email", "")
+
+    @rx.event
+    async def load(self):
+        """A signed-in member goes straight on, an empty instance to setup."""
         session = await self.get_state(SessionState)
         if await session.refresh():
             return rx.redirect(self.next_path)

@@ -13,23 +13,37 @@ from hpi_app.state import in_thread
 
 
 class SetupState(rx.State):
-    """The setup form's echo after a refused attempt."""
+    """The setup form's echo after a refused attempt, read from the page's own query.
 
-    error: str = ""
-    org_name: str = ""
-    name: str = ""
-    email: str = ""
+    Computed from the URL, not set on load, so a later visit never shows an earlier refusal
+    (see ``LoginState``).
+    """
+
+    @rx.var
+    def error(self) -> str:
+        """Why the last attempt was refused."""
+        return self.router.url.query_parameters.get("error", "")
+
+    @rx.var
+    def org_name(self) -> str:
+        """The organisation name typed last time."""
+        return self.router.url.query_parameters.get("org_name", "")
+
+    @rx.var
+    def name(self) -> str:
+        """The name typed last time."""
+        return self.router.url.query_parameters.get("name", "")
+
+    @rx.var
+    def email(self) -> str:
+        """The email typed last time."""
+        return self.router.url.query_parameters.get("email", "")
 
     @rx.event
     async def load(self):
         """Leave setup once someone has completed it."""
         if await in_thread(accounts.count_users) > 0:
             return rx.redirect(routes.LOGIN)
-        params = self.router.url.query_parameters
-        self.error = params.get("error", "")
-        self.org_name = params.get("org_name", "")
-        self.name = params.get("name", "")
-        self.email = params.get("email", "")
         return None
 
 

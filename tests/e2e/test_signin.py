@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -25,6 +27,32 @@ def test_wrong_password_then_right(app_server, page):
     cookie = next(c for c in page.context.cookies() if c["name"] == "hpi_session")
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Lax"
     assert page.evaluate("document.cookie").find("hpi_session") == -1
+
+
+# Notes, from the first DOM change of a page on, whether the sign-in page ever showed an error.
+_WATCH_FOR_AN_ERROR = """
+window.__errorShown = false;
+new MutationObserver(() => {
+  if (document.getElementById("login-error")) window.__errorShown = true;
+}).observe(document, {subtree: true, childList: true});
+"""
+
+
+def test_a_new_visit_of_the_sign_in_page_never_shows_the_last_refusal(app_server, page):
+    # The tab keeps its state between visits: the last visit's error must not flash up (and
+    # move the form under a click) before the new visit's query is read.
+    member = make_member(app_server)
+    page.goto(f"{app_server.url}/login")
+    send_sign_in(page, member, "not the password")
+    expect(page.locator("#login-error")).to_contain_text("don't match")
+    page.add_init_script(_WATCH_FOR_AN_ERROR)
+    page.goto(f"{app_server.url}/login?next=%2Fsettings%2Faccount")
+    # The hidden next shows the new query once the state of this visit has arrived.
+    expect(page.locator("input[name=next]")).to_have_value("/settings/account")
+    expect(page.get_by_label("Email")).to_have_value("")
+    assert page.evaluate("window.__errorShown") is False
+    send_sign_in(page, member)
+    page.wait_for_url(re.compile(re.escape(f"{app_server.url}/settings/account") + "/?$"))
 
 
 def test_pages_need_a_session_and_return_to_the_page_asked_for(app_server, page):
