@@ -45,7 +45,8 @@ async def test_login_and_logout(client, admin):
     assert good.status_code == 303 and good.headers["location"] == "/tasks/1"
     raw = good.cookies[sessions.SESSION_COOKIE]
     assert sessions.resolve_session(raw)[0].id == admin.id
-    out = await client.post("/auth/logout", cookies={sessions.SESSION_COOKIE: raw})
+    client.cookies.set(sessions.SESSION_COOKIE, raw)
+    out = await client.post("/auth/logout")
     assert out.status_code == 303
     assert sessions.resolve_session(raw) is None
 
